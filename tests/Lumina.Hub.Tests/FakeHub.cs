@@ -405,7 +405,10 @@ public sealed class FakeHub : IAsyncDisposable
                 sent += n;
                 if (sent >= dropAfter)
                 {
+                    // Let what was written reach the socket, then cut the connection: the client gets those bytes
+                    // and then a body shorter than Content-Length, as with a real dropped connection.
                     await ctx.Response.Body.FlushAsync(ctx.RequestAborted);
+                    await Task.Delay(100);
                     ctx.Abort();
                     return;
                 }
