@@ -1,0 +1,93 @@
+using TorchSharp;
+
+namespace Lumina.Tensors;
+
+/// <summary>Loads and saves a TorchSharp module's state (parameters and persistent buffers) as safetensors.</summary>
+public static class ModuleCheckpointExtensions
+{
+    /// <summary>
+    /// Loads a <c>.safetensors</c> file, a <c>*.safetensors.index.json</c> with its shards, or a folder holding
+    /// one of them into <paramref name="module"/>. Strict by default. Each tensor is read straight into a
+    /// temporary in the parameter's dtype and device, copied into the parameter, and freed, so loading needs no
+    /// second copy of the model.
+    /// </summary>
+    /// <exception cref="CheckpointMismatchException">A strict load found missing, unexpected or misshapen keys.</exception>
+    /// <exception cref="SafetensorsException">A file is malformed.</exception>
+    public static CheckpointLoadReport LoadSafetensors(this torch.nn.Module module, string path, CheckpointLoadOptions? options = null)
+    {
+        using var source = SafetensorsCheckpoint.Open(path);
+        return module.LoadTensors(source, options);
+    }
+
+    /// <summary>Loads an open tensor source into <paramref name="module"/>; see <see cref="LoadSafetensors(torch.nn.Module, string, CheckpointLoadOptions?)"/>.</summary>
+    public static CheckpointLoadReport LoadTensors(this torch.nn.Module module, ITensorSource source, CheckpointLoadOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        ArgumentNullException.ThrowIfNull(source);
+        options ??= new CheckpointLoadOptions();
+
+        var targets = module.state_dict();
+        var plan = new List<(string FileKey, torch.Tensor Target)>();
+        var loaded = new List<string>();
+        var unexpected = new List<string>();
+        var mismatched = new List<string>();
+        var skipped = new List<string>();
+        var claimed = new Dictionary<string, string>(StringComparer.Ordinal);
+
+        foreach (var info in source.Tensors)
+        {
+            var key = options.KeyMap is null ? info.Name : options.KeyMap(info.Name);
+            if (key is null)
+            {
+                skipped.Add(info.Name);
+                continue;
+            }
+            var shown = key == info.Name ? key : $"{info.Name} (as {key})";
+            if (!targets.TryGetValue(key, out var target))
+            {
+                unexpected.Add(shown);
+                continue;
+            }
+            if (!claimed.TryAdd(key, info.Name))
+            {
+                unexpected.Add($"{shown}, which '{claimed[key]}' already provides");
+                continue;
+            }
+            if (!info.Shape.SequenceEqual(target.shape))
+            {
+                mismatched.Add($"{shown}: checkpoint [{string.Join(", ", info.Shape)}], model [{string.Join(", ", target.shape)}]");
+                continue;
+            }
+            plan.Add((info.Name, target));
+            loaded.Add(key);
+        }
+        var missing = targets.Keys.Where(k => !claimed.ContainsKey(k)).ToList();
+        var report = new CheckpointLoadReport(loaded, missing, unexpected, mismatched, skipped);
+        if (options.Strict && !report.IsExactMatch)
+            throw new CheckpointMismatchException(source.SourcePath, report);
+
+        using (torch.no_grad())
+        {
+            foreach (var (fileKey, target) in plan)
+            {
+                if (target.device_type == DeviceType.META)
+                    throw new InvalidOperationException($"Cannot load '{fileKey}' into a module on the meta device; build the module on a real device first.");
+                using var value = source.Read(fileKey, target.dtype, target.device);
+                target.copy_(value);
+            }
+        }
+        return report;
+    }
+
+    /// <summary>
+    /// Saves <paramref name="module"/>'s state dictionary as one safetensors file, optionally renaming keys
+    /// (for example to another checkpoint layout).
+    /// </summary>
+    public static void SaveSafetensors(this torch.nn.Module module, string path,
+        IReadOnlyDictionary<string, string>? metadata = null, Func<string, string>? keyMap = null)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        var state = module.state_dict();
+        SafetensorsWriter.Write(path, state.Select(kv => new KeyValuePair<string, torch.Tensor>(keyMap?.Invoke(kv.Key) ?? kv.Key, kv.Value)), metadata);
+    }
+}

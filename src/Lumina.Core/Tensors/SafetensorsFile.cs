@@ -1,0 +1,165 @@
+using System.Buffers.Binary;
+using Microsoft.Win32.SafeHandles;
+using TorchSharp;
+
+namespace Lumina.Tensors;
+
+/// <summary>
+/// A safetensors file opened for reading. The header is read and validated on open; tensor data is read on
+/// demand, one tensor at a time, straight from the file into the new tensor's own buffer (positional reads, no
+/// memory mapping, so nothing but the tensors you materialize counts towards resident memory). Safe to read
+/// from several threads at once.
+/// </summary>
+public sealed class SafetensorsFile : ITensorSource
+{
+    private const int ChunkBytes = 64 << 20;
+    private readonly SafeFileHandle _handle;
+    private readonly SafetensorsHeader _header;
+    private readonly long _dataStart;
+
+    private SafetensorsFile(string path, SafeFileHandle handle, SafetensorsHeader header, long dataStart, long fileLength)
+    {
+        SourcePath = path;
+        _handle = handle;
+        _header = header;
+        _dataStart = dataStart;
+        FileLength = fileLength;
+    }
+
+    /// <inheritdoc />
+    public string SourcePath { get; }
+
+    /// <summary>The file's length in bytes when it was opened.</summary>
+    public long FileLength { get; }
+
+    /// <summary>The validated header.</summary>
+    public SafetensorsHeader Header => _header;
+
+    /// <inheritdoc />
+    public IReadOnlyList<SafetensorsTensorInfo> Tensors => _header.Tensors;
+
+    /// <summary>The file's <c>__metadata__</c> strings.</summary>
+    public IReadOnlyDictionary<string, string> Metadata => _header.Metadata;
+
+    /// <summary>Opens and validates a safetensors file.</summary>
+    /// <param name="path">The file to open.</param>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="SafetensorsException">The file is not a valid safetensors file.</exception>
+    public static SafetensorsFile Open(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.RandomAccess);
+        try
+        {
+            var length = RandomAccess.GetLength(handle);
+            if (length < 8)
+                throw new SafetensorsException(path, $"the file is {length} bytes long, too short for the 8-byte header length.");
+            Span<byte> prefix = stackalloc byte[8];
+            ReadExactly(handle, prefix, 0, path);
+            var headerLength = BinaryPrimitives.ReadUInt64LittleEndian(prefix);
+            if (headerLength > SafetensorsHeader.MaxHeaderLength)
+                throw new SafetensorsException(path, $"the header length {headerLength} exceeds the {SafetensorsHeader.MaxHeaderLength}-byte limit.");
+            if ((long)headerLength > length - 8)
+                throw new SafetensorsException(path, $"the header length {headerLength} runs past the end of the {length}-byte file.");
+            var headerBytes = new byte[headerLength];
+            ReadExactly(handle, headerBytes, 8, path);
+            var dataStart = 8 + (long)headerLength;
+            var header = SafetensorsHeader.Parse(headerBytes, length - dataStart, path);
+            return new SafetensorsFile(path, handle, header, dataStart, length);
+        }
+        catch
+        {
+            handle.Dispose();
+            throw;
+        }
+    }
+
+    /// <inheritdoc />
+    public bool TryGetInfo(string name, out SafetensorsTensorInfo info) => _header.TryGet(name, out info);
+
+    /// <summary>The entry of a named tensor.</summary>
+    /// <exception cref="KeyNotFoundException">No tensor has that name.</exception>
+    public SafetensorsTensorInfo GetInfo(string name) =>
+        _header.TryGet(name, out var info) ? info
+            : throw new KeyNotFoundException($"'{SourcePath}' has no tensor named '{name}' (it holds {Tensors.Count} tensors).");
+
+    /// <inheritdoc />
+    public torch.Tensor Read(string name, torch.ScalarType? dtype = null, torch.Device? device = null)
+    {
+        ObjectDisposedException.ThrowIf(_handle.IsClosed, this);
+        var info = GetInfo(name);
+        if (!info.DType.IsSupported())
+            throw new SafetensorsException(SourcePath,
+                $"tensor '{SafetensorsHeader.Shorten(name)}' has dtype {info.DType}, which Lumina does not support (supported: {string.Join(", ", SafetensorsDTypes.Supported)}). Convert the checkpoint first.");
+
+        var stored = torch.empty(info.ShapeArray(), info.DType.ToScalarType(), torch.CPU);
+        try
+        {
+            if (info.ByteLength > 0)
+                ReadInto(stored, info);
+            if (info.DType == SafetensorsDType.BOOL)
+                CheckBooleans(stored, info);
+        }
+        catch
+        {
+            stored.Dispose();
+            throw;
+        }
+
+        var wantType = dtype ?? stored.dtype;
+        var wantDevice = device ?? torch.CPU;
+        if (wantType == stored.dtype && wantDevice.type == DeviceType.CPU)
+            return stored;
+        using (stored)
+            return stored.to(wantType, wantDevice);
+    }
+
+    /// <summary>Reads a tensor's raw little-endian bytes, exactly as stored.</summary>
+    public byte[] ReadBytes(string name)
+    {
+        ObjectDisposedException.ThrowIf(_handle.IsClosed, this);
+        var info = GetInfo(name);
+        var bytes = new byte[info.ByteLength];
+        ReadExactly(_handle, bytes, _dataStart + info.Begin, SourcePath);
+        return bytes;
+    }
+
+    private unsafe void ReadInto(torch.Tensor target, SafetensorsTensorInfo info)
+    {
+        var basePtr = TensorMemory.DataPointer(target);
+        long done = 0;
+        while (done < info.ByteLength)
+        {
+            var chunk = (int)Math.Min(ChunkBytes, info.ByteLength - done);
+            ReadExactly(_handle, new Span<byte>(basePtr + done, chunk), _dataStart + info.Begin + done, SourcePath);
+            done += chunk;
+        }
+    }
+
+    private unsafe void CheckBooleans(torch.Tensor tensor, SafetensorsTensorInfo info)
+    {
+        var basePtr = TensorMemory.DataPointer(tensor);
+        for (long done = 0; done < info.ByteLength; done += ChunkBytes)
+        {
+            var span = new ReadOnlySpan<byte>(basePtr + done, (int)Math.Min(ChunkBytes, info.ByteLength - done));
+            if (span.IndexOfAnyExcept((byte)0, (byte)1) < 0)
+                continue;
+            throw new SafetensorsException(SourcePath, $"BOOL tensor '{SafetensorsHeader.Shorten(info.Name)}' holds bytes other than 0 and 1.");
+        }
+    }
+
+    private static void ReadExactly(SafeFileHandle handle, Span<byte> buffer, long offset, string path)
+    {
+        while (buffer.Length > 0)
+        {
+            var read = RandomAccess.Read(handle, buffer, offset);
+            if (read <= 0)
+                throw new SafetensorsException(path, $"the file ended at byte {offset}; it was truncated or changed while being read.");
+            buffer = buffer[read..];
+            offset += read;
+        }
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => _handle.Dispose();
+}
