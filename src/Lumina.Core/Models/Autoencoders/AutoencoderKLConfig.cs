@@ -1,0 +1,193 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Lumina.Models.Autoencoders;
+
+/// <summary>
+/// The constructor configuration of a 2-D <see cref="AutoencoderKL"/>, with the field names of a diffusers
+/// <c>vae/config.json</c>. Use <see cref="FromJson"/> for a downloaded config, or a preset such as <see cref="SdxlVae"/>.
+/// </summary>
+public sealed record AutoencoderKLConfig
+{
+    /// <summary>Image channels going in (<c>in_channels</c>, 3 for RGB).</summary>
+    public int InChannels { get; init; } = 3;
+
+    /// <summary>Image channels coming out (<c>out_channels</c>).</summary>
+    public int OutChannels { get; init; } = 3;
+
+    /// <summary>Output channels of each encoder block, first to last (<c>block_out_channels</c>). Decoder mirrors it.</summary>
+    public IReadOnlyList<int> BlockOutChannels { get; init; } = [64];
+
+    /// <summary>Resnet layers per encoder block (<c>layers_per_block</c>); decoder blocks have one more.</summary>
+    public int LayersPerBlock { get; init; } = 1;
+
+    /// <summary>Latent channels (<c>latent_channels</c>).</summary>
+    public int LatentChannels { get; init; } = 4;
+
+    /// <summary>GroupNorm groups (<c>norm_num_groups</c>).</summary>
+    public int NormNumGroups { get; init; } = 32;
+
+    /// <summary>The training image size in pixels (<c>sample_size</c>); it sets the default tile size.</summary>
+    public int SampleSize { get; init; } = 32;
+
+    /// <summary>Latent scaling factor (<c>scaling_factor</c>): model latents are <c>(z - shift) * scale</c>.</summary>
+    public double ScalingFactor { get; init; } = 0.18215;
+
+    /// <summary>Latent shift (<c>shift_factor</c>, SD3/Flux style); null means no shift.</summary>
+    public double? ShiftFactor { get; init; }
+
+    /// <summary>Whether the encoder output goes through <c>quant_conv</c> (<c>use_quant_conv</c>).</summary>
+    public bool UseQuantConv { get; init; } = true;
+
+    /// <summary>Whether latents go through <c>post_quant_conv</c> before decoding (<c>use_post_quant_conv</c>).</summary>
+    public bool UsePostQuantConv { get; init; } = true;
+
+    /// <summary>Whether encoder and decoder mid blocks carry self-attention (<c>mid_block_add_attention</c>).</summary>
+    public bool MidBlockAddAttention { get; init; } = true;
+
+    /// <summary>How many pixels one latent cell covers along each axis: 2^(blocks − 1).</summary>
+    public int DownscaleFactor => 1 << (BlockOutChannels.Count - 1);
+
+    /// <summary>
+    /// The VAE of <c>stabilityai/sdxl-vae</c> (used by Lumina-T2I and Lumina-Next): 4 blocks (128, 256, 512, 512),
+    /// 2 layers per block, 32 groups, scaling factor 0.13025, trained at 1024 px.
+    /// </summary>
+    public static AutoencoderKLConfig SdxlVae { get; } = new()
+    {
+        BlockOutChannels = [128, 256, 512, 512],
+        LayersPerBlock = 2,
+        LatentChannels = 4,
+        NormNumGroups = 32,
+        SampleSize = 1024,
+        ScalingFactor = 0.13025,
+    };
+
+    /// <summary>The Stable Diffusion 1.x VAE: the SDXL architecture with scaling factor 0.18215, trained at 512 px.</summary>
+    public static AutoencoderKLConfig StableDiffusion1Vae { get; } = SdxlVae with { SampleSize = 512, ScalingFactor = 0.18215 };
+
+    /// <summary>Reads a diffusers <c>vae/config.json</c> file.</summary>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="LuminaException">The JSON is not a supported AutoencoderKL config.</exception>
+    public static AutoencoderKLConfig FromFile(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        if (!File.Exists(path)) throw new FileNotFoundException($"No VAE config at '{path}'. Pass the path of a diffusers vae/config.json.", path);
+        return FromJson(File.ReadAllText(path), path);
+    }
+
+    /// <summary>Parses the text of a diffusers <c>vae/config.json</c>. Unknown keys (such as <c>_class_name</c>) are ignored.</summary>
+    /// <param name="json">The JSON text.</param>
+    /// <param name="source">Where it came from, for error messages.</param>
+    /// <exception cref="LuminaException">The JSON is malformed or describes an unsupported variant.</exception>
+    public static AutoencoderKLConfig FromJson(string json, string source = "config.json")
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        JsonObject root;
+        try
+        {
+            root = JsonNode.Parse(json) as JsonObject ?? throw new LuminaException($"{source}: the VAE config must be a JSON object.");
+        }
+        catch (JsonException e)
+        {
+            throw new LuminaException($"{source}: the VAE config is not valid JSON ({e.Message}).", e);
+        }
+
+        var defaults = new AutoencoderKLConfig();
+        var blocks = IntList(root, "block_out_channels", source) ?? defaults.BlockOutChannels;
+        CheckBlockTypes(root, "down_block_types", "DownEncoderBlock2D", blocks.Count, source);
+        CheckBlockTypes(root, "up_block_types", "UpDecoderBlock2D", blocks.Count, source);
+        var act = root["act_fn"]?.GetValue<string>();
+        if (act is not null && act != "silu")
+            throw new LuminaException($"{source}: act_fn '{act}' is not supported; only 'silu' (every released SD/SDXL VAE) is.");
+
+        var config = new AutoencoderKLConfig
+        {
+            InChannels = Int(root, "in_channels", source) ?? defaults.InChannels,
+            OutChannels = Int(root, "out_channels", source) ?? defaults.OutChannels,
+            BlockOutChannels = blocks,
+            LayersPerBlock = Int(root, "layers_per_block", source) ?? defaults.LayersPerBlock,
+            LatentChannels = Int(root, "latent_channels", source) ?? defaults.LatentChannels,
+            NormNumGroups = Int(root, "norm_num_groups", source) ?? defaults.NormNumGroups,
+            SampleSize = SampleSizeOf(root, source) ?? defaults.SampleSize,
+            ScalingFactor = Double(root, "scaling_factor", source) ?? defaults.ScalingFactor,
+            ShiftFactor = Double(root, "shift_factor", source),
+            UseQuantConv = Bool(root, "use_quant_conv") ?? true,
+            UsePostQuantConv = Bool(root, "use_post_quant_conv") ?? true,
+            MidBlockAddAttention = Bool(root, "mid_block_add_attention") ?? true,
+        };
+        config.Validate(source);
+        return config;
+    }
+
+    /// <summary>Checks that the numbers describe a buildable model.</summary>
+    /// <exception cref="LuminaException">A field is out of range; the message names it.</exception>
+    public void Validate(string source = "AutoencoderKLConfig")
+    {
+        if (BlockOutChannels.Count == 0) throw new LuminaException($"{source}: block_out_channels is empty; it needs at least one block.");
+        if (InChannels <= 0 || OutChannels <= 0 || LatentChannels <= 0 || LayersPerBlock <= 0 || NormNumGroups <= 0 || SampleSize <= 0)
+            throw new LuminaException($"{source}: in_channels, out_channels, latent_channels, layers_per_block, norm_num_groups and sample_size must be positive.");
+        foreach (var c in BlockOutChannels)
+            if (c <= 0 || c % NormNumGroups != 0)
+                throw new LuminaException($"{source}: block_out_channels entry {c} must be positive and divisible by norm_num_groups {NormNumGroups}.");
+        if (!(ScalingFactor > 0) || double.IsInfinity(ScalingFactor)) throw new LuminaException($"{source}: scaling_factor must be a positive finite number, got {ScalingFactor}.");
+    }
+
+    private static void CheckBlockTypes(JsonObject root, string key, string expected, int count, string source)
+    {
+        if (root[key] is not JsonArray arr) return;
+        if (arr.Count != count)
+            throw new LuminaException($"{source}: {key} has {arr.Count} entries but block_out_channels has {count}; they must match.");
+        foreach (var n in arr)
+            if (n?.GetValue<string>() != expected)
+                throw new LuminaException($"{source}: {key} entry '{n}' is not supported; only {expected} (the SD/SDXL VAE blocks) is.");
+    }
+
+    private static int? SampleSizeOf(JsonObject root, string source)
+    {
+        var node = root["sample_size"];
+        if (node is JsonArray arr && arr.Count > 0) return arr[0]!.GetValue<int>();
+        return Int(root, "sample_size", source);
+    }
+
+    private static int? Int(JsonObject root, string key, string source)
+    {
+        var node = root[key];
+        if (node is null) return null;
+        try { return node.GetValue<int>(); }
+        catch (Exception e) when (e is FormatException or InvalidOperationException)
+        {
+            throw new LuminaException($"{source}: {key} must be an integer, got {node.ToJsonString()}.", e);
+        }
+    }
+
+    private static double? Double(JsonObject root, string key, string source)
+    {
+        var node = root[key];
+        if (node is null) return null;
+        try { return node.GetValue<double>(); }
+        catch (Exception e) when (e is FormatException or InvalidOperationException)
+        {
+            throw new LuminaException($"{source}: {key} must be a number, got {node.ToJsonString()}.", e);
+        }
+    }
+
+    private static bool? Bool(JsonObject root, string key) => root[key] is JsonValue v && v.TryGetValue<bool>(out var b) ? b : null;
+
+    private static IReadOnlyList<int>? IntList(JsonObject root, string key, string source)
+    {
+        if (root[key] is null) return null;
+        if (root[key] is not JsonArray arr) throw new LuminaException($"{source}: {key} must be a list of integers.");
+        return arr.Select(n => n?.GetValue<int>() ?? throw new LuminaException($"{source}: {key} has a null entry.")).ToArray();
+    }
+
+    /// <inheritdoc />
+    public bool Equals(AutoencoderKLConfig? other) =>
+        other is not null && InChannels == other.InChannels && OutChannels == other.OutChannels &&
+        BlockOutChannels.SequenceEqual(other.BlockOutChannels) && LayersPerBlock == other.LayersPerBlock &&
+        LatentChannels == other.LatentChannels && NormNumGroups == other.NormNumGroups && SampleSize == other.SampleSize &&
+        ScalingFactor == other.ScalingFactor && ShiftFactor == other.ShiftFactor && UseQuantConv == other.UseQuantConv &&
+        UsePostQuantConv == other.UsePostQuantConv && MidBlockAddAttention == other.MidBlockAddAttention;
+
+    /// <inheritdoc />
+    public override int GetHashCode() => HashCode.Combine(InChannels, OutChannels, BlockOutChannels.Count, LayersPerBlock, LatentChannels, SampleSize, ScalingFactor, ShiftFactor);
+}

@@ -1,0 +1,54 @@
+namespace Lumina.Models.Autoencoders;
+
+/// <summary>When a 2-D VAE splits its work into overlapping tiles.</summary>
+public enum VaeTilingMode
+{
+    /// <summary>Tile only when the image area exceeds <see cref="VaeTilingOptions.AutoThresholdPixels"/>.</summary>
+    Auto,
+
+    /// <summary>Always tile (a single tile when the image fits in one).</summary>
+    Always,
+
+    /// <summary>Never tile: one pass over the whole image, whatever it costs in memory.</summary>
+    Never,
+}
+
+/// <summary>
+/// How <see cref="AutoencoderKL"/> tiles large images. Tiles overlap; in each overlap the tiles are cross-faded with
+/// linear weights, so a tiled result differs from the untiled one only near the tile seams (and slightly everywhere,
+/// because GroupNorm and the mid-block attention see one tile at a time). Memory then depends on the tile size, not
+/// on the image size.
+/// </summary>
+public sealed record VaeTilingOptions
+{
+    /// <summary>Tiling is automatic; tile size from the model config.</summary>
+    public static VaeTilingOptions Default { get; } = new();
+
+    /// <summary>Never tiles.</summary>
+    public static VaeTilingOptions Disabled { get; } = new() { Mode = VaeTilingMode.Never };
+
+    /// <summary>When to tile. Default <see cref="VaeTilingMode.Auto"/>.</summary>
+    public VaeTilingMode Mode { get; init; } = VaeTilingMode.Auto;
+
+    /// <summary>
+    /// Tile edge in image pixels; null uses the config's <c>sample_size</c> (1024 for SDXL), as diffusers does.
+    /// Rounded down to a multiple of the VAE's downscale factor. Smaller tiles use less memory.
+    /// </summary>
+    public int? TileSize { get; init; }
+
+    /// <summary>Fraction of a tile shared with its neighbour, in (0, 0.5]. Default 0.25 (as diffusers).</summary>
+    public double OverlapFraction { get; init; } = 0.25;
+
+    /// <summary>In <see cref="VaeTilingMode.Auto"/>, tile when height × width in pixels exceeds this. Default 1024².</summary>
+    public long AutoThresholdPixels { get; init; } = 1024L * 1024;
+
+    /// <summary>Checks the numbers.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A value is out of range; the message says which.</exception>
+    public void Validate()
+    {
+        if (TileSize is <= 0) throw new ArgumentOutOfRangeException(nameof(TileSize), TileSize, "Tile size must be positive (pixels).");
+        if (!(OverlapFraction > 0 && OverlapFraction <= 0.5))
+            throw new ArgumentOutOfRangeException(nameof(OverlapFraction), OverlapFraction, "Overlap must be in (0, 0.5] of a tile.");
+        if (AutoThresholdPixels <= 0) throw new ArgumentOutOfRangeException(nameof(AutoThresholdPixels), AutoThresholdPixels, "The auto threshold must be positive.");
+    }
+}

@@ -1,0 +1,135 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Lumina.Models.TextEncoders;
+
+/// <summary>Reads the fields of a Hugging Face <c>config.json</c> with defaults for absent or null values.</summary>
+internal sealed class ConfigJson
+{
+    private readonly JsonObject _root;
+    private readonly string _source;
+
+    private ConfigJson(JsonObject root, string source)
+    {
+        _root = root;
+        _source = source;
+    }
+
+    /// <summary>Parses JSON text; <paramref name="source"/> names it in error messages.</summary>
+    public static ConfigJson Parse(string json, string source)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        try
+        {
+            var root = JsonNode.Parse(json) as JsonObject
+                ?? throw new InvalidDataException($"{source} does not hold a JSON object.");
+            return new ConfigJson(root, source);
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{source} is not valid JSON: {e.Message}", e);
+        }
+    }
+
+    /// <summary>Reads <c>config.json</c> from a file path or from a folder that holds it.</summary>
+    public static ConfigJson Load(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        string file = Directory.Exists(path) ? Path.Combine(path, "config.json") : path;
+        if (!File.Exists(file))
+        {
+            throw new FileNotFoundException($"No config.json at '{path}'. Give the model folder or the config.json path.", file);
+        }
+
+        return Parse(File.ReadAllText(file), $"'{file}'");
+    }
+
+    public string? ModelType => String("model_type", null);
+
+    public int Int(string name, int fallback)
+    {
+        var node = _root[name];
+        if (node is null)
+        {
+            return fallback;
+        }
+
+        if (node is JsonValue v && v.TryGetValue(out double d) && d == Math.Floor(d) && d >= int.MinValue && d <= int.MaxValue)
+        {
+            return (int)d;
+        }
+
+        throw new InvalidDataException($"{_source}: '{name}' must be an integer, got {node.ToJsonString()}.");
+    }
+
+    public int? NullableInt(string name) => _root[name] is null ? null : Int(name, 0);
+
+    public double Double(string name, double fallback)
+    {
+        var node = _root[name];
+        if (node is null)
+        {
+            return fallback;
+        }
+
+        if (node is JsonValue v && v.TryGetValue(out double d))
+        {
+            return d;
+        }
+
+        throw new InvalidDataException($"{_source}: '{name}' must be a number, got {node.ToJsonString()}.");
+    }
+
+    public double? NullableDouble(string name) => _root[name] is null ? null : Double(name, 0);
+
+    public bool Bool(string name, bool fallback)
+    {
+        var node = _root[name];
+        if (node is null)
+        {
+            return fallback;
+        }
+
+        if (node is JsonValue v && v.TryGetValue(out bool b))
+        {
+            return b;
+        }
+
+        throw new InvalidDataException($"{_source}: '{name}' must be true or false, got {node.ToJsonString()}.");
+    }
+
+    public string? String(string name, string? fallback)
+    {
+        var node = _root[name];
+        if (node is null)
+        {
+            return fallback;
+        }
+
+        if (node is JsonValue v && v.TryGetValue(out string? s))
+        {
+            return s;
+        }
+
+        throw new InvalidDataException($"{_source}: '{name}' must be a string, got {node.ToJsonString()}.");
+    }
+
+    public IReadOnlyList<string>? StringList(string name) =>
+        _root[name] is JsonArray a ? a.Select(x => x?.GetValue<string>() ?? string.Empty).ToList() : null;
+
+    public JsonObject? Object(string name) => _root[name] as JsonObject;
+
+    public void RequireModelType(params string[] accepted)
+    {
+        string? type = ModelType;
+        if (type is not null && !accepted.Contains(type, StringComparer.Ordinal))
+        {
+            throw new InvalidDataException(
+                $"{_source} has model_type '{type}', but this loader expects {string.Join(" or ", accepted.Select(a => $"'{a}'"))}. " +
+                "Use the config class of that family.");
+        }
+    }
+
+    public override string ToString() => _source.ToString(CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,205 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Lumina.Models.TextEncoders;
+
+/// <summary>
+/// The shared body of the decoder-only text encoders (<see cref="LlamaModel"/>, <see cref="GemmaModel"/>,
+/// <see cref="Gemma2Model"/>): token embedding, a stack of causal decoder layers and a final RMSNorm, with module
+/// names equal to the Hugging Face checkpoint keys (<c>embed_tokens.weight</c>, <c>layers.N.self_attn.q_proj.weight</c>,
+/// <c>norm.weight</c>, …) so <c>LoadSafetensors</c> loads a <c>model.safetensors</c> or a sharded index strictly.
+/// </summary>
+public abstract class DecoderTextModel : nn.Module<Tensor, Tensor?, TextEncoderOutput>
+{
+#pragma warning disable IDE1006 // checkpoint key names
+    private readonly Embedding embed_tokens;
+    private readonly ModuleList<DecoderLayer> layers;
+    private readonly DecoderRmsNorm norm;
+#pragma warning restore IDE1006
+    private readonly DecoderSpec _spec;
+
+    private protected DecoderTextModel(string name, DecoderSpec spec, Device? device, ScalarType? dtype)
+        : base(name)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        spec.Validate();
+        _spec = spec;
+        Device = device ?? torch.CPU;
+        DType = dtype ?? ScalarType.Float32;
+        if (!torch.is_floating_point(torch.empty(0, dtype: DType, device: torch.META)))
+        {
+            throw new ArgumentException($"The model dtype must be a floating-point type, got {DType}.", nameof(dtype));
+        }
+
+        embed_tokens = nn.Embedding(spec.VocabSize, spec.HiddenSize, device: Device, dtype: DType);
+        layers = new ModuleList<DecoderLayer>();
+        for (int i = 0; i < spec.NumLayers; i++)
+        {
+            layers.Add(new DecoderLayer(spec, Device, DType));
+        }
+
+        norm = new DecoderRmsNorm(spec.HiddenSize, spec.RmsNormEps, spec.NormUnitOffset, Device, DType);
+        RegisterComponents();
+    }
+
+    /// <summary>The device the parameters were created on.</summary>
+    public Device Device { get; }
+
+    /// <summary>The parameter dtype (fp32 unless chosen otherwise).</summary>
+    public ScalarType DType { get; }
+
+    /// <summary>Number of decoder layers.</summary>
+    public int NumLayers => _spec.NumLayers;
+
+    /// <summary>Width of the hidden states (the caption feature size).</summary>
+    public int HiddenSize => _spec.HiddenSize;
+
+    /// <summary>Size of the token embedding table.</summary>
+    public int VocabSize => _spec.VocabSize;
+
+    /// <summary>Runs the model with every hidden state kept (Hugging Face <c>output_hidden_states=True</c>).</summary>
+    /// <param name="inputIds">Token ids <c>[batch, tokens]</c> (int64 or int32).</param>
+    /// <param name="attentionMask">Optional <c>[batch, tokens]</c> mask, nonzero for real tokens.</param>
+    public override TextEncoderOutput forward(Tensor inputIds, Tensor? attentionMask) => Forward(inputIds, attentionMask, outputHiddenStates: true);
+
+    /// <summary>Runs the model.</summary>
+    /// <param name="inputIds">Token ids <c>[batch, tokens]</c> (int64 or int32).</param>
+    /// <param name="attentionMask">
+    /// Optional <c>[batch, tokens]</c> mask, nonzero for real tokens. Without it every token attends to every earlier
+    /// token, as upstream does when no mask is passed.
+    /// </param>
+    /// <param name="outputHiddenStates">Whether to keep every hidden state (see <see cref="TextEncoderOutput"/>).</param>
+    /// <param name="cancellationToken">Checked between layers.</param>
+    public TextEncoderOutput Forward(Tensor inputIds, Tensor? attentionMask = null, bool outputHiddenStates = false, CancellationToken cancellationToken = default)
+    {
+        var (last, all) = Run(inputIds, attentionMask, NumLayers, applyFinalNorm: true, outputHiddenStates, cancellationToken);
+        return new TextEncoderOutput(last, all);
+    }
+
+    /// <summary>
+    /// Returns one entry of the hidden-state list, running only the layers it needs. <c>index = -2</c> gives the
+    /// penultimate layer's output (what Lumina-Next uses) without running the last layer.
+    /// </summary>
+    /// <param name="inputIds">Token ids <c>[batch, tokens]</c>.</param>
+    /// <param name="attentionMask">Optional <c>[batch, tokens]</c> mask, nonzero for real tokens.</param>
+    /// <param name="index">Index into the <c>NumLayers + 1</c> hidden states; negative counts from the end.</param>
+    /// <param name="cancellationToken">Checked between layers.</param>
+    public Tensor HiddenState(Tensor inputIds, Tensor? attentionMask, int index, CancellationToken cancellationToken = default)
+    {
+        int count = NumLayers + 1;
+        int i = index < 0 ? count + index : index;
+        if (i < 0 || i >= count)
+        {
+            throw new ArgumentOutOfRangeException(nameof(index), $"Index {index} is outside the {count} hidden states of this model.");
+        }
+
+        var (last, _) = Run(inputIds, attentionMask, Math.Min(i, NumLayers), applyFinalNorm: i == NumLayers, outputHiddenStates: false, cancellationToken);
+        return last;
+    }
+
+    private (Tensor Last, IReadOnlyList<Tensor> All) Run(
+        Tensor inputIds, Tensor? attentionMask, int layerCount, bool applyFinalNorm, bool outputHiddenStates, CancellationToken cancellationToken)
+    {
+        ValidateInputs(inputIds, attentionMask);
+        using var scope = torch.NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        long b = inputIds.shape[0], l = inputIds.shape[1];
+        var ids = inputIds.to(ScalarType.Int64, Device);
+
+        var h = embed_tokens.forward(ids);
+        if (_spec.ScaleEmbeddings)
+        {
+            h = h * torch.tensor(Math.Sqrt(_spec.HiddenSize), dtype: DType, device: Device);
+        }
+
+        var all = new List<Tensor>();
+        if (outputHiddenStates)
+        {
+            all.Add(h);
+        }
+
+        var (cos, sin) = RotaryTable.Create(l, _spec.HeadDim, _spec.RopeTheta, _spec.RopeLinearFactor, DType, Device);
+        var fullMask = AdditiveMask(b, l, attentionMask, window: null);
+        var slidingMask = _spec.SlidingWindow is { } w ? AdditiveMask(b, l, attentionMask, w) : fullMask;
+
+        for (int i = 0; i < layerCount; i++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            h = layers[i].forward(h, cos, sin, _spec.IsSliding(i) ? slidingMask : fullMask);
+            if (outputHiddenStates && i < layerCount - 1)
+            {
+                all.Add(h);
+            }
+        }
+
+        if (applyFinalNorm)
+        {
+            h = norm.forward(h);
+        }
+
+        if (outputHiddenStates)
+        {
+            all.Add(h);
+        }
+
+        foreach (var t in all.Append(h).Distinct())
+        {
+            t.MoveToOuterDisposeScope();
+        }
+
+        return (h, all);
+    }
+
+    // Additive mask [B, 1, L, L]: 0 where query q may attend key k (k ≤ q, k not padding, q − k < window), else the
+    // dtype's minimum, as upstream builds it for eager attention.
+    private Tensor AdditiveMask(long b, long l, Tensor? attentionMask, int? window)
+    {
+        using var scope = torch.NewDisposeScope();
+        var q = torch.arange(l, dtype: ScalarType.Int64, device: Device).unsqueeze(1);
+        var k = torch.arange(l, dtype: ScalarType.Int64, device: Device).unsqueeze(0);
+        var allowed = k.le(q);
+        if (window is { } w)
+        {
+            allowed = allowed.logical_and((q - k).lt(w));
+        }
+
+        var allowed4 = allowed.view(1, 1, l, l).expand(b, 1, l, l);
+        if (attentionMask is not null)
+        {
+            allowed4 = allowed4.logical_and(attentionMask.to(Device).ne(0).view(b, 1, 1, l));
+        }
+
+        var mask = torch.zeros(new long[] { b, 1, l, l }, dtype: DType, device: Device)
+            .masked_fill(allowed4.logical_not(), torch.finfo(DType).min);
+        return mask.MoveToOuterDisposeScope();
+    }
+
+    private void ValidateInputs(Tensor inputIds, Tensor? attentionMask)
+    {
+        ArgumentNullException.ThrowIfNull(inputIds);
+        if (inputIds.dim() != 2 || inputIds.shape[1] == 0)
+        {
+            throw new ArgumentException(
+                $"inputIds must be [batch, tokens] with at least one token, got [{string.Join(", ", inputIds.shape)}].", nameof(inputIds));
+        }
+
+        if (inputIds.dtype is not (ScalarType.Int64 or ScalarType.Int32))
+        {
+            throw new ArgumentException($"inputIds must hold int64 or int32 token ids, got {inputIds.dtype}.", nameof(inputIds));
+        }
+
+        long min = inputIds.min().item<long>(), max = inputIds.max().item<long>();
+        if (min < 0 || max >= _spec.VocabSize)
+        {
+            throw new ArgumentException($"Token ids must lie in [0, {_spec.VocabSize}), got [{min}, {max}]. Is the tokenizer the model's own?", nameof(inputIds));
+        }
+
+        if (attentionMask is not null && !attentionMask.shape.SequenceEqual(inputIds.shape))
+        {
+            throw new ArgumentException(
+                $"attentionMask must have the shape of inputIds [{string.Join(", ", inputIds.shape)}], got [{string.Join(", ", attentionMask.shape)}].",
+                nameof(attentionMask));
+        }
+    }
+}

@@ -1,0 +1,27 @@
+using static TorchSharp.torch;
+
+namespace Lumina.Models.TextEncoders;
+
+/// <summary>
+/// The LLaMA text model, as Hugging Face's <c>LlamaModel</c> (no LM head). Lumina-T2I feeds its <c>LastHiddenState</c>, computed without an attention mask, to the DiT.
+/// </summary>
+/// <remarks>
+/// Parameters are named like the Hugging Face checkpoint keys without the <c>model.</c> prefix, so the text_encoder
+/// folder of a diffusers repository loads strictly with <c>LoadSafetensors</c>; for a <c>*ForCausalLM</c> checkpoint pass
+/// <see cref="TextEncoderCheckpoints.CausalLmKeyMap"/>. Create it on <c>new Device("meta")</c> to size it without memory.
+/// </remarks>
+public sealed class LlamaModel : DecoderTextModel
+{
+    /// <summary>Builds the model with default-initialised weights; load a checkpoint next.</summary>
+    /// <param name="config">The configuration (see the presets on <see cref="LlamaConfig"/>).</param>
+    /// <param name="device">Where to create the parameters; null = CPU.</param>
+    /// <param name="dtype">Parameter dtype; null = fp32.</param>
+    public LlamaModel(LlamaConfig config, Device? device = null, ScalarType? dtype = null)
+        : base(nameof(LlamaModel), (config ?? throw new ArgumentNullException(nameof(config))).ToSpec(), device, dtype)
+    {
+        Config = config;
+    }
+
+    /// <summary>The configuration the model was built from.</summary>
+    public LlamaConfig Config { get; }
+}
