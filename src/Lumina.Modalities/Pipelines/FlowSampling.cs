@@ -1,0 +1,32 @@
+using Lumina.Schedulers;
+using Lumina.Solvers;
+using static TorchSharp.torch;
+
+namespace Lumina.Pipelines;
+
+/// <summary>
+/// The pipelines' sampling loop, as upstream <c>transport.sample_ode</c> runs it: the state is the noise repeated
+/// ×2 ([cond; uncond]), the velocity is the transformer's <c>forward_with_cfg</c> at t cast to the latent dtype, the
+/// grid is <c>linspace(0, 1, steps + 1)</c> shifted by s, and the first half of the final state is the sample.
+/// </summary>
+internal static class FlowSampling
+{
+    public static Tensor Sample(IImageTransformer transformer, Tensor noise, PromptEncoding captions, TextToImageSettings settings,
+        double? scaleFactor, IProgress<SamplingProgress>? progress, CancellationToken cancellationToken)
+    {
+        var grid = TimeGrid.Create(settings.NumInferenceSteps + 1, settings.TimeShift == 1.0 ? null : settings.TimeShift);
+        var call = new TransformerCallOptions(scaleFactor, settings.ScaleWatershed, settings.ProportionalAttention);
+        var guidance = settings.GuidanceScale;
+        using var scope = NewDisposeScope();
+        var state = cat([noise, noise], 0);
+        Tensor Velocity(Tensor x, double t)
+        {
+            using var inner = NewDisposeScope();
+            var tt = full([x.shape[0]], t, dtype: x.dtype, device: x.device);
+            return transformer.GuidedVelocity(x, tt, captions, guidance, call).MoveToOuterDisposeScope();
+        }
+        using var solution = OdeSolver.Create(settings.Solver).Solve(Velocity, state, grid,
+            new SolveOptions { Progress = progress }, cancellationToken);
+        return solution.Final.narrow(0, 0, noise.shape[0]).clone().MoveToOuterDisposeScope();
+    }
+}
