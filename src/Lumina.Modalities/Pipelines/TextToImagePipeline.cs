@@ -119,7 +119,7 @@ public sealed class TextToImagePipeline : IDisposable
             throw new ArgumentException($"Captions must hold [prompt; negative prompt] (batch 2); got batch {captions.BatchSize}.", nameof(captions));
         ObjectDisposedException.ThrowIf(disposed, this);
         var scale = settings.ScaleFactorFor((int)noise.shape[3] * Vae.DownscaleFactor, (int)noise.shape[2] * Vae.DownscaleFactor);
-        return FlowSampling.Sample(Transformer, noise, captions, settings, scale, progress, cancellationToken);
+        return FlowSampler.Sample(Transformer, noise, captions, settings, scale, progress, cancellationToken);
     }
 
     private (TextToImageSettings Resolved, long Seed) Prepare(TextToImageRequest request)
@@ -161,7 +161,7 @@ public sealed class TextToImagePipeline : IDisposable
                     using var scope = NewDisposeScope();
                     using var generator = new Generator((ulong)seed);
                     var noise = randn([1, Transformer.LatentChannels, h, w], dtype: ScalarType.Float32, generator: generator);
-                    var latents = FlowSampling.Sample(Transformer, noise, captions, settings, scale, stepProgress, cancellationToken);
+                    var latents = FlowSampler.Sample(Transformer, noise, captions, settings, scale, stepProgress, cancellationToken);
                     progress?.Report(new GenerationProgress(item, total, GenerationStage.Decoding, settings.NumInferenceSteps, settings.NumInferenceSteps));
                     cancellationToken.ThrowIfCancellationRequested();
                     Tensor decoded;
