@@ -51,7 +51,9 @@ public sealed record TextToImageSettings
     }
 
     /// <summary>The RoPE scale factor a request of this size runs with (null = the model's default table).</summary>
-    internal double? ScaleFactorFor(int width, int height)
+    /// <param name="width">Image width in pixels.</param>
+    /// <param name="height">Image height in pixels.</param>
+    public double? ScaleFactorFor(int width, int height)
     {
         if (ScaleFactor is { } s) return s;
         if (!AutoScaleFactor) return null;
