@@ -1,3 +1,4 @@
+using Lumina.Media;
 using Lumina.Models.Autoencoders;
 using Lumina.Schedulers;
 using Lumina.Solvers;
@@ -166,7 +167,7 @@ public sealed class TextToImagePipeline : IDisposable
                     cancellationToken.ThrowIfCancellationRequested();
                     Tensor decoded;
                     using (no_grad()) decoded = Vae.DecodeLatents(latents, cancellationToken: cancellationToken);
-                    var image = PixelConversion.ToImage(decoded[0]);
+                    var image = ImageTensorConverter.ToImage(decoded);
                     var meta = new GenerationMetadata(prompt, settings.NegativePrompt, seed, settings.NumInferenceSteps, settings.Solver,
                         settings.TimeShift, settings.GuidanceScale, ModelId, request.Width, request.Height, scale);
                     meta.WriteTo(image);
