@@ -1,0 +1,192 @@
+using Lumina.Guidance;
+using Lumina.Nn;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Lumina.Models.DiT;
+
+/// <summary>
+/// Next-DiT (Lumina-Next): a flow-matching diffusion transformer over patchified latents with 2-D RoPE, sandwich
+/// norms, grouped-query attention and gated caption cross-attention. Field names follow the upstream checkpoint
+/// (<c>x_embedder</c>, <c>t_embedder</c>, <c>cap_embedder</c>, <c>layers.{i}</c>, <c>final_layer</c>,
+/// <c>pad_token</c>), so <c>state_dict()</c> matches <c>consolidated*.safetensors</c> without remapping.
+/// <para>The model predicts the velocity x1 − x0 at time t ∈ [0, 1] (t = 0 noise, t = 1 data).</para>
+/// </summary>
+public sealed class NextDiT : nn.Module
+{
+#pragma warning disable IDE1006 // field names follow the checkpoint keys
+    private readonly Linear x_embedder;
+    private readonly TimestepEmbedder t_embedder;
+    private readonly CaptionEmbedder cap_embedder;
+    private readonly ModuleList<NextDiTBlock> layers;
+    private readonly DiTFinalLayer final_layer;
+    private readonly Parameter pad_token;
+#pragma warning restore IDE1006
+
+    /// <summary>Builds the model with uninitialised weights (load a checkpoint next).</summary>
+    /// <param name="config">Architecture; see <see cref="Checkpoints.DiTPresets"/> for the released ones.</param>
+    /// <param name="device">Device for the weights (null = CPU; <c>new Device("meta")</c> allocates nothing).</param>
+    /// <param name="dtype">Weight dtype (null = float32, the CPU default).</param>
+    public NextDiT(NextDiTConfig config, Device? device = null, ScalarType? dtype = null) : base(nameof(NextDiT))
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        config.Validate();
+        Config = config;
+        var dim = config.Dim;
+        var condDim = Math.Min(dim, 1024);
+        x_embedder = nn.Linear((long)config.PatchSize * config.PatchSize * config.InChannels, dim, hasBias: true, device: device, dtype: dtype);
+        t_embedder = new TimestepEmbedder(condDim, device: device, dtype: dtype);
+        cap_embedder = new CaptionEmbedder(config.CaptionDim, condDim, device, dtype);
+        layers = new ModuleList<NextDiTBlock>(Enumerable.Range(0, config.Layers).Select(_ => new NextDiTBlock(config, device, dtype)).ToArray());
+        final_layer = new DiTFinalLayer(dim, condDim, (long)config.PatchSize * config.PatchSize * config.OutChannels, withShift: false, device, dtype);
+        pad_token = new Parameter(empty(dim, dtype: dtype ?? ScalarType.Float32, device: device));
+        RegisterComponents();
+    }
+
+    /// <summary>The architecture.</summary>
+    public NextDiTConfig Config { get; }
+
+    /// <summary>The transformer blocks.</summary>
+    public IReadOnlyList<NextDiTBlock> Layers => layers.ToList();
+
+    /// <summary>
+    /// The rotary table a call uses for a grid of <paramref name="rows"/>×<paramref name="cols"/> patches, complex64
+    /// [rows·cols, hd/2]. With <paramref name="options"/>.ScaleFactor set, the time-aware scaling reads
+    /// <paramref name="t0"/>.
+    /// </summary>
+    public Tensor RotaryTable(int rows, int cols, double t0 = 1.0, NextDiTForwardOptions? options = null)
+        => RotaryEmbedding.Table2D(rows, cols, Config.HeadDim, Config.RopeTheta, RopeScalingFor(t0, options), pad_token.device);
+
+    /// <summary>
+    /// Forward over a batch of equally sized latents.
+    /// </summary>
+    /// <param name="x">Latents [B, C, H, W]; H and W multiples of the patch size.</param>
+    /// <param name="t">Timesteps [B] in [0, 1].</param>
+    /// <param name="captionFeatures">Text-encoder features [B, L, CaptionDim].</param>
+    /// <param name="captionMask">Caption mask [B, L] (1 = token, 0 = padding).</param>
+    /// <param name="options">RoPE scaling, proportional attention, output layout and tracing.</param>
+    /// <returns>The velocity [B, C, H, W] (or [B, 2C, H, W] with <see cref="NextDiTForwardOptions.KeepLearnedSigma"/>).</returns>
+    public Tensor Forward(Tensor x, Tensor t, Tensor captionFeatures, Tensor captionMask, NextDiTForwardOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        if (x.dim() != 4 || x.shape[1] != Config.InChannels)
+            throw new ArgumentException($"Latents must be [B, {Config.InChannels}, H, W]; got [{string.Join(", ", x.shape)}].", nameof(x));
+        var b = x.shape[0];
+        ValidateConditioning(b, t, captionFeatures, captionMask);
+        var p = Config.PatchSize;
+        Patchify.CheckDivisible(x.shape[2], x.shape[3], p);
+        options ??= Default;
+
+        using var scope = NewDisposeScope();
+        var (rows, cols) = ((int)(x.shape[2] / p), (int)(x.shape[3] / p));
+        var tokens = x_embedder.forward(Patchify.ToPatches(x.to_type(x_embedder.weight!.dtype), p));
+        options.Trace?.Invoke("x_embedder", tokens);
+        tokens = tokens.reshape(b, (long)rows * cols, Config.Dim);
+        var freqs = RotaryTable(rows, cols, FirstTimestep(t, options), options);
+
+        var hidden = RunTransformer(tokens, null, freqs, t, captionFeatures, captionMask, options);
+        var image = Patchify.FromPatches(hidden, p, x.shape[2], x.shape[3], Config.OutChannels);
+        if (Config.LearnSigma && !options.KeepLearnedSigma) image = image.narrow(1, 0, Config.InChannels).contiguous();
+        return image.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Forward over differently sized latents (upstream's list input): each [C, Hi, Wi] is patchified, the sequences
+    /// are padded with the learned <c>pad_token</c> (padded positions repeat the last RoPE entry and are masked as
+    /// keys), and each output is cut back to its own size.
+    /// </summary>
+    public IReadOnlyList<Tensor> Forward(IReadOnlyList<Tensor> x, Tensor t, Tensor captionFeatures, Tensor captionMask, NextDiTForwardOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        if (x.Count == 0) throw new ArgumentException("Pass at least one latent.", nameof(x));
+        ValidateConditioning(x.Count, t, captionFeatures, captionMask);
+        options ??= Default;
+        var p = Config.PatchSize;
+        for (var i = 0; i < x.Count; i++)
+        {
+            if (x[i].dim() != 3 || x[i].shape[0] != Config.InChannels)
+                throw new ArgumentException($"Latent {i} must be [{Config.InChannels}, H, W]; got [{string.Join(", ", x[i].shape)}].", nameof(x));
+            Patchify.CheckDivisible(x[i].shape[1], x[i].shape[2], p);
+        }
+
+        using var scope = NewDisposeScope();
+        var t0 = FirstTimestep(t, options);
+        var embeds = new List<Tensor>();
+        var tables = new List<Tensor>();
+        foreach (var img in x)
+        {
+            var (rows, cols) = ((int)(img.shape[1] / p), (int)(img.shape[2] / p));
+            var patches = Patchify.ToPatches(img.unsqueeze(0).to_type(x_embedder.weight!.dtype), p);
+            embeds.Add(x_embedder.forward(patches).reshape((long)rows * cols, Config.Dim));
+            tables.Add(RotaryTable(rows, cols, t0, options));
+        }
+
+        var (tokens, mask, lengths) = DiTInputs.Pad(embeds, pad_token);
+        var maxLen = tokens.shape[1];
+        // Padded positions repeat each item's last rotary entry, as upstream does.
+        var freqs = stack(tables.Select((tb, i) => lengths[i] == maxLen ? tb
+            : cat([tb, tb.narrow(0, lengths[i] - 1, 1).expand(maxLen - lengths[i], -1)], 0)), 0);
+
+        var hidden = RunTransformer(tokens, mask, freqs, t, captionFeatures, captionMask, options);
+        var outputs = new List<Tensor>();
+        for (var i = 0; i < x.Count; i++)
+        {
+            var img = Patchify.FromPatches(hidden.narrow(0, i, 1), p, x[i].shape[1], x[i].shape[2], Config.OutChannels).squeeze(0);
+            if (Config.LearnSigma && !options.KeepLearnedSigma) img = img.narrow(0, 0, Config.InChannels);
+            outputs.Add(img.contiguous().MoveToOuterDisposeScope());
+        }
+        return outputs;
+    }
+
+    /// <summary>
+    /// Upstream <c>forward_with_cfg</c>: x is [cond; uncond] (2B), its first half is used for both halves, the caption
+    /// batch carries the prompt then the negative prompt, and guidance is applied as <see cref="ClassifierFreeGuidance.Combine"/>
+    /// describes (channels 0..2 only by default). The guided result is written into both halves.
+    /// </summary>
+    public Tensor ForwardWithCfg(Tensor x, Tensor t, Tensor captionFeatures, Tensor captionMask, double cfgScale,
+        NextDiTForwardOptions? options = null, GuidanceChannels channels = GuidanceChannels.LuminaFirstThree)
+    {
+        using var scope = NewDisposeScope();
+        var output = Forward(ClassifierFreeGuidance.DuplicateFirstHalf(x), t, captionFeatures, captionMask, options);
+        return ClassifierFreeGuidance.Combine(output, cfgScale, channels).MoveToOuterDisposeScope();
+    }
+
+    private static readonly NextDiTForwardOptions Default = new();
+
+    private Tensor RunTransformer(Tensor tokens, Tensor? mask, Tensor freqs, Tensor t, Tensor captionFeatures, Tensor captionMask, NextDiTForwardOptions options)
+    {
+        var wdtype = x_embedder.weight!.dtype;
+        var tEmb = t_embedder.forward(t);
+        options.Trace?.Invoke("t_embedder", tEmb);
+        var cap = captionFeatures.to_type(wdtype);
+        var capEmb = cap_embedder.Embed(cap, captionMask);
+        options.Trace?.Invoke("cap_embedder", capEmb);
+        var adaln = tEmb + capEmb;
+        var capMask = DiTInputs.BoolMask(captionMask);
+
+        double? scale = options.BaseSequenceLength is int baseLen
+            ? DiTAttention.ProportionalScale(tokens.shape[1], baseLen, Config.HeadDim)
+            : null;
+        var h = tokens;
+        for (var i = 0; i < layers.Count; i++)
+        {
+            h = layers[i].Forward(h, mask, freqs, cap, capMask, adaln, scale);
+            options.Trace?.Invoke($"layers.{i}", h);
+        }
+        h = final_layer.forward(h, adaln);
+        options.Trace?.Invoke("final_layer", h);
+        return h;
+    }
+
+    private RopeScaling RopeScalingFor(double t0, NextDiTForwardOptions? options)
+        => options?.ScaleFactor is double s
+            ? RopeScaling.TimeAware(s, options.ScaleWatershed, t0)
+            : RopeScaling.TimeAware(Config.ScaleFactor, 1.0, 1.0);
+
+    private static double FirstTimestep(Tensor t, NextDiTForwardOptions options)
+        => options.ScaleFactor is null ? 1.0 : t[0].to_type(ScalarType.Float64).item<double>();
+
+    private void ValidateConditioning(long batch, Tensor t, Tensor captionFeatures, Tensor captionMask)
+        => DiTInputs.ValidateConditioning(batch, t, captionFeatures, captionMask, Config.CaptionDim);
+}

@@ -1,0 +1,73 @@
+namespace Lumina.Models.DiT;
+
+/// <summary>
+/// Constructor configuration of <see cref="NextDiT"/>, named like upstream <c>NextDiT(...)</c> arguments. Defaults are
+/// the released Lumina-Next-T2I / -SFT model (NextDiT-2B-GQA); see <see cref="Checkpoints.DiTPresets"/>.
+/// </summary>
+public sealed record NextDiTConfig
+{
+    /// <summary>Patch size p (2).</summary>
+    public int PatchSize { get; init; } = 2;
+
+    /// <summary>Latent channels (4 for the SDXL VAE).</summary>
+    public int InChannels { get; init; } = 4;
+
+    /// <summary>Model width (2304).</summary>
+    public int Dim { get; init; } = 2304;
+
+    /// <summary>Number of blocks (24).</summary>
+    public int Layers { get; init; } = 24;
+
+    /// <summary>Query heads (32).</summary>
+    public int Heads { get; init; } = 32;
+
+    /// <summary>Key/value heads (8 for the GQA model; null = same as heads).</summary>
+    public int? KvHeads { get; init; } = 8;
+
+    /// <summary>FFN hidden width is rounded up to a multiple of this (256).</summary>
+    public int MultipleOf { get; init; } = 256;
+
+    /// <summary>Optional FFN width multiplier (none).</summary>
+    public double? FfnDimMultiplier { get; init; }
+
+    /// <summary>RMSNorm epsilon (1e-5).</summary>
+    public double NormEps { get; init; } = 1e-5;
+
+    /// <summary>Whether the model predicts 2·C channels (the second half is dropped by the forward).</summary>
+    public bool LearnSigma { get; init; } = true;
+
+    /// <summary>Joint-width LayerNorm on queries and keys.</summary>
+    public bool QkNorm { get; init; } = true;
+
+    /// <summary>Caption feature width (2048 for Gemma-2B).</summary>
+    public int CaptionDim { get; init; } = 2048;
+
+    /// <summary>
+    /// Upstream's constructor <c>scale_factor</c>: the default rotary table is built as time-aware scaling at t = 1 with
+    /// watershed 1, i.e. NTK-scaled by this factor. 1 = unscaled.
+    /// </summary>
+    public double ScaleFactor { get; init; } = 1.0;
+
+    /// <summary>RoPE base θ (10000).</summary>
+    public double RopeTheta { get; init; } = 10000.0;
+
+    /// <summary>Output channels of the final layer (2·C with learned sigma).</summary>
+    public int OutChannels => LearnSigma ? 2 * InChannels : InChannels;
+
+    /// <summary>Width of one attention head.</summary>
+    public int HeadDim => Dim / Heads;
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first inconsistent setting.</summary>
+    public void Validate()
+    {
+        if (PatchSize < 1) throw new ArgumentException($"PatchSize must be ≥ 1; got {PatchSize}.");
+        if (InChannels < 1) throw new ArgumentException($"InChannels must be ≥ 1; got {InChannels}.");
+        if (Layers < 0) throw new ArgumentException($"Layers must be ≥ 0; got {Layers}.");
+        if (Heads < 1 || Dim % Heads != 0) throw new ArgumentException($"Dim ({Dim}) must be a multiple of Heads ({Heads}).");
+        if (HeadDim % 4 != 0) throw new ArgumentException($"Next-DiT's 2-D RoPE needs a head width divisible by 4; Dim/Heads = {HeadDim}.");
+        var kv = KvHeads ?? Heads;
+        if (kv < 1 || Heads % kv != 0) throw new ArgumentException($"KvHeads ({kv}) must divide Heads ({Heads}).");
+        if (CaptionDim < 1) throw new ArgumentException($"CaptionDim must be ≥ 1; got {CaptionDim}.");
+        if (!(ScaleFactor > 0)) throw new ArgumentException($"ScaleFactor must be positive; got {ScaleFactor}.");
+    }
+}

@@ -1,0 +1,172 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace Lumina.Nn;
+
+/// <summary>
+/// The attention of the Lumina DiTs: self-attention over image (or audio) tokens plus gated cross-attention to the
+/// caption, summed per head before the output projection.
+/// <list type="bullet">
+/// <item>Projections without bias: <c>wq</c> (H heads), <c>wk</c>/<c>wv</c> (KV heads, grouped-query when KV &lt; H:
+/// query head i reads KV head i / (H/KV)), <c>wo</c>.</item>
+/// <item>Optional QK-norm: a LayerNorm with bias over all heads jointly, before the head split (<c>q_norm</c> width
+/// H·hd, <c>k_norm</c> and <c>ky_norm</c> width KV·hd).</item>
+/// <item>RoPE on queries and self-attention keys (not on caption keys).</item>
+/// <item>Cross-attention: <c>wk_y</c>/<c>wv_y</c> from the caption width, the same normed and rotated queries, scale
+/// 1/sqrt(hd), the caption mask, and a per-head gate <c>tanh(gate)</c>.</item>
+/// </list>
+/// The three self-attention projections run as one matmul on concatenated weights; the checkpoint keys stay separate.
+/// </summary>
+public sealed class DiTAttention : nn.Module
+{
+#pragma warning disable IDE1006 // field names follow the checkpoint keys
+    private readonly Linear wq;
+    private readonly Linear wk;
+    private readonly Linear wv;
+    private readonly Linear? wk_y;
+    private readonly Linear? wv_y;
+    private readonly Parameter? gate;
+    private readonly Linear wo;
+    private readonly LayerNorm? q_norm;
+    private readonly LayerNorm? k_norm;
+    private readonly LayerNorm? ky_norm;
+#pragma warning restore IDE1006
+
+    /// <summary>Creates the attention.</summary>
+    /// <param name="dim">Model width; the head width is dim / heads.</param>
+    /// <param name="heads">Number of query heads.</param>
+    /// <param name="kvHeads">Number of key/value heads (null = heads). Must divide <paramref name="heads"/>.</param>
+    /// <param name="qkNorm">Whether queries and keys get the joint-width LayerNorm.</param>
+    /// <param name="captionDim">Caption feature width; 0 disables the cross-attention.</param>
+    /// <param name="device">Device of the weights.</param>
+    /// <param name="dtype">Dtype of the weights.</param>
+    public DiTAttention(long dim, int heads, int? kvHeads, bool qkNorm, long captionDim, Device? device = null, ScalarType? dtype = null)
+        : base(nameof(DiTAttention))
+    {
+        if (heads <= 0 || dim % heads != 0)
+            throw new ArgumentException($"The model width {dim} must split evenly into {heads} heads.", nameof(heads));
+        var kv = kvHeads ?? heads;
+        if (kv <= 0 || heads % kv != 0)
+            throw new ArgumentException($"The number of KV heads ({kv}) must divide the number of heads ({heads}).", nameof(kvHeads));
+        Heads = heads;
+        KvHeads = kv;
+        HeadDim = (int)(dim / heads);
+        var qWidth = (long)heads * HeadDim;
+        var kvWidth = (long)kv * HeadDim;
+
+        wq = nn.Linear(dim, qWidth, hasBias: false, device: device, dtype: dtype);
+        wk = nn.Linear(dim, kvWidth, hasBias: false, device: device, dtype: dtype);
+        wv = nn.Linear(dim, kvWidth, hasBias: false, device: device, dtype: dtype);
+        if (captionDim > 0)
+        {
+            wk_y = nn.Linear(captionDim, kvWidth, hasBias: false, device: device, dtype: dtype);
+            wv_y = nn.Linear(captionDim, kvWidth, hasBias: false, device: device, dtype: dtype);
+            gate = new Parameter(zeros(heads, dtype: dtype ?? ScalarType.Float32, device: device));
+        }
+        wo = nn.Linear(qWidth, dim, hasBias: false, device: device, dtype: dtype);
+        if (qkNorm)
+        {
+            q_norm = nn.LayerNorm(qWidth, eps: 1e-5, device: device, dtype: dtype);
+            k_norm = nn.LayerNorm(kvWidth, eps: 1e-5, device: device, dtype: dtype);
+            if (captionDim > 0) ky_norm = nn.LayerNorm(kvWidth, eps: 1e-5, device: device, dtype: dtype);
+        }
+        RegisterComponents();
+    }
+
+    /// <summary>Number of query heads.</summary>
+    public int Heads { get; }
+
+    /// <summary>Number of key/value heads.</summary>
+    public int KvHeads { get; }
+
+    /// <summary>Width of one head.</summary>
+    public int HeadDim { get; }
+
+    /// <summary>Whether the block has the gated caption cross-attention.</summary>
+    public bool HasCrossAttention => wk_y is not null;
+
+    /// <summary>
+    /// The self-attention softmax scale with proportional attention: <c>sqrt(log_base(N) / hd)</c>, where N is the
+    /// (padded) token count and base the training sequence length.
+    /// </summary>
+    public static double ProportionalScale(long tokens, long baseSequenceLength, int headDim)
+    {
+        if (tokens < 1) throw new ArgumentOutOfRangeException(nameof(tokens));
+        if (baseSequenceLength < 2) throw new ArgumentOutOfRangeException(nameof(baseSequenceLength), baseSequenceLength, "The base sequence length must be at least 2.");
+        return Math.Sqrt(Math.Log(tokens) / Math.Log(baseSequenceLength) / headDim);
+    }
+
+    /// <summary>Runs the attention.</summary>
+    /// <param name="x">Tokens [B, N, dim].</param>
+    /// <param name="xMask">Optional key mask [B, N] (nonzero/true = real token); null = no padding.</param>
+    /// <param name="freqsCis">Rotary table, complex64 [N, hd/2] or [B, N, hd/2].</param>
+    /// <param name="y">Caption features [B, L, captionDim] (already normed by the block), or null without cross-attention.</param>
+    /// <param name="yMask">Optional caption key mask [B, L]; null = all tokens valid.</param>
+    /// <param name="softmaxScale">Self-attention scale; null = 1/sqrt(hd).</param>
+    public Tensor Forward(Tensor x, Tensor? xMask, Tensor freqsCis, Tensor? y, Tensor? yMask, double? softmaxScale = null)
+    {
+        if (x.dim() != 3 || x.shape[2] != wq.weight!.shape[1])
+            throw new ArgumentException($"Attention input must be [B, N, {wq.weight!.shape[1]}]; got [{string.Join(", ", x.shape)}].", nameof(x));
+        if (HasCrossAttention && y is null)
+            throw new ArgumentException("This attention has a caption cross-attention; pass the caption features.", nameof(y));
+        using var scope = NewDisposeScope();
+        var (b, n) = (x.shape[0], x.shape[1]);
+        var hd = HeadDim;
+        var rep = Heads / KvHeads;
+        var qWidth = (long)Heads * hd;
+        var kvWidth = (long)KvHeads * hd;
+
+        var qkv = F.linear(x, cat([wq.weight!, wk.weight!, wv.weight!], 0));
+        var q = qkv.narrow(-1, 0, qWidth);
+        var k = qkv.narrow(-1, qWidth, kvWidth);
+        var v = qkv.narrow(-1, qWidth + kvWidth, kvWidth);
+        if (q_norm is not null) q = q_norm.forward(q);
+        if (k_norm is not null) k = k_norm.forward(k);
+
+        q = RotaryEmbedding.Apply(q.reshape(b, n, Heads, hd), freqsCis);
+        k = RotaryEmbedding.Apply(k.reshape(b, n, KvHeads, hd), freqsCis);
+
+        // Grouped layout: the rep query heads that share a KV head are stacked along the sequence, so K and V are
+        // used as they are (no repeat) and one attention call covers the whole group.
+        var qg = rep == 1
+            ? q.permute(0, 2, 1, 3)
+            : q.view(b, n, KvHeads, rep, hd).permute(0, 2, 3, 1, 4).reshape(b, KvHeads, rep * n, hd);
+        var kg = k.permute(0, 2, 1, 3);
+        var vg = v.reshape(b, n, KvHeads, hd).permute(0, 2, 1, 3);
+
+        var defaultScale = 1.0 / Math.Sqrt(hd);
+        var scale = softmaxScale ?? defaultScale;
+        var qs = scale == defaultScale ? qg : qg * (scale * Math.Sqrt(hd));
+        var selfMask = KeyMask(xMask, b, n);
+        var output = F.scaled_dot_product_attention(qs, kg, vg, selfMask);
+
+        if (HasCrossAttention)
+        {
+            var l = y!.shape[1];
+            var ykv = F.linear(y, cat([wk_y!.weight!, wv_y!.weight!], 0));
+            var yk = ykv.narrow(-1, 0, kvWidth);
+            if (ky_norm is not null) yk = ky_norm.forward(yk);
+            var ykg = yk.reshape(b, l, KvHeads, hd).permute(0, 2, 1, 3);
+            var yvg = ykv.narrow(-1, kvWidth, kvWidth).reshape(b, l, KvHeads, hd).permute(0, 2, 1, 3);
+            var crossMask = KeyMask(yMask, b, l);
+            var outY = F.scaled_dot_product_attention(qg, ykg, yvg, crossMask);
+            var g = gate!.tanh().view(1, KvHeads, rep, 1, 1);
+            output = output.view(b, KvHeads, rep, n, hd) + outY.view(b, KvHeads, rep, n, hd) * g;
+        }
+
+        var merged = output.view(b, KvHeads, rep, n, hd).permute(0, 3, 1, 2, 4).reshape(b, n, qWidth);
+        return wo.forward(merged).MoveToOuterDisposeScope();
+    }
+
+    private static Tensor? KeyMask(Tensor? mask, long b, long n)
+    {
+        if (mask is null) return null;
+        if (mask.dim() != 2 || mask.shape[0] != b || mask.shape[1] != n)
+            throw new ArgumentException($"A key mask must be [B, N] = [{b}, {n}]; got [{string.Join(", ", mask.shape)}].", nameof(mask));
+        var m = mask.dtype == ScalarType.Bool ? mask : mask.ne(0);
+        if (m.all().item<bool>()) return null; // nothing masked: skip the mask (same result, faster kernel)
+        return m.view(b, 1, 1, n);
+    }
+}
