@@ -20,4 +20,23 @@ public static class DiTPresets
 
     /// <summary>NextDiT-2B without GQA (upstream <c>NextDiT_2B_patch2</c>: 32 KV heads), otherwise as <see cref="NextDiT2BGqa"/>.</summary>
     public static NextDiTConfig NextDiT2B { get; } = NextDiT2BGqa with { KvHeads = null };
+
+    /// <summary>
+    /// FlagDiT-5B: the released Lumina-T2I (dim 3072, 32 layers, 32 heads, no GQA, QK-norm, learned sigma, patch 2,
+    /// LLaMA-2-7B captions of width 4096). 5,046,643,744 parameters.
+    /// </summary>
+    public static FlagDiTConfig FlagDiT5B { get; } = new()
+    {
+        PatchSize = 2, InChannels = 4, Dim = 3072, Layers = 32, Heads = 32, KvHeads = null, MultipleOf = 256,
+        NormEps = 1e-5, LearnSigma = true, QkNorm = true, CaptionDim = 4096,
+    };
+
+    /// <summary>
+    /// The Lumina-T2Music DiT (upstream <c>FlagDiTv2</c>): hidden 768, depth 16, 32 heads, FLAN-T5-large context of
+    /// width 1024, 20 mel-latent channels, up to 1000 frames. Lumina-T2Audio uses the same architecture.
+    /// </summary>
+    public static MusicDiTConfig LuminaT2Music { get; } = new()
+    {
+        InChannels = 20, ContextDim = 1024, HiddenSize = 768, Depth = 16, Heads = 32, MaxLength = 1000,
+    };
 }

@@ -114,6 +114,27 @@ public sealed class SafetensorsFile : ITensorSource
             return stored.to(wantType, wantDevice);
     }
 
+    /// <inheritdoc />
+    public void ReadInto(string name, torch.Tensor destination)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        ObjectDisposedException.ThrowIf(_handle.IsClosed, this);
+        var info = GetInfo(name);
+        if (!info.Shape.SequenceEqual(destination.shape))
+            throw new ArgumentException(
+                $"Tensor '{name}' in '{SourcePath}' is [{string.Join(", ", info.Shape)}] but the destination is [{string.Join(", ", destination.shape)}].", nameof(destination));
+        if (info.DType.IsSupported() && info.DType.ToScalarType() == destination.dtype && info.DType != SafetensorsDType.BOOL
+            && destination.device_type == DeviceType.CPU && destination.is_contiguous())
+        {
+            if (info.ByteLength > 0)
+                ReadInto(destination, info);
+            return;
+        }
+        using var stored = Read(name);
+        using (torch.no_grad())
+            destination.copy_(stored);
+    }
+
     /// <summary>Reads a tensor's raw little-endian bytes, exactly as stored.</summary>
     public byte[] ReadBytes(string name)
     {

@@ -122,24 +122,11 @@ public sealed class NextDiT : nn.Module
             tables.Add(RotaryTable(rows, cols, t0, options));
         }
 
-        var lengths = embeds.Select(e => e.shape[0]).ToArray();
-        var maxLen = lengths.Max();
-        var padded = new List<Tensor>();
-        var paddedTables = new List<Tensor>();
-        for (var i = 0; i < embeds.Count; i++)
-        {
-            var extra = maxLen - lengths[i];
-            padded.Add(extra == 0 ? embeds[i] : cat([embeds[i], pad_token.view(1, -1).expand(extra, -1)], 0));
-            paddedTables.Add(extra == 0 ? tables[i] : cat([tables[i], tables[i].narrow(0, lengths[i] - 1, 1).expand(extra, -1)], 0));
-        }
-        var tokens = stack(padded, 0);
-        var freqs = stack(paddedTables, 0);
-        Tensor? mask = null;
-        if (lengths.Any(l => l != maxLen))
-        {
-            mask = zeros(x.Count, maxLen, dtype: ScalarType.Bool, device: tokens.device);
-            for (var i = 0; i < lengths.Length; i++) mask[i, ..(int)lengths[i]] = tensor(true);
-        }
+        var (tokens, mask, lengths) = DiTInputs.Pad(embeds, pad_token);
+        var maxLen = tokens.shape[1];
+        // Padded positions repeat each item's last rotary entry, as upstream does.
+        var freqs = stack(tables.Select((tb, i) => lengths[i] == maxLen ? tb
+            : cat([tb, tb.narrow(0, lengths[i] - 1, 1).expand(maxLen - lengths[i], -1)], 0)), 0);
 
         var hidden = RunTransformer(tokens, mask, freqs, t, captionFeatures, captionMask, options);
         var outputs = new List<Tensor>();
@@ -176,7 +163,7 @@ public sealed class NextDiT : nn.Module
         var capEmb = cap_embedder.Embed(cap, captionMask);
         options.Trace?.Invoke("cap_embedder", capEmb);
         var adaln = tEmb + capEmb;
-        var capMask = captionMask.dtype == ScalarType.Bool ? captionMask : captionMask.ne(0);
+        var capMask = DiTInputs.BoolMask(captionMask);
 
         double? scale = options.BaseSequenceLength is int baseLen
             ? DiTAttention.ProportionalScale(tokens.shape[1], baseLen, Config.HeadDim)
@@ -201,16 +188,5 @@ public sealed class NextDiT : nn.Module
         => options.ScaleFactor is null ? 1.0 : t[0].to_type(ScalarType.Float64).item<double>();
 
     private void ValidateConditioning(long batch, Tensor t, Tensor captionFeatures, Tensor captionMask)
-    {
-        ArgumentNullException.ThrowIfNull(t);
-        ArgumentNullException.ThrowIfNull(captionFeatures);
-        ArgumentNullException.ThrowIfNull(captionMask);
-        if (t.dim() != 1 || t.shape[0] != batch)
-            throw new ArgumentException($"Timesteps must be [B] = [{batch}]; got [{string.Join(", ", t.shape)}].", nameof(t));
-        CaptionEmbedder.ValidateCaption(captionFeatures, captionMask);
-        if (captionFeatures.shape[0] != batch || captionFeatures.shape[2] != Config.CaptionDim)
-            throw new ArgumentException(
-                $"Caption features must be [B, L, {Config.CaptionDim}] with B = {batch}; got [{string.Join(", ", captionFeatures.shape)}].",
-                nameof(captionFeatures));
-    }
+        => DiTInputs.ValidateConditioning(batch, t, captionFeatures, captionMask, Config.CaptionDim);
 }

@@ -1,0 +1,76 @@
+using Lumina.Nn;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Lumina.Models.DiT;
+
+/// <summary>
+/// The text-to-music / text-to-audio DiT (upstream <c>FlagDiTv2</c>): Flag-DiT blocks over a 1-D mel latent
+/// [B, C, T] with 1-D RoPE, no QK-norm and no patching (<c>proj_in</c> maps each frame). Field names follow the upstream
+/// checkpoint (<c>t_embedder</c>, <c>proj_in</c>, <c>blocks.{i}</c>, <c>final_layer</c>, <c>cap_embedder</c>).
+/// <para>Upstream's sampler passes t as <c>long(t·1000)</c> (0..1000); pass the same values here.</para>
+/// </summary>
+public sealed class MusicDiT : nn.Module
+{
+#pragma warning disable IDE1006 // field names follow the checkpoint keys
+    private readonly TimestepEmbedder t_embedder;
+    private readonly Linear proj_in;
+    private readonly ModuleList<FlagDiTBlock> blocks;
+    private readonly DiTFinalLayer final_layer;
+    private readonly CaptionEmbedder cap_embedder;
+#pragma warning restore IDE1006
+
+    /// <summary>Builds the model with uninitialised weights.</summary>
+    /// <param name="config">Architecture (see <see cref="Checkpoints.DiTPresets.LuminaT2Music"/>).</param>
+    /// <param name="device">Device of the weights.</param>
+    /// <param name="dtype">Weight dtype (null = float32).</param>
+    public MusicDiT(MusicDiTConfig config, Device? device = null, ScalarType? dtype = null) : base(nameof(MusicDiT))
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        config.Validate();
+        Config = config;
+        var dim = config.HiddenSize;
+        t_embedder = new TimestepEmbedder(dim, device: device, dtype: dtype);
+        proj_in = nn.Linear(config.InChannels, dim, hasBias: true, device: device, dtype: dtype);
+        blocks = new ModuleList<FlagDiTBlock>(Enumerable.Range(0, config.Depth)
+            .Select(_ => new FlagDiTBlock(dim, config.Heads, null, config.MultipleOf, null, config.NormEps, qkNorm: false,
+                config.ContextDim, dim, device, dtype)).ToArray());
+        final_layer = new DiTFinalLayer(dim, dim, config.InChannels, withShift: true, device, dtype);
+        cap_embedder = new CaptionEmbedder(config.ContextDim, dim, device, dtype);
+        RegisterComponents();
+    }
+
+    /// <summary>The architecture.</summary>
+    public MusicDiTConfig Config { get; }
+
+    /// <summary>
+    /// Predicts the flow for mel latents <paramref name="x"/> [B, C, T] at steps <paramref name="t"/> [B] with context
+    /// [B, L, ContextDim]. Upstream always treats every context token as valid; pass <paramref name="contextMask"/>
+    /// [B, L] only if your context is padded (it then masks pooling and cross-attention).
+    /// </summary>
+    public Tensor Forward(Tensor x, Tensor t, Tensor context, Tensor? contextMask = null)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        ArgumentNullException.ThrowIfNull(context);
+        if (x.dim() != 3 || x.shape[1] != Config.InChannels)
+            throw new ArgumentException($"Mel latents must be [B, {Config.InChannels}, T]; got {DiTInputs.Shape(x)}.", nameof(x));
+        if (x.shape[2] > Config.MaxLength)
+            throw new ArgumentException($"{x.shape[2]} frames exceed the rotary table of {Config.MaxLength}; shorten the clip.", nameof(x));
+        var b = x.shape[0];
+        using var scope = NewDisposeScope();
+        var mask = contextMask ?? ones(context.shape[0], context.shape[1], dtype: ScalarType.Int32, device: context.device);
+        DiTInputs.ValidateConditioning(b, t, context, mask, Config.ContextDim);
+
+        var wdtype = proj_in.weight!.dtype;
+        var h = proj_in.forward(x.to_type(wdtype).transpose(1, 2));
+        var ctx = context.to_type(wdtype);
+        var adaln = t_embedder.forward(t) + cap_embedder.Embed(ctx, mask);
+        var capMask = DiTInputs.BoolMask(mask);
+        var freqs = RotaryEmbedding.Table1D((int)h.shape[1], Config.HeadDim, Config.RopeTheta, device: h.device);
+        foreach (var block in blocks)
+            h = block.Forward(h, null, freqs, ctx, capMask, adaln, null);
+        h = final_layer.forward(h, adaln);
+        return h.transpose(1, 2).contiguous().MoveToOuterDisposeScope();
+    }
+}
