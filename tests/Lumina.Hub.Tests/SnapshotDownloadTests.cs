@@ -129,7 +129,7 @@ public sealed class SnapshotDownloadTests
                 .ToArray());
         foreach (FakeFile f in repo.Files.Values)
         {
-            env.Hub.FaultsFor("org/patterns", f.Path).ChunkDelayMs = 30;
+            env.Hub.FaultsFor("org/patterns", f.Path).ChunkDelayMs = 100;
         }
 
         HubClient client = env.CreateClient(o => o.MaxParallelDownloads = 8);

@@ -194,3 +194,22 @@ public sealed class TokenAndErrorTests
         Assert.ThrowsAny<Exception>(() => badProvider.GetRequiredService<HubClient>());
     }
 }
+
+public sealed class HttpClientMisuseTests
+{
+    [Fact]
+    public async Task AnHttpClientThatFollowsRedirectsItselfIsReportedClearly()
+    {
+        await using HubTestEnvironment env = await HubTestEnvironment.StartAsync();
+        env.Hub.AddRepo("org/cdn", new FakeFile("model.safetensors", HubTestEnvironment.Bytes(1000, 40), true));
+        using var http = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = true });
+        var client = new HubClient(http, new HubOptions { Endpoint = env.Hub.Endpoint.ToString(), CacheDirectory = env.CacheDirectory, Token = string.Empty, Offline = false });
+
+        HubException e = await Assert.ThrowsAsync<HubException>(() => client.DownloadFileAsync("org/cdn", "model.safetensors"));
+        Assert.Contains("AllowAutoRedirect = false", e.Message, StringComparison.Ordinal);
+
+        using var good = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false });
+        var working = new HubClient(good, new HubOptions { Endpoint = env.Hub.Endpoint.ToString(), CacheDirectory = env.CacheDirectory, Token = string.Empty, Offline = false });
+        Assert.True(File.Exists(await working.DownloadFileAsync("org/cdn", "model.safetensors")));
+    }
+}

@@ -23,4 +23,23 @@ public interface ITensorSource : IDisposable
     /// <exception cref="KeyNotFoundException">No tensor has that name.</exception>
     /// <exception cref="SafetensorsException">The stored dtype is unsupported, or the file changed underneath.</exception>
     torch.Tensor Read(string name, torch.ScalarType? dtype = null, torch.Device? device = null);
+
+    /// <summary>
+    /// Reads one tensor into an existing tensor of the same shape, converting dtype and device as needed. A
+    /// contiguous CPU destination of the stored dtype is filled straight from disk with no temporary at all;
+    /// otherwise one temporary of the stored size is used and freed.
+    /// </summary>
+    /// <exception cref="KeyNotFoundException">No tensor has that name.</exception>
+    /// <exception cref="ArgumentException">The destination's shape differs from the stored shape.</exception>
+    /// <exception cref="SafetensorsException">The stored dtype is unsupported, or the file changed underneath.</exception>
+    void ReadInto(string name, torch.Tensor destination)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        using var value = Read(name);
+        if (!value.shape.SequenceEqual(destination.shape))
+            throw new ArgumentException(
+                $"Tensor '{name}' in '{SourcePath}' is [{string.Join(", ", value.shape)}] but the destination is [{string.Join(", ", destination.shape)}].", nameof(destination));
+        using (torch.no_grad())
+            destination.copy_(value);
+    }
 }

@@ -7,9 +7,9 @@ public static class ModuleCheckpointExtensions
 {
     /// <summary>
     /// Loads a <c>.safetensors</c> file, a <c>*.safetensors.index.json</c> with its shards, or a folder holding
-    /// one of them into <paramref name="module"/>. Strict by default. Each tensor is read straight into a
-    /// temporary in the parameter's dtype and device, copied into the parameter, and freed, so loading needs no
-    /// second copy of the model.
+    /// one of them into <paramref name="module"/>. Strict by default. A contiguous CPU parameter of the stored dtype is
+    /// filled straight from disk; any other parameter gets one temporary of the tensor's stored size, freed at once,
+    /// so loading never needs a second copy of the model.
     /// </summary>
     /// <exception cref="CheckpointMismatchException">A strict load found missing, unexpected or misshapen keys.</exception>
     /// <exception cref="SafetensorsException">A file is malformed.</exception>
@@ -72,8 +72,7 @@ public static class ModuleCheckpointExtensions
             {
                 if (target.device_type == DeviceType.META)
                     throw new InvalidOperationException($"Cannot load '{fileKey}' into a module on the meta device; build the module on a real device first.");
-                using var value = source.Read(fileKey, target.dtype, target.device);
-                target.copy_(value);
+                source.ReadInto(fileKey, target);
             }
         }
         return report;

@@ -155,6 +155,14 @@ public sealed class SafetensorsCheckpoint : ITensorSource
             : throw new KeyNotFoundException($"Checkpoint '{SourcePath}' has no tensor named '{name}'.");
 
     /// <inheritdoc />
+    public void ReadInto(string name, torch.Tensor destination)
+    {
+        if (!_byName.TryGetValue(name, out var entry))
+            throw new KeyNotFoundException($"Checkpoint '{SourcePath}' has no tensor named '{name}'.");
+        entry.File.ReadInto(name, destination);
+    }
+
+    /// <inheritdoc />
     public void Dispose()
     {
         foreach (var file in _files)

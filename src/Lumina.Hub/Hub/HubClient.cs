@@ -313,6 +313,12 @@ public sealed class HubClient
                 () => _transport.CreateRequest(HttpMethod.Head, current),
                 $"Reading the metadata of '{path}' in '{repoId}'",
                 cancellationToken).ConfigureAwait(false);
+            if (response.RequestMessage?.RequestUri is { } answered && answered != current)
+            {
+                throw new HubException(
+                    $"The HttpClient followed a redirect by itself ({current.GetLeftPart(UriPartial.Path)} → {answered.GetLeftPart(UriPartial.Path)}), which hides the Hub's metadata. Give HubClient an HttpClient whose handler has AllowAutoRedirect = false (AddLuminaHub does this).");
+            }
+
             int status = (int)response.StatusCode;
             Uri? location = response.Headers.Location;
             if (status is >= 300 and < 400 && location is not null && !location.IsAbsoluteUri && hop < MaxRelativeRedirects)

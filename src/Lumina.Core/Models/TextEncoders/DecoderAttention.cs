@@ -23,10 +23,10 @@ internal sealed class DecoderAttention : nn.Module<Tensor, Tensor, Tensor, Tenso
         : base(nameof(DecoderAttention))
     {
         _spec = spec;
-        q_proj = nn.Linear(spec.HiddenSize, spec.NumHeads * spec.HeadDim, hasBias: spec.AttentionBias, device: device, dtype: dtype);
-        k_proj = nn.Linear(spec.HiddenSize, spec.NumKeyValueHeads * spec.HeadDim, hasBias: spec.AttentionBias, device: device, dtype: dtype);
-        v_proj = nn.Linear(spec.HiddenSize, spec.NumKeyValueHeads * spec.HeadDim, hasBias: spec.AttentionBias, device: device, dtype: dtype);
-        o_proj = nn.Linear(spec.NumHeads * spec.HeadDim, spec.HiddenSize, hasBias: spec.AttentionBias, device: device, dtype: dtype);
+        q_proj = ModuleFactory.Linear(spec.HiddenSize, spec.NumHeads * spec.HeadDim, spec.AttentionBias, device, dtype);
+        k_proj = ModuleFactory.Linear(spec.HiddenSize, spec.NumKeyValueHeads * spec.HeadDim, spec.AttentionBias, device, dtype);
+        v_proj = ModuleFactory.Linear(spec.HiddenSize, spec.NumKeyValueHeads * spec.HeadDim, spec.AttentionBias, device, dtype);
+        o_proj = ModuleFactory.Linear(spec.NumHeads * spec.HeadDim, spec.HiddenSize, spec.AttentionBias, device, dtype);
         RegisterComponents();
     }
 

@@ -32,7 +32,7 @@ public abstract class DecoderTextModel : nn.Module<Tensor, Tensor?, TextEncoderO
             throw new ArgumentException($"The model dtype must be a floating-point type, got {DType}.", nameof(dtype));
         }
 
-        embed_tokens = nn.Embedding(spec.VocabSize, spec.HiddenSize, device: Device, dtype: DType);
+        embed_tokens = ModuleFactory.Embedding(spec.VocabSize, spec.HiddenSize, Device, DType);
         layers = new ModuleList<DecoderLayer>();
         for (int i = 0; i < spec.NumLayers; i++)
         {

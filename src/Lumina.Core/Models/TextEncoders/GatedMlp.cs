@@ -17,9 +17,9 @@ internal sealed class GatedMlp : nn.Module<Tensor, Tensor>
     public GatedMlp(DecoderSpec spec, Device? device, ScalarType dtype)
         : base(nameof(GatedMlp))
     {
-        gate_proj = nn.Linear(spec.HiddenSize, spec.IntermediateSize, hasBias: spec.MlpBias, device: device, dtype: dtype);
-        up_proj = nn.Linear(spec.HiddenSize, spec.IntermediateSize, hasBias: spec.MlpBias, device: device, dtype: dtype);
-        down_proj = nn.Linear(spec.IntermediateSize, spec.HiddenSize, hasBias: spec.MlpBias, device: device, dtype: dtype);
+        gate_proj = ModuleFactory.Linear(spec.HiddenSize, spec.IntermediateSize, spec.MlpBias, device, dtype);
+        up_proj = ModuleFactory.Linear(spec.HiddenSize, spec.IntermediateSize, spec.MlpBias, device, dtype);
+        down_proj = ModuleFactory.Linear(spec.IntermediateSize, spec.HiddenSize, spec.MlpBias, device, dtype);
         _activation = Activations.Get(spec.Activation);
         RegisterComponents();
     }

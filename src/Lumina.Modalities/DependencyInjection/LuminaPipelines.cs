@@ -1,0 +1,59 @@
+using System.Collections.Concurrent;
+using Lumina.Pipelines;
+using Microsoft.Extensions.Options;
+
+namespace Lumina.DependencyInjection;
+
+/// <summary>Default <see cref="ILuminaPipelines"/>: builds each named pipeline once and disposes them with the container.</summary>
+internal sealed class LuminaPipelines(
+    IOptions<LuminaOptions> lumina,
+    IOptionsMonitor<TextToImagePipelineOptions> textToImage,
+    IEnumerable<IConfigureOptions<TextToImagePipelineOptions>> registrations,
+    ModelResolver? resolver = null) : ILuminaPipelines, IDisposable
+{
+    private readonly ConcurrentDictionary<string, Lazy<Task<TextToImagePipeline>>> pipelines = new(StringComparer.Ordinal);
+    private readonly HashSet<string> names = registrations.OfType<ConfigureNamedOptions<TextToImagePipelineOptions>>()
+        .Select(r => r.Name).OfType<string>().ToHashSet(StringComparer.Ordinal);
+    private static readonly Lock ThreadsLock = new();
+    private bool disposed;
+
+    public Task<TextToImagePipeline> GetTextToImageAsync(string name = "default", CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        ObjectDisposedException.ThrowIf(disposed, this);
+        if (!names.Contains(name))
+            throw new InvalidOperationException(
+                $"No text-to-image pipeline named '{name}' is registered; add it with services.AddLumina().AddTextToImage(\"{name}\", ...). Registered: {string.Join(", ", names.Order())}.");
+        var global = lumina.Value; // throws OptionsValidationException when invalid
+        var options = textToImage.Get(name);
+        var lazy = pipelines.GetOrAdd(name, n => new Lazy<Task<TextToImagePipeline>>(() => BuildAsync(global, options)));
+        return lazy.Value.WaitAsync(cancellationToken);
+    }
+
+    private Task<TextToImagePipeline> BuildAsync(LuminaOptions global, TextToImagePipelineOptions options)
+    {
+        if (global.Threads is { } threads)
+            lock (ThreadsLock) TorchSharp.torch.set_num_threads(threads);
+        var load = options.Load with
+        {
+            Device = global.ParseDevice(),
+            DType = global.ParseDType(),
+            TransformerPreset = options.TransformerPreset ?? options.Load.TransformerPreset,
+            TextEncoderPath = options.TextEncoder ?? options.Load.TextEncoderPath,
+            TokenizerPath = options.Tokenizer ?? options.Load.TokenizerPath,
+            VaePath = options.Vae ?? options.Load.VaePath,
+        };
+        var builder = LuminaPipeline.TextToImage().FromPretrained(options.Model!).WithPreset(options.Settings).WithLoadOptions(load);
+        if (resolver is not null) builder.WithModelResolver(resolver);
+        // Loading is not tied to the first caller's token: other callers share this load.
+        return builder.BuildAsync(CancellationToken.None);
+    }
+
+    public void Dispose()
+    {
+        if (disposed) return;
+        disposed = true;
+        foreach (var lazy in pipelines.Values)
+            if (lazy.IsValueCreated && lazy.Value.IsCompletedSuccessfully) lazy.Value.Result.Dispose();
+    }
+}

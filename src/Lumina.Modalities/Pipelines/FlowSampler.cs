@@ -1,0 +1,50 @@
+using Lumina.Schedulers;
+using Lumina.Solvers;
+using static TorchSharp.torch;
+
+namespace Lumina.Pipelines;
+
+/// <summary>
+/// The pipelines' sampling loop, as upstream <c>transport.sample_ode</c> runs it: the state is the noise repeated
+/// ×2 ([cond; uncond]), the velocity is the transformer's <c>forward_with_cfg</c> at t cast to the latent dtype, the
+/// grid is <c>linspace(0, 1, steps + 1)</c> shifted by s, and the first half of the final state is the sample.
+/// </summary>
+public static class FlowSampler
+{
+    /// <summary>Samples latents [1, C, h, w] from <paramref name="noise"/> with the guided velocity of <paramref name="transformer"/>; see the class summary.</summary>
+    /// <param name="transformer">The DiT.</param>
+    /// <param name="noise">Latents at t = 0, [B, C, h, w].</param>
+    /// <param name="captions">Caption features for [prompts; negative prompts] (2B rows).</param>
+    /// <param name="settings">Solver, steps, shift, guidance, watershed and proportional attention.</param>
+    /// <param name="scaleFactor">Time-aware RoPE scale factor; null = none.</param>
+    /// <param name="progress">Receives a report per solver step.</param>
+    /// <param name="cancellationToken">Checked before every model call.</param>
+    public static Tensor Sample(IImageTransformer transformer, Tensor noise, PromptEncoding captions, TextToImageSettings settings,
+        double? scaleFactor, IProgress<SamplingProgress>? progress, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(transformer);
+        ArgumentNullException.ThrowIfNull(noise);
+        ArgumentNullException.ThrowIfNull(captions);
+        ArgumentNullException.ThrowIfNull(settings);
+        settings.Validate();
+        if (noise.dim() != 4 || noise.shape[1] != transformer.LatentChannels)
+            throw new ArgumentException($"Noise must be [B, {transformer.LatentChannels}, h, w]; got [{string.Join(", ", noise.shape)}].", nameof(noise));
+        if (captions.BatchSize != 2 * noise.shape[0])
+            throw new ArgumentException(
+                $"Captions must hold [prompts; negative prompts] = {2 * noise.shape[0]} rows for {noise.shape[0]} latents; got {captions.BatchSize}.", nameof(captions));
+        var grid = TimeGrid.Create(settings.NumInferenceSteps + 1, settings.TimeShift == 1.0 ? null : settings.TimeShift);
+        var call = new TransformerCallOptions(scaleFactor, settings.ScaleWatershed, settings.ProportionalAttention);
+        var guidance = settings.GuidanceScale;
+        using var scope = NewDisposeScope();
+        var state = cat([noise, noise], 0);
+        Tensor Velocity(Tensor x, double t)
+        {
+            using var inner = NewDisposeScope();
+            var tt = full([x.shape[0]], t, dtype: x.dtype, device: x.device);
+            return transformer.GuidedVelocity(x, tt, captions, guidance, call).MoveToOuterDisposeScope();
+        }
+        using var solution = OdeSolver.Create(settings.Solver).Solve(Velocity, state, grid,
+            new SolveOptions { Progress = progress }, cancellationToken);
+        return solution.Final.narrow(0, 0, noise.shape[0]).clone().MoveToOuterDisposeScope();
+    }
+}

@@ -1,0 +1,16 @@
+namespace Lumina.Pipelines;
+
+/// <summary>
+/// Entry point of the fluent API:
+/// <code>
+/// using var pipe = await LuminaPipeline.TextToImage()
+///     .FromPretrained("Alpha-VLLM/Lumina-Next-SFT-diffusers")
+///     .WithSolver(OdeMethod.Midpoint, steps: 30).WithTimeShift(4)
+///     .BuildAsync(cancellationToken);
+/// </code>
+/// </summary>
+public static class LuminaPipeline
+{
+    /// <summary>Starts a text-to-image pipeline (Lumina-Next).</summary>
+    public static TextToImagePipelineBuilder TextToImage() => new();
+}

@@ -1,0 +1,55 @@
+using Lumina.Models.DiT;
+using static TorchSharp.torch;
+
+namespace Lumina.Pipelines;
+
+/// <summary>Lumina-Next's <see cref="NextDiT"/> behind <see cref="IImageTransformer"/>. Owns the model.</summary>
+public sealed class NextDiTTransformer : IImageTransformer
+{
+    /// <summary>Wraps <paramref name="model"/> (put in eval mode).</summary>
+    /// <param name="model">The loaded model; disposed with this wrapper.</param>
+    /// <param name="baseSequenceLength">
+    /// Token count at the training resolution, for proportional attention: (1024/16)² = 4096 for the released models.
+    /// </param>
+    public NextDiTTransformer(NextDiT model, int baseSequenceLength = 4096)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentOutOfRangeException.ThrowIfLessThan(baseSequenceLength, 2);
+        Model = model;
+        BaseSequenceLength = baseSequenceLength;
+        model.eval();
+    }
+
+    /// <summary>The wrapped model.</summary>
+    public NextDiT Model { get; }
+
+    /// <summary>Token count at the training resolution (proportional attention's base).</summary>
+    public int BaseSequenceLength { get; }
+
+    /// <inheritdoc />
+    public int LatentChannels => Model.Config.InChannels;
+
+    /// <inheritdoc />
+    public int PatchSize => Model.Config.PatchSize;
+
+    /// <inheritdoc />
+    public int CaptionDim => Model.Config.CaptionDim;
+
+    /// <inheritdoc />
+    public Tensor GuidedVelocity(Tensor x, Tensor t, PromptEncoding captions, double guidanceScale, TransformerCallOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(captions);
+        ArgumentNullException.ThrowIfNull(options);
+        var forward = new NextDiTForwardOptions
+        {
+            ScaleFactor = options.ScaleFactor,
+            ScaleWatershed = options.ScaleWatershed,
+            BaseSequenceLength = options.ProportionalAttention ? BaseSequenceLength : null,
+        };
+        using var noGrad = no_grad();
+        return Model.ForwardWithCfg(x, t, captions.Features, captions.Mask, guidanceScale, forward);
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => Model.Dispose();
+}

@@ -1,0 +1,71 @@
+using Lumina.Solvers;
+
+namespace Lumina.Pipelines;
+
+/// <summary>
+/// Shared checks for request fields. Each failure throws an <see cref="ArgumentException"/> whose
+/// <see cref="ArgumentException.ParamName"/> is the request property, so a caller (or a test) can tell which field
+/// was wrong before any model runs.
+/// </summary>
+internal static class RequestValidation
+{
+    /// <summary>The largest image side accepted (the 1024×4096 panorama preset is the widest upstream demo).</summary>
+    public const int MaxSide = 8192;
+
+    /// <summary>The most images one request may ask for.</summary>
+    public const int MaxImages = 64;
+
+    /// <summary>The most sampling steps one request may ask for.</summary>
+    public const int MaxSteps = 1000;
+
+    public static void Side(int value, int multiple, string field)
+    {
+        if (value < multiple || value > MaxSide || value % multiple != 0)
+            throw new ArgumentOutOfRangeException(field, value,
+                $"{field} must be a multiple of {multiple} between {multiple} and {MaxSide} pixels (the VAE downsamples by 8 and the DiT patches by 2); got {value}. Try {Math.Clamp((int)Math.Round(value / (double)multiple) * multiple, multiple, MaxSide)}.");
+    }
+
+    public static void Steps(int? value, string field)
+    {
+        if (value is { } v && (v < 1 || v > MaxSteps))
+            throw new ArgumentOutOfRangeException(field, v, $"{field} must be between 1 and {MaxSteps}; got {v}. Upstream demos use 30.");
+    }
+
+    public static void Solver(OdeMethod? value, string field)
+    {
+        if (value is { } v && !Enum.IsDefined(v))
+            throw new ArgumentOutOfRangeException(field, v, $"{field} {(int)v} is not a known solver; use one of {string.Join(", ", Enum.GetNames<OdeMethod>())}.");
+    }
+
+    public static void Positive(double? value, string field, string hint)
+    {
+        if (value is { } v && !(double.IsFinite(v) && v > 0))
+            throw new ArgumentOutOfRangeException(field, v, $"{field} must be a finite number greater than 0; got {v}. {hint}");
+    }
+
+    public static void NonNegative(double? value, string field, string hint)
+    {
+        if (value is { } v && !(double.IsFinite(v) && v >= 0))
+            throw new ArgumentOutOfRangeException(field, v, $"{field} must be a finite number ≥ 0; got {v}. {hint}");
+    }
+
+    public static void UnitInterval(double? value, string field, bool allowZero, string hint)
+    {
+        if (value is { } v && !(double.IsFinite(v) && (allowZero ? v >= 0 : v > 0) && v <= 1))
+            throw new ArgumentOutOfRangeException(field, v, $"{field} must be in {(allowZero ? "[0, 1]" : "(0, 1]")}; got {v}. {hint}");
+    }
+
+    public static void Count(int value, int max, string field)
+    {
+        if (value < 1 || value > max)
+            throw new ArgumentOutOfRangeException(field, value, $"{field} must be between 1 and {max}; got {value}.");
+    }
+
+    public static void Prompts(IReadOnlyList<string>? prompts, string field)
+    {
+        if (prompts is null) throw new ArgumentNullException(field, $"{field} must not be null; pass at least one prompt.");
+        if (prompts.Count == 0) throw new ArgumentException($"{field} is empty; pass at least one prompt.", field);
+        for (var i = 0; i < prompts.Count; i++)
+            if (prompts[i] is null) throw new ArgumentException($"{field}[{i}] is null; use \"\" for an empty prompt.", field);
+    }
+}

@@ -1,0 +1,210 @@
+using Lumina.Media;
+using Lumina.Models.Autoencoders;
+using Lumina.Schedulers;
+using Lumina.Solvers;
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.PixelFormats;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Lumina.Pipelines;
+
+/// <summary>
+/// Text-to-image: prompt → <see cref="IPromptEncoder"/> → caption features → the ODE solver drives the guided DiT
+/// velocity over the shifted time grid → latents → VAE decode → <see cref="Image{Rgb24}"/> with PNG metadata.
+/// <para><b>Threads:</b> an instance may be shared; calls to <see cref="GenerateAsync"/> are <b>serialized</b> (one
+/// generation runs at a time, the others wait in order). Outputs do not depend on how calls interleave: each image's
+/// noise comes from its own generator seeded with its seed.</para>
+/// <para><b>Memory:</b> the pipeline owns its models; <see cref="Dispose"/> frees their native memory (it waits for a
+/// running generation to finish).</para>
+/// </summary>
+public sealed class TextToImagePipeline : IDisposable
+{
+    private readonly SemaphoreSlim gate = new(1, 1);
+    private bool disposed;
+
+    /// <summary>Assembles a pipeline from loaded components; it takes ownership of them.</summary>
+    /// <param name="transformer">The DiT.</param>
+    /// <param name="promptEncoder">Tokenizer + text encoder.</param>
+    /// <param name="vae">The image autoencoder.</param>
+    /// <param name="settings">Defaults for requests; null = <see cref="TextToImagePresets.LuminaNext"/>.</param>
+    /// <param name="modelId">Where the weights came from (recorded in the PNG metadata).</param>
+    public TextToImagePipeline(IImageTransformer transformer, IPromptEncoder promptEncoder, AutoencoderKL vae,
+        TextToImageSettings? settings = null, string modelId = "local")
+    {
+        ArgumentNullException.ThrowIfNull(transformer);
+        ArgumentNullException.ThrowIfNull(promptEncoder);
+        ArgumentNullException.ThrowIfNull(vae);
+        ArgumentNullException.ThrowIfNull(modelId);
+        settings ??= TextToImagePresets.LuminaNext;
+        settings.Validate();
+        if (promptEncoder.FeatureDim != transformer.CaptionDim)
+            throw new ArgumentException(
+                $"The text encoder gives {promptEncoder.FeatureDim}-wide features but the transformer expects {transformer.CaptionDim}; pair matching components.",
+                nameof(promptEncoder));
+        if (vae.Config.LatentChannels != transformer.LatentChannels)
+            throw new ArgumentException(
+                $"The VAE has {vae.Config.LatentChannels} latent channels but the transformer denoises {transformer.LatentChannels}.", nameof(vae));
+        Transformer = transformer;
+        PromptEncoder = promptEncoder;
+        Vae = vae;
+        Settings = settings;
+        ModelId = modelId;
+        vae.eval();
+    }
+
+    /// <summary>The DiT.</summary>
+    public IImageTransformer Transformer { get; }
+
+    /// <summary>The prompt encoder.</summary>
+    public IPromptEncoder PromptEncoder { get; }
+
+    /// <summary>The VAE.</summary>
+    public AutoencoderKL Vae { get; }
+
+    /// <summary>Default settings for requests.</summary>
+    public TextToImageSettings Settings { get; }
+
+    /// <summary>Repo id or folder of the weights.</summary>
+    public string ModelId { get; }
+
+    /// <summary>Pixels per latent cell times the patch size: width and height must be multiples of this.</summary>
+    public int SizeMultiple => Vae.DownscaleFactor * Transformer.PatchSize;
+
+    /// <summary>
+    /// Generates the images of <paramref name="request"/>. The request is validated first; nothing runs if it is bad.
+    /// </summary>
+    /// <param name="request">Prompts and settings.</param>
+    /// <param name="progress">Receives stage and step reports.</param>
+    /// <param name="cancellationToken">Checked before every model call.</param>
+    /// <exception cref="ArgumentException">A request field is invalid (<c>ParamName</c> names it).</exception>
+    public async Task<TextToImageResult> GenerateAsync(TextToImageRequest request, IProgress<GenerationProgress>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        var (resolved, seed) = Prepare(request);
+        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            ObjectDisposedException.ThrowIf(disposed, this);
+            return await Task.Run(() => Run(request, resolved, seed, progress, cancellationToken), cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// The sampling loop alone (diffusers' <c>latents</c> + <c>prompt_embeds</c> path): integrates the guided velocity
+    /// from <paramref name="noise"/> at t = 0 to t = 1 on the request's shifted grid.
+    /// </summary>
+    /// <param name="noise">Initial latents [1, C, h, w] (t = 0).</param>
+    /// <param name="captions">Caption features for [prompt; negative prompt] (batch 2).</param>
+    /// <param name="settings">Solver, steps, shift, guidance and RoPE scaling; null = <see cref="Settings"/>.</param>
+    /// <param name="progress">Receives a report per solver step.</param>
+    /// <param name="cancellationToken">Checked before every model call.</param>
+    /// <returns>The sampled latents [1, C, h, w].</returns>
+    public Tensor SampleLatents(Tensor noise, PromptEncoding captions, TextToImageSettings? settings = null,
+        IProgress<SamplingProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(noise);
+        ArgumentNullException.ThrowIfNull(captions);
+        settings ??= Settings;
+        settings.Validate();
+        if (noise.dim() != 4 || noise.shape[0] != 1 || noise.shape[1] != Transformer.LatentChannels
+            || noise.shape[2] % Transformer.PatchSize != 0 || noise.shape[3] % Transformer.PatchSize != 0)
+            throw new ArgumentException(
+                $"Noise must be [1, {Transformer.LatentChannels}, h, w] with h and w multiples of {Transformer.PatchSize}; got [{string.Join(", ", noise.shape)}].",
+                nameof(noise));
+        if (captions.BatchSize != 2)
+            throw new ArgumentException($"Captions must hold [prompt; negative prompt] (batch 2); got batch {captions.BatchSize}.", nameof(captions));
+        ObjectDisposedException.ThrowIf(disposed, this);
+        var scale = settings.ScaleFactorFor((int)noise.shape[3] * Vae.DownscaleFactor, (int)noise.shape[2] * Vae.DownscaleFactor);
+        return FlowSampler.Sample(Transformer, noise, captions, settings, scale, progress, cancellationToken);
+    }
+
+    private (TextToImageSettings Resolved, long Seed) Prepare(TextToImageRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        request.Validate();
+        var resolved = request.Resolve(Settings);
+        resolved.Validate();
+        if (request.Width % SizeMultiple != 0)
+            throw new ArgumentOutOfRangeException(nameof(request.Width), request.Width, $"Width must be a multiple of {SizeMultiple} for this model.");
+        if (request.Height % SizeMultiple != 0)
+            throw new ArgumentOutOfRangeException(nameof(request.Height), request.Height, $"Height must be a multiple of {SizeMultiple} for this model.");
+        ObjectDisposedException.ThrowIf(disposed, this);
+        return (resolved, request.Seed ?? Random.Shared.NextInt64(0, int.MaxValue));
+    }
+
+    private TextToImageResult Run(TextToImageRequest request, TextToImageSettings settings, long firstSeed,
+        IProgress<GenerationProgress>? progress, CancellationToken cancellationToken)
+    {
+        var images = new List<Image<Rgb24>>();
+        var metadata = new List<GenerationMetadata>();
+        var total = request.ImageCount;
+        var scale = settings.ScaleFactorFor(request.Width, request.Height);
+        var (h, w) = (request.Height / Vae.DownscaleFactor, request.Width / Vae.DownscaleFactor);
+        try
+        {
+            var index = 0;
+            foreach (var prompt in request.Prompts)
+            {
+                progress?.Report(new GenerationProgress(index, total, GenerationStage.EncodingPrompt, 0, settings.NumInferenceSteps));
+                cancellationToken.ThrowIfCancellationRequested();
+                using var captions = PromptEncoder.Encode([prompt, settings.NegativePrompt], cancellationToken);
+                for (var k = 0; k < request.ImagesPerPrompt; k++, index++)
+                {
+                    var seed = firstSeed + index;
+                    var item = index;
+                    var stepProgress = progress is null ? null : new SynchronousProgress<SamplingProgress>(p =>
+                        progress.Report(new GenerationProgress(item, total, GenerationStage.Sampling, p.Step, p.TotalSteps)));
+                    using var scope = NewDisposeScope();
+                    using var generator = new Generator((ulong)seed);
+                    var noise = randn([1, Transformer.LatentChannels, h, w], dtype: ScalarType.Float32, generator: generator);
+                    var latents = FlowSampler.Sample(Transformer, noise, captions, settings, scale, stepProgress, cancellationToken);
+                    progress?.Report(new GenerationProgress(item, total, GenerationStage.Decoding, settings.NumInferenceSteps, settings.NumInferenceSteps));
+                    cancellationToken.ThrowIfCancellationRequested();
+                    Tensor decoded;
+                    using (no_grad()) decoded = Vae.DecodeLatents(latents, cancellationToken: cancellationToken);
+                    var image = ImageTensorConverter.ToImage(decoded);
+                    var meta = new GenerationMetadata(prompt, settings.NegativePrompt, seed, settings.NumInferenceSteps, settings.Solver,
+                        settings.TimeShift, settings.GuidanceScale, ModelId, request.Width, request.Height, scale);
+                    meta.WriteTo(image);
+                    images.Add(image);
+                    metadata.Add(meta);
+                }
+            }
+        }
+        catch
+        {
+            foreach (var image in images) image.Dispose();
+            throw;
+        }
+        return new TextToImageResult(images, metadata);
+    }
+
+    /// <summary>Frees the models' native memory. Waits for a running generation; later calls throw.</summary>
+    public void Dispose()
+    {
+        if (disposed) return;
+        gate.Wait();
+        try
+        {
+            if (disposed) return;
+            disposed = true;
+            Transformer.Dispose();
+            PromptEncoder.Dispose();
+            Vae.Dispose();
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    private sealed class SynchronousProgress<T>(Action<T> report) : IProgress<T>
+    {
+        public void Report(T value) => report(value);
+    }
+}

@@ -1,0 +1,151 @@
+using Lumina.Models.DiT;
+using Lumina.Solvers;
+using static TorchSharp.torch;
+
+namespace Lumina.Pipelines;
+
+/// <summary>
+/// Fluent builder of a <see cref="TextToImagePipeline"/>. Every <c>With…</c> checks its argument at once (naming it) and
+/// returns the builder; <see cref="BuildAsync"/> resolves the model and loads it.
+/// </summary>
+public sealed class TextToImagePipelineBuilder
+{
+    private string? source;
+    private TextToImageSettings settings = TextToImagePresets.LuminaNext;
+    private ModelLoadOptions load = new();
+    private ModelResolver? resolver;
+
+    /// <summary>The model: a local folder (either layout) or a Hub repo id resolved through <see cref="WithModelResolver"/>.</summary>
+    public TextToImagePipelineBuilder FromPretrained(string modelIdOrFolder)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(modelIdOrFolder);
+        source = modelIdOrFolder;
+        return this;
+    }
+
+    /// <summary>Starts from named settings (<see cref="TextToImagePresets"/>); later <c>With…</c> calls override them.</summary>
+    public TextToImagePipelineBuilder WithPreset(TextToImageSettings preset)
+    {
+        ArgumentNullException.ThrowIfNull(preset);
+        preset.Validate();
+        settings = preset;
+        return this;
+    }
+
+    /// <summary>The ODE solver and, optionally, the number of steps.</summary>
+    public TextToImagePipelineBuilder WithSolver(OdeMethod solver, int? steps = null)
+    {
+        RequestValidation.Solver(solver, nameof(solver));
+        RequestValidation.Steps(steps, nameof(steps));
+        settings = settings with { Solver = solver, NumInferenceSteps = steps ?? settings.NumInferenceSteps };
+        return this;
+    }
+
+    /// <summary>The ODE solver by upstream name (<c>euler</c>, <c>midpoint</c>, <c>heun2</c>, <c>rk4</c>, <c>dopri5</c>).</summary>
+    public TextToImagePipelineBuilder WithSolver(string solver, int? steps = null) => WithSolver(OdeSolver.ParseMethod(solver), steps);
+
+    /// <summary>Number of solver steps.</summary>
+    public TextToImagePipelineBuilder WithSteps(int steps)
+    {
+        RequestValidation.Steps(steps, nameof(steps));
+        settings = settings with { NumInferenceSteps = steps };
+        return this;
+    }
+
+    /// <summary>Grid time shift (4 upstream; 1 = none).</summary>
+    public TextToImagePipelineBuilder WithTimeShift(double shift)
+    {
+        RequestValidation.Positive(shift, nameof(shift), "Use 1 for no shift; upstream uses 4.");
+        settings = settings with { TimeShift = shift };
+        return this;
+    }
+
+    /// <summary>Classifier-free guidance scale (4 upstream).</summary>
+    public TextToImagePipelineBuilder WithGuidanceScale(double scale)
+    {
+        RequestValidation.NonNegative(scale, nameof(scale), "Upstream uses 4; 1 disables guidance.");
+        settings = settings with { GuidanceScale = scale };
+        return this;
+    }
+
+    /// <summary>The default negative prompt.</summary>
+    public TextToImagePipelineBuilder WithNegativePrompt(string negativePrompt)
+    {
+        ArgumentNullException.ThrowIfNull(negativePrompt);
+        settings = settings with { NegativePrompt = negativePrompt };
+        return this;
+    }
+
+    /// <summary>Device and dtype of the models.</summary>
+    public TextToImagePipelineBuilder WithDevice(Device device, ScalarType? dtype = null)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        load = load with { Device = device, DType = dtype ?? load.DType };
+        return this;
+    }
+
+    /// <summary>Original layout: the DiT architecture by preset name (e.g. <c>NextDiT-2B-GQA</c>).</summary>
+    public TextToImagePipelineBuilder WithTransformerPreset(string preset)
+    {
+        NextDiTConfigJson.Preset(preset);
+        load = load with { TransformerPreset = preset };
+        return this;
+    }
+
+    /// <summary>Original layout: an explicit DiT architecture.</summary>
+    public TextToImagePipelineBuilder WithTransformerConfig(NextDiTConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        config.Validate();
+        load = load with { TransformerConfig = config };
+        return this;
+    }
+
+    /// <summary>Folders of the text encoder, tokenizer and VAE (needed for original-layout folders without them).</summary>
+    public TextToImagePipelineBuilder WithComponents(string? textEncoder = null, string? tokenizer = null, string? vae = null)
+    {
+        load = load with
+        {
+            TextEncoderPath = textEncoder ?? load.TextEncoderPath,
+            TokenizerPath = tokenizer ?? load.TokenizerPath,
+            VaePath = vae ?? load.VaePath,
+        };
+        return this;
+    }
+
+    /// <summary>All load options at once.</summary>
+    public TextToImagePipelineBuilder WithLoadOptions(ModelLoadOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        load = options;
+        return this;
+    }
+
+    /// <summary>How repo ids become local folders (Lumina.Hub's snapshot download, or your own).</summary>
+    public TextToImagePipelineBuilder WithModelResolver(ModelResolver modelResolver)
+    {
+        ArgumentNullException.ThrowIfNull(modelResolver);
+        resolver = modelResolver;
+        return this;
+    }
+
+    /// <summary>The settings built so far.</summary>
+    public TextToImageSettings Settings => settings;
+
+    /// <summary>Resolves the model and loads the pipeline on a worker thread.</summary>
+    /// <exception cref="InvalidOperationException"><see cref="FromPretrained"/> was not called.</exception>
+    public async Task<TextToImagePipeline> BuildAsync(CancellationToken cancellationToken = default)
+    {
+        var reference = source ?? throw new InvalidOperationException($"Call {nameof(FromPretrained)} with a folder or repo id before {nameof(BuildAsync)}.");
+        settings.Validate();
+        var folder = Directory.Exists(reference)
+            ? reference
+            : resolver is not null
+                ? await resolver(reference, cancellationToken).ConfigureAwait(false)
+                : throw new DirectoryNotFoundException(
+                    $"'{reference}' is not a local folder and no model resolver is set; pass a folder, or call {nameof(WithModelResolver)} (e.g. with Lumina.Hub's snapshot download).");
+        var (s, l) = (settings, load);
+        var modelId = Directory.Exists(reference) ? Path.GetFullPath(reference) : reference;
+        return await Task.Run(() => LuminaNextLoader.Load(folder, l, s, modelId, cancellationToken), cancellationToken).ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,63 @@
+using Lumina.Solvers;
+
+namespace Lumina.Pipelines;
+
+/// <summary>
+/// A pipeline's default generation settings; a request overrides any of them. See <see cref="TextToImagePresets"/>
+/// for the upstream demo settings.
+/// </summary>
+public sealed record TextToImageSettings
+{
+    /// <summary>ODE solver (default midpoint, Lumina-Next's demo).</summary>
+    public OdeMethod Solver { get; init; } = OdeMethod.Midpoint;
+
+    /// <summary>Solver steps (grid intervals); 30 by default.</summary>
+    public int NumInferenceSteps { get; init; } = 30;
+
+    /// <summary>Grid time shift (4 in the upstream demos; 1 = none).</summary>
+    public double TimeShift { get; init; } = 4.0;
+
+    /// <summary>Classifier-free guidance scale (4 in the upstream demos).</summary>
+    public double GuidanceScale { get; init; } = 4.0;
+
+    /// <summary>The negative prompt used when a request gives none.</summary>
+    public string NegativePrompt { get; init; } = "";
+
+    /// <summary>
+    /// Time-aware RoPE scale factor; null = none. With <see cref="AutoScaleFactor"/> the pipeline sets it per request
+    /// to sqrt(w·h)/1024 when that exceeds 1.
+    /// </summary>
+    public double? ScaleFactor { get; init; }
+
+    /// <summary>Set the scale factor from the resolution (the upstream extrapolation demo).</summary>
+    public bool AutoScaleFactor { get; init; }
+
+    /// <summary>Time-aware scaling switch point (1.0 as diffusers; 0.3 in upstream's extrapolation demo).</summary>
+    public double ScaleWatershed { get; init; } = 1.0;
+
+    /// <summary>Proportional attention (on by default upstream).</summary>
+    public bool ProportionalAttention { get; init; } = true;
+
+    /// <summary>Checks every field; the exception's <c>ParamName</c> names the bad one.</summary>
+    public void Validate()
+    {
+        RequestValidation.Solver(Solver, nameof(Solver));
+        RequestValidation.Steps(NumInferenceSteps, nameof(NumInferenceSteps));
+        RequestValidation.Positive(TimeShift, nameof(TimeShift), "Use 1 for no shift; upstream uses 4.");
+        RequestValidation.NonNegative(GuidanceScale, nameof(GuidanceScale), "Upstream uses 4; 1 disables guidance.");
+        if (NegativePrompt is null) throw new ArgumentNullException(nameof(NegativePrompt), "Use \"\" for no negative prompt.");
+        RequestValidation.Positive(ScaleFactor, nameof(ScaleFactor), "Use null or 1 for no extrapolation.");
+        RequestValidation.UnitInterval(ScaleWatershed, nameof(ScaleWatershed), allowZero: true, "Upstream's extrapolation preset uses 0.3.");
+    }
+
+    /// <summary>The RoPE scale factor a request of this size runs with (null = the model's default table).</summary>
+    /// <param name="width">Image width in pixels.</param>
+    /// <param name="height">Image height in pixels.</param>
+    public double? ScaleFactorFor(int width, int height)
+    {
+        if (ScaleFactor is { } s) return s;
+        if (!AutoScaleFactor) return null;
+        var auto = Math.Sqrt((double)width * height) / 1024.0;
+        return auto > 1 ? auto : null;
+    }
+}

@@ -1,0 +1,43 @@
+using Lumina.Models.DiT;
+using Lumina.Tensors;
+using Lumina.Testing;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Lumina.Core.Tests.DiT;
+
+/// <summary>Properties that follow from the spec rather than from one recorded output.</summary>
+public sealed class NextDiTBehaviourTests
+{
+    [Fact]
+    public void PaddedListItemEqualsItsOwnForwardBecausePaddingIsMaskedAsKeys()
+    {
+        using var scope = NewDisposeScope();
+        using var model = new NextDiT(NextDiTParityTests.GoldenConfig());
+        model.LoadSafetensors(Golden.WeightsPath("nextdit"));
+        var big = randn(4, 8, 12, generator: new Generator(1));
+        var small = randn(4, 6, 4, generator: new Generator(2));
+        var cap = randn(2, 5, 32, generator: new Generator(3));
+        var mask = ones(2, 5, dtype: ScalarType.Int32);
+        var t = tensor(new[] { 0.4f, 0.6f });
+        using var _ = no_grad();
+        var outputs = model.Forward([big, small], t, cap, mask);
+        var alone = model.Forward(small.unsqueeze(0), t[1..], cap[1..], mask[1..]);
+        TensorAssert.Close(alone[0], outputs[1], what: "padded item");
+        var aloneBig = model.Forward(big.unsqueeze(0), t[..1], cap[..1], mask[..1]);
+        TensorAssert.Close(aloneBig[0], outputs[0], what: "unpadded item");
+    }
+
+    [Fact]
+    public void InvalidInputsThrowWithTheExpectedShape()
+    {
+        using var model = new NextDiT(NextDiTParityTests.GoldenConfig());
+        var cap = zeros(2, 5, 32);
+        var mask = ones(2, 5);
+        Assert.Contains("[B, 4, H, W]", Assert.Throws<ArgumentException>(() => model.Forward(zeros(2, 3, 8, 8), zeros(2), cap, mask)).Message);
+        Assert.Contains("multiples of the patch size", Assert.Throws<ArgumentException>(() => model.Forward(zeros(2, 4, 7, 8), zeros(2), cap, mask)).Message);
+        Assert.Contains("Timesteps", Assert.Throws<ArgumentException>(() => model.Forward(zeros(2, 4, 8, 8), zeros(3), cap, mask)).Message);
+        Assert.Contains("32", Assert.Throws<ArgumentException>(() => model.Forward(zeros(2, 4, 8, 8), zeros(2), zeros(2, 5, 16), mask)).Message);
+        Assert.Contains("mask", Assert.Throws<ArgumentException>(() => model.Forward(zeros(2, 4, 8, 8), zeros(2), cap, ones(2, 4))).Message);
+    }
+}

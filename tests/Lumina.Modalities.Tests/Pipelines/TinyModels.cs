@@ -1,0 +1,153 @@
+using System.Text.Json.Nodes;
+using Lumina.Checkpoints;
+using Lumina.Models.Autoencoders;
+using Lumina.Models.DiT;
+using Lumina.Models.TextEncoders;
+using Lumina.Pipelines;
+using Lumina.Tensors;
+using Lumina.Testing;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Lumina.Modalities.Tests.Pipelines;
+
+/// <summary>
+/// Tiny random Lumina-Next components (Next-DiT, Gemma, AutoencoderKL) written to disk in both published layouts:
+/// <c>diffusers/</c> (model_index.json, transformer/, vae/, sharded text_encoder/, tokenizer/, scheduler/) and
+/// <c>original/</c> (consolidated.00-of-01.safetensors) with separate <c>gemma/</c> and <c>sdxl-vae/</c> folders.
+/// </summary>
+public sealed class TinyLuminaNextFolders : IDisposable
+{
+    public static readonly NextDiTConfig DiT = new()
+    {
+        PatchSize = 2, InChannels = 4, Dim = 32, Layers = 2, Heads = 2, KvHeads = 1, MultipleOf = 16, LearnSigma = true,
+        QkNorm = true, CaptionDim = 32,
+    };
+
+    public static readonly GemmaConfig Gemma = new()
+    {
+        VocabSize = 1200, HiddenSize = 32, IntermediateSize = 64, NumHiddenLayers = 2, NumAttentionHeads = 2,
+        NumKeyValueHeads = 1, HeadDim = 16, MaxPositionEmbeddings = 256, RmsNormEps = 1e-6, PadTokenId = 0, EosTokenId = 1, BosTokenId = 2,
+    };
+
+    public static readonly AutoencoderKLConfig Vae = new()
+    {
+        BlockOutChannels = [8, 8], LayersPerBlock = 1, LatentChannels = 4, NormNumGroups = 4, SampleSize = 32, ScalingFactor = 0.13025,
+    };
+
+    private readonly TempFolder temp = new("lumina-tiny-next");
+
+    public TinyLuminaNextFolders()
+    {
+        Diffusers = Path.Combine(temp.Path, "diffusers");
+        Original = Path.Combine(temp.Path, "original");
+        GemmaFolder = Path.Combine(temp.Path, "gemma");
+        VaeFolder = Path.Combine(temp.Path, "sdxl-vae");
+        foreach (var d in new[] { Diffusers, Original, GemmaFolder, VaeFolder }) Directory.CreateDirectory(d);
+
+        using var generator = new Generator(20261126);
+        using var dit = Randomize(new NextDiT(DiT), generator, 0.3);
+        using var gemma = Randomize(new GemmaModel(Gemma), generator, 0.3);
+        using var vae = Randomize(new AutoencoderKL(Vae), generator, 0.2);
+
+        // original layout: the DiT alone, under upstream's key names; text encoder and VAE live elsewhere.
+        dit.SaveSafetensors(Path.Combine(Original, "consolidated.00-of-01.safetensors"));
+        gemma.SaveSafetensors(Path.Combine(GemmaFolder, "model.safetensors"));
+        WriteGemmaConfig(Path.Combine(GemmaFolder, "config.json"));
+        WriteTokenizer(GemmaFolder);
+        vae.SaveSafetensors(Path.Combine(VaeFolder, "diffusion_pytorch_model.safetensors"));
+        WriteVaeConfig(Path.Combine(VaeFolder, "config.json"));
+
+        // diffusers layout.
+        File.WriteAllText(Path.Combine(Diffusers, "model_index.json"), new JsonObject
+        {
+            ["_class_name"] = "LuminaText2ImgPipeline",
+            ["_diffusers_version"] = "0.30.0",
+            ["scheduler"] = new JsonArray("diffusers", "FlowMatchEulerDiscreteScheduler"),
+            ["text_encoder"] = new JsonArray("transformers", "GemmaModel"),
+            ["tokenizer"] = new JsonArray("transformers", "GemmaTokenizerFast"),
+            ["transformer"] = new JsonArray("diffusers", "LuminaNextDiT2DModel"),
+            ["vae"] = new JsonArray("diffusers", "AutoencoderKL"),
+        }.ToJsonString());
+        var transformer = Directory.CreateDirectory(Path.Combine(Diffusers, "transformer")).FullName;
+        NextDiTCheckpoint.SaveDiffusers(dit, Path.Combine(transformer, "diffusion_pytorch_model.safetensors"));
+        NextDiTConfigJson.Write(DiT, Path.Combine(transformer, "config.json"), sampleSize: 16);
+        var vaeDir = Directory.CreateDirectory(Path.Combine(Diffusers, "vae")).FullName;
+        vae.SaveSafetensors(Path.Combine(vaeDir, "diffusion_pytorch_model.safetensors"));
+        WriteVaeConfig(Path.Combine(vaeDir, "config.json"));
+        var textEncoder = Directory.CreateDirectory(Path.Combine(Diffusers, "text_encoder")).FullName;
+        WriteSharded(gemma, textEncoder, "model", shards: 2);
+        WriteGemmaConfig(Path.Combine(textEncoder, "config.json"));
+        WriteTokenizer(Directory.CreateDirectory(Path.Combine(Diffusers, "tokenizer")).FullName);
+        var scheduler = Directory.CreateDirectory(Path.Combine(Diffusers, "scheduler")).FullName;
+        File.WriteAllText(Path.Combine(scheduler, "scheduler_config.json"),
+            """{"_class_name": "FlowMatchEulerDiscreteScheduler", "num_train_timesteps": 1000, "shift": 1.0}""");
+    }
+
+    public string Diffusers { get; }
+    public string Original { get; }
+    public string GemmaFolder { get; }
+    public string VaeFolder { get; }
+
+    /// <summary>The builder for the original-layout folder (architecture and components given explicitly).</summary>
+    public TextToImagePipelineBuilder OriginalBuilder() => LuminaPipeline.TextToImage().FromPretrained(Original)
+        .WithTransformerConfig(DiT).WithComponents(textEncoder: GemmaFolder, vae: VaeFolder);
+
+    /// <summary>A small fast request.</summary>
+    public static TextToImageRequest Request(string prompt = "a red circle on the left", long seed = 7) => new(prompt)
+    {
+        Width = 32, Height = 48, Seed = seed, NumInferenceSteps = 2,
+    };
+
+    private static T Randomize<T>(T module, Generator generator, double scale) where T : nn.Module
+    {
+        using var noGrad = no_grad();
+        foreach (var (_, p) in module.named_parameters())
+            p.copy_(randn(p.shape, dtype: p.dtype, generator: generator).mul_(scale));
+        return module;
+    }
+
+    private static void WriteSharded(nn.Module module, string folder, string stem, int shards)
+    {
+        var entries = module.state_dict().ToList();
+        var map = new JsonObject();
+        var per = (entries.Count + shards - 1) / shards;
+        for (var s = 0; s < shards; s++)
+        {
+            var name = $"{stem}-{s + 1:00000}-of-{shards:00000}.safetensors";
+            var part = entries.Skip(s * per).Take(per).ToList();
+            SafetensorsWriter.Write(Path.Combine(folder, name), part, null);
+            foreach (var (key, _) in part) map[key] = name;
+        }
+        File.WriteAllText(Path.Combine(folder, $"{stem}.safetensors.index.json"),
+            new JsonObject { ["metadata"] = new JsonObject(), ["weight_map"] = map }.ToJsonString());
+    }
+
+    private static void WriteGemmaConfig(string path) => File.WriteAllText(path, new JsonObject
+    {
+        ["model_type"] = "gemma", ["vocab_size"] = Gemma.VocabSize, ["hidden_size"] = Gemma.HiddenSize,
+        ["intermediate_size"] = Gemma.IntermediateSize, ["num_hidden_layers"] = Gemma.NumHiddenLayers,
+        ["num_attention_heads"] = Gemma.NumAttentionHeads, ["num_key_value_heads"] = Gemma.NumKeyValueHeads,
+        ["head_dim"] = Gemma.HeadDim, ["max_position_embeddings"] = Gemma.MaxPositionEmbeddings, ["rms_norm_eps"] = Gemma.RmsNormEps,
+        ["hidden_activation"] = "gelu_pytorch_tanh", ["pad_token_id"] = 0, ["eos_token_id"] = 1, ["bos_token_id"] = 2,
+    }.ToJsonString());
+
+    private static void WriteTokenizer(string folder)
+    {
+        File.Copy(Path.Combine(Path.GetDirectoryName(Golden.WeightsPath("gemma"))!, "tokenizers", "gemma_like.model"), Path.Combine(folder, "tokenizer.model"));
+        File.WriteAllText(Path.Combine(folder, "tokenizer_config.json"),
+            """{"add_bos_token": true, "add_eos_token": false, "tokenizer_class": "GemmaTokenizer"}""");
+    }
+
+    private static void WriteVaeConfig(string path) => File.WriteAllText(path, new JsonObject
+    {
+        ["_class_name"] = "AutoencoderKL", ["in_channels"] = 3, ["out_channels"] = 3,
+        ["block_out_channels"] = new JsonArray(Vae.BlockOutChannels.Select(c => (JsonNode)c).ToArray()),
+        ["down_block_types"] = new JsonArray(Vae.BlockOutChannels.Select(_ => (JsonNode)"DownEncoderBlock2D").ToArray()),
+        ["up_block_types"] = new JsonArray(Vae.BlockOutChannels.Select(_ => (JsonNode)"UpDecoderBlock2D").ToArray()),
+        ["layers_per_block"] = Vae.LayersPerBlock, ["latent_channels"] = Vae.LatentChannels, ["norm_num_groups"] = Vae.NormNumGroups,
+        ["sample_size"] = Vae.SampleSize, ["scaling_factor"] = Vae.ScalingFactor, ["act_fn"] = "silu",
+    }.ToJsonString());
+
+    public void Dispose() => temp.Dispose();
+}
