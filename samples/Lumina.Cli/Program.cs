@@ -1,6 +1,16 @@
 using System.CommandLine;
+using System.Globalization;
 using Lumina.Cli;
+using Lumina.Cli.Commands;
 
-var root = new RootCommand("Lumina.NET: run Lumina-T2X diffusion transformers from .NET.");
+// Output is read by scripts and tests: numbers always in the invariant culture (1,234,567).
+CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+
+var root = new RootCommand(
+    "lumina: run Lumina-T2X flow-based diffusion transformers from .NET.\n" +
+    "Inspect checkpoints, download models from the Hugging Face Hub into the shared cache, and generate images.\n" +
+    "Exit codes: 0 success, 1 usage error, 2 failure (one-line cause; add --verbose for details).");
+root.Options.Add(CommandRunner.Verbose);
 root.Subcommands.Add(InfoCommand.Create());
-return root.Parse(args).Invoke();
+root.Subcommands.Add(DownloadCommand.Create());
+return await root.Parse(args).InvokeAsync();

@@ -16,6 +16,8 @@ public sealed class SafetensorsFile : ITensorSource
     private readonly SafeFileHandle _handle;
     private readonly SafetensorsHeader _header;
     private readonly long _dataStart;
+    private readonly object _scratchLock = new();
+    private torch.Tensor? _scratch;
 
     private SafetensorsFile(string path, SafeFileHandle handle, SafetensorsHeader header, long dataStart, long fileLength)
     {
@@ -130,9 +132,29 @@ public sealed class SafetensorsFile : ITensorSource
                 ReadInto(destination, info);
             return;
         }
-        using var stored = Read(name);
-        using (torch.no_grad())
-            destination.copy_(stored);
+        if (!info.DType.IsSupported() || info.DType == SafetensorsDType.BOOL)
+        {
+            using var stored = Read(name);
+            using (torch.no_grad())
+                destination.copy_(stored);
+            return;
+        }
+        // Convert through a scratch buffer that is reused from tensor to tensor, so a whole-model load in another
+        // dtype allocates (and page-faults) one tensor's worth of memory, not every tensor's.
+        lock (_scratchLock)
+        {
+            var elements = info.ElementCount;
+            if (_scratch is null || _scratch.dtype != info.DType.ToScalarType() || _scratch.numel() < elements)
+            {
+                _scratch?.Dispose();
+                _scratch = torch.empty(elements, info.DType.ToScalarType(), torch.CPU);
+            }
+            using var view = _scratch.narrow(0, 0, elements).view(info.ShapeArray());
+            if (info.ByteLength > 0)
+                ReadInto(view, info);
+            using (torch.no_grad())
+                destination.copy_(view);
+        }
     }
 
     /// <summary>Reads a tensor's raw little-endian bytes, exactly as stored.</summary>
@@ -182,5 +204,13 @@ public sealed class SafetensorsFile : ITensorSource
     }
 
     /// <inheritdoc />
-    public void Dispose() => _handle.Dispose();
+    public void Dispose()
+    {
+        _handle.Dispose();
+        lock (_scratchLock)
+        {
+            _scratch?.Dispose();
+            _scratch = null;
+        }
+    }
 }

@@ -1,0 +1,82 @@
+using Lumina.Hub;
+using Spectre.Console;
+
+namespace Lumina.Cli;
+
+/// <summary>
+/// Spectre.Console progress bars on stderr, so stdout stays clean for results (paths) that scripts read.
+/// On a terminal the bars animate; when stderr is redirected Spectre prints plain status lines instead.
+/// </summary>
+internal static class ConsoleProgress
+{
+    private static readonly Lazy<IAnsiConsole> Console = new(() => AnsiConsole.Create(new AnsiConsoleSettings
+    {
+        Out = new AnsiConsoleOutput(System.Console.Error),
+    }));
+
+    /// <summary>The console progress bars draw on (stderr).</summary>
+    public static IAnsiConsole Error => Console.Value;
+
+    /// <summary>Runs a download with one bar per file.</summary>
+    public static Task<T> RunDownloadAsync<T>(string title, Func<IProgress<DownloadProgress>, Task<T>> work) =>
+        NewProgress().StartAsync(async context =>
+        {
+            var reporter = new DownloadBars(context);
+            var result = await work(reporter).ConfigureAwait(false);
+            reporter.CompleteAll();
+            return result;
+        });
+
+    /// <summary>Runs work that reports steps of a known total, with one bar.</summary>
+    public static Task<T> RunStepsAsync<T>(string description, Func<ProgressTask, Task<T>> work) =>
+        NewProgress().StartAsync(async context =>
+        {
+            var task = context.AddTask(Markup.Escape(description), maxValue: 1);
+            var result = await work(task).ConfigureAwait(false);
+            task.Value = task.MaxValue;
+            return result;
+        });
+
+    private static Progress NewProgress() => Error.Progress()
+        .AutoClear(false)
+        .HideCompleted(false)
+        .Columns(
+            new TaskDescriptionColumn { Alignment = Justify.Left },
+            new ProgressBarColumn(),
+            new PercentageColumn(),
+            new DownloadedColumn(),
+            new RemainingTimeColumn(),
+            new SpinnerColumn());
+
+    /// <summary>Turns Hub download reports (possibly from several threads) into Spectre tasks.</summary>
+    private sealed class DownloadBars(ProgressContext context) : IProgress<DownloadProgress>
+    {
+        private readonly Dictionary<string, ProgressTask> _tasks = new(StringComparer.Ordinal);
+        private readonly Lock _gate = new();
+
+        public void Report(DownloadProgress value)
+        {
+            lock (_gate)
+            {
+                if (!_tasks.TryGetValue(value.File, out var task))
+                {
+                    task = context.AddTask(Markup.Escape(value.File), maxValue: Math.Max(1, value.TotalBytes ?? 1));
+                    _tasks[value.File] = task;
+                }
+
+                if (value.TotalBytes is { } total && total > 0)
+                    task.MaxValue = total;
+                task.Value = value.BytesDownloaded;
+            }
+        }
+
+        public void CompleteAll()
+        {
+            lock (_gate)
+            {
+                foreach (var task in _tasks.Values)
+                    task.Value = task.MaxValue;
+            }
+        }
+    }
+}
