@@ -161,7 +161,7 @@ public sealed class FlagDiT : nn.Module
         var capEmb = cap_embedder.Embed(cap, captionMask);
         options.Trace?.Invoke("cap_embedder", capEmb);
         var adaln = tEmb + capEmb;
-        var capMask = DiTInputs.BoolMask(captionMask);
+        var capMask = DiTInputs.KeyMaskOrNull(captionMask);
         double? scale = options.BaseSequenceLength is int baseLen
             ? DiTAttention.ProportionalScale(tokens.shape[1], baseLen, Config.HeadDim)
             : null;

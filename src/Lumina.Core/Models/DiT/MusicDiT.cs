@@ -66,7 +66,7 @@ public sealed class MusicDiT : nn.Module
         var h = proj_in.forward(x.to_type(wdtype).transpose(1, 2));
         var ctx = context.to_type(wdtype);
         var adaln = t_embedder.forward(t) + cap_embedder.Embed(ctx, mask);
-        var capMask = DiTInputs.BoolMask(mask);
+        var capMask = DiTInputs.KeyMaskOrNull(mask);
         var freqs = RotaryEmbedding.Table1D((int)h.shape[1], Config.HeadDim, Config.RopeTheta, device: h.device);
         foreach (var block in blocks)
             h = block.Forward(h, null, freqs, ctx, capMask, adaln, null);
