@@ -2,8 +2,6 @@ using Lumina.Checkpoints;
 using Lumina.Models.Autoencoders;
 using Lumina.Models.DiT;
 using Lumina.Models.TextEncoders;
-using Lumina.Tensors;
-using Lumina.Tokenizers;
 
 namespace Lumina.Pipelines;
 
@@ -46,7 +44,7 @@ public static class LuminaNextLoader
             var transformer = new NextDiTTransformer(dit, options.BaseSequenceLength);
 
             cancellationToken.ThrowIfCancellationRequested();
-            var encoder = LoadGemmaEncoder(textEncoderDir, tokenizerDir, options);
+            var encoder = GemmaCaptionEncoder.FromPretrained(textEncoderDir, tokenizerDir, options.Device, options.DType);
             disposables.Add(encoder);
 
             cancellationToken.ThrowIfCancellationRequested();
@@ -57,26 +55,6 @@ public static class LuminaNextLoader
         catch
         {
             foreach (var d in disposables) d.Dispose();
-            throw;
-        }
-    }
-
-    /// <summary>Loads a Gemma text encoder folder and its tokenizer as Lumina-Next's caption encoder.</summary>
-    public static DecoderPromptEncoder LoadGemmaEncoder(string textEncoderDir, string tokenizerDir, ModelLoadOptions? options = null)
-    {
-        options ??= new ModelLoadOptions();
-        var weights = ModelFolder.WeightsIn(textEncoderDir, "model")
-            ?? throw new LuminaException($"'{textEncoderDir}' holds no model.safetensors (or model.safetensors.index.json).");
-        var tokenizer = SentencePieceTextTokenizer.FromFolder(tokenizerDir);
-        var model = new GemmaModel(GemmaConfig.FromFile(Path.Combine(textEncoderDir, "config.json")), options.Device, options.DType);
-        try
-        {
-            model.LoadSafetensors(weights, new CheckpointLoadOptions { KeyMap = TextEncoderCheckpoints.CausalLmKeyMap });
-            return new DecoderPromptEncoder(tokenizer, model, CaptionReadout.LuminaNextGemma);
-        }
-        catch
-        {
-            model.Dispose();
             throw;
         }
     }
