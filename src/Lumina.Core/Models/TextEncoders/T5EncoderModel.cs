@@ -19,7 +19,7 @@ namespace Lumina.Models.TextEncoders;
 public sealed class T5EncoderModel : nn.Module<Tensor, Tensor?, TextEncoderOutput>
 {
 #pragma warning disable IDE1006 // checkpoint key names
-    private readonly Embedding shared;
+    private readonly TokenEmbedding shared;
     private readonly T5Stack encoder;
 #pragma warning restore IDE1006
 
@@ -39,6 +39,16 @@ public sealed class T5EncoderModel : nn.Module<Tensor, Tensor?, TextEncoderOutpu
         encoder = new T5Stack(config, shared, Device, DType);
         RegisterComponents();
     }
+
+    /// <summary>
+    /// Builds the encoder from a Hugging Face model folder (<c>config.json</c> plus weights, single or sharded) with
+    /// <see cref="LoadCheckpoint"/>, so full encoder-decoder checkpoints such as google/flan-t5-large work.
+    /// </summary>
+    /// <param name="folder">The model folder.</param>
+    /// <param name="device">Where to create the parameters; null = CPU.</param>
+    /// <param name="dtype">Parameter dtype; null = fp32.</param>
+    public static T5EncoderModel FromPretrained(string folder, Device? device = null, ScalarType? dtype = null) =>
+        PretrainedWeights.Create(folder, f => new T5EncoderModel(T5Config.FromFile(f), device, dtype), (m, f) => m.LoadCheckpoint(f));
 
     /// <summary>The configuration the model was built from.</summary>
     public T5Config Config { get; }
