@@ -55,9 +55,53 @@ public sealed class CrossProcessLockTests
         Assert.Equal(file.Sha256, HubTestEnvironment.Sha256(paths[0]));
     }
 
-    private static async Task<(int Code, string Out, string Err)> RunHelperAsync(HubTestEnvironment env)
+    [Fact]
+    public async Task AKilledProcessLeavesAResumableDownloadAndReleasesTheLock()
     {
-        var start = new ProcessStartInfo("dotnet")
+        await using HubTestEnvironment env = await HubTestEnvironment.StartAsync();
+        var file = new FakeFile(Weights, HubTestEnvironment.Bytes(16 * 1024 * 1024, 32), true);
+        env.Hub.AddRepo(Repo, file);
+        env.Hub.FaultsFor(Repo, Weights).ChunkDelayMs = 10;
+        string incomplete = Path.Combine(env.RepoFolder(Repo), "blobs", file.Etag + ".incomplete");
+
+        using (Process victim = Process.Start(HelperStart(env))!)
+        {
+            DateTime until = DateTime.UtcNow.AddSeconds(30);
+            while (!(File.Exists(incomplete) && new FileInfo(incomplete).Length >= 2 * 1024 * 1024) && DateTime.UtcNow < until && !victim.HasExited)
+            {
+                await Task.Delay(20);
+            }
+
+            Assert.False(victim.HasExited, "the helper should still be downloading");
+            victim.Kill(entireProcessTree: true);
+            await victim.WaitForExitAsync();
+        }
+
+        long kept = new FileInfo(incomplete).Length;
+        Assert.InRange(kept, 2 * 1024 * 1024, file.Content.Length - 1);
+
+        // HF_HUB_OFFLINE=1 in the environment: no request, and a clear failure since nothing is complete.
+        int before = env.Hub.Requests.Count;
+        var (offlineCode, _, offlineError) = await RunHelperAsync(env, ("HF_HUB_OFFLINE", "1"));
+        Assert.Equal(1, offlineCode);
+        Assert.Contains("Offline mode is on", offlineError, StringComparison.Ordinal);
+        Assert.Equal(before, env.Hub.Requests.Count);
+
+        env.Hub.FaultsFor(Repo, Weights).ChunkDelayMs = 0;
+        var (code, output, error) = await RunHelperAsync(env);
+        Assert.True(code == 0, error);
+        Assert.Equal(file.Sha256, HubTestEnvironment.Sha256(output.Trim()));
+        Assert.Contains(env.Hub.Requests, r => r.Method == "GET" && r.Range == $"bytes={kept}-");
+        Assert.Equal(2, env.Hub.BodyGets(Repo, Weights));
+        long served = env.Hub.BytesServed(Repo, Weights);
+        Assert.True(served <= 1.05 * file.Content.Length, $"served {served} bytes for {file.Content.Length}");
+    }
+
+    private static ProcessStartInfo HelperStart(HubTestEnvironment env, params (string Name, string Value)[] extraEnvironment)
+    {
+        // The dotnet CLI tells child processes where its host is; fall back to the one on PATH.
+        string host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } h && File.Exists(h) ? h : "dotnet";
+        var start = new ProcessStartInfo(host)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -76,8 +120,18 @@ public sealed class CrossProcessLockTests
         start.Environment.Remove("HF_TOKEN");
         start.Environment.Remove("HUGGING_FACE_HUB_TOKEN");
         start.Environment.Remove("HUGGINGFACE_HUB_CACHE");
+        start.Environment.Remove("TRANSFORMERS_OFFLINE");
+        foreach (var (name, value) in extraEnvironment)
+        {
+            start.Environment[name] = value;
+        }
 
-        using Process process = Process.Start(start)!;
+        return start;
+    }
+
+    private static async Task<(int Code, string Out, string Err)> RunHelperAsync(HubTestEnvironment env, params (string Name, string Value)[] extraEnvironment)
+    {
+        using Process process = Process.Start(HelperStart(env, extraEnvironment))!;
         Task<string> output = process.StandardOutput.ReadToEndAsync();
         Task<string> error = process.StandardError.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));

@@ -1,0 +1,105 @@
+using Lumina.Tokenizers;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Lumina.Models.TextEncoders;
+
+/// <summary>
+/// Lumina-T2I's caption encoder: LLaMA's tokenizer with BOS and EOS, each prompt right-padded with id 0 to the longest
+/// of the batch, the model run <b>without</b> an attention mask, and <c>last_hidden_state</c> as features. The token mask
+/// (1 for BOS…EOS, 0 for padding) is returned for the DiT only.
+/// </summary>
+public sealed class LlamaCaptionEncoder : ICaptionEncoder
+{
+    private readonly LlamaModel _model;
+    private readonly SentencePieceTextTokenizer _tokenizer;
+    private readonly bool _ownsModel;
+
+    /// <summary>Wraps a loaded model and its tokenizer.</summary>
+    /// <param name="model">The LLaMA model, weights loaded.</param>
+    /// <param name="tokenizer">LLaMA's tokenizer (it must have BOS and EOS).</param>
+    /// <param name="maxLength">
+    /// Null (upstream inference) keeps every token. A value cuts each BOS…EOS sequence to that many tokens, the way
+    /// upstream training does (a plain cut, so a long prompt loses its EOS).
+    /// </param>
+    /// <param name="ownsModel">Whether <see cref="Dispose"/> also disposes the model.</param>
+    public LlamaCaptionEncoder(LlamaModel model, SentencePieceTextTokenizer tokenizer, int? maxLength = null, bool ownsModel = false)
+    {
+        _model = model ?? throw new ArgumentNullException(nameof(model));
+        _tokenizer = tokenizer ?? throw new ArgumentNullException(nameof(tokenizer));
+        if (tokenizer.BosId is null || tokenizer.EosId is null)
+        {
+            throw new ArgumentException("LLaMA's caption encoding adds BOS and EOS, but this tokenizer lacks one of them.", nameof(tokenizer));
+        }
+
+        if (maxLength is < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(maxLength), maxLength, "maxLength must be positive or null.");
+        }
+
+        MaxLength = maxLength;
+        _ownsModel = ownsModel;
+    }
+
+    /// <summary>The optional per-prompt token limit (null = none, as upstream inference).</summary>
+    public int? MaxLength { get; }
+
+    /// <inheritdoc />
+    public int FeatureSize => _model.HiddenSize;
+
+    /// <summary>The tokenization upstream applies, exposed for inspection and tests.</summary>
+    /// <param name="prompts">The prompts.</param>
+    public TokenBatch Tokenize(IReadOnlyList<string> prompts)
+    {
+        CaptionEncoderExtensions.ValidatePrompts(prompts);
+        var rows = prompts.Select(p =>
+        {
+            var ids = new List<int> { _tokenizer.BosId!.Value };
+            ids.AddRange(_tokenizer.Encode(p, addSpecialTokens: false));
+            ids.Add(_tokenizer.EosId!.Value);
+            return MaxLength is { } max && ids.Count > max ? ids.GetRange(0, max) : ids;
+        }).ToList();
+
+        // Upstream builds a zero tensor and copies each sequence in: padding id 0 whatever the tokenizer's pad is.
+        int length = rows.Max(r => r.Count);
+        var idsOut = new long[rows.Count * length];
+        var mask = new long[rows.Count * length];
+        for (int r = 0; r < rows.Count; r++)
+        {
+            for (int i = 0; i < rows[r].Count; i++)
+            {
+                idsOut[r * length + i] = rows[r][i];
+                mask[r * length + i] = 1;
+            }
+        }
+
+        return new TokenBatch(rows.Count, length, idsOut, mask);
+    }
+
+    /// <inheritdoc />
+    public CaptionEmbeddings Encode(IReadOnlyList<string> prompts, CancellationToken cancellationToken = default)
+    {
+        var batch = Tokenize(prompts);
+        using var ids = batch.InputIdsTensor(_model.Device);
+        var mask = batch.AttentionMaskTensor(_model.Device);
+        try
+        {
+            using var output = _model.Forward(ids, attentionMask: null, outputHiddenStates: false, cancellationToken);
+            return new CaptionEmbeddings(output.LastHiddenState.alias(), mask);
+        }
+        catch
+        {
+            mask.Dispose();
+            throw;
+        }
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        if (_ownsModel)
+        {
+            _model.Dispose();
+        }
+    }
+}
