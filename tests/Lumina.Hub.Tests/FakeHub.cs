@@ -83,6 +83,9 @@ public sealed class FileFaults
     /// <summary>For each of the next body GETs, drop the connection after this many body bytes.</summary>
     public ConcurrentQueue<long> DropAfter { get; } = new();
 
+    /// <summary>For each of the next body GETs, stop sending (but keep the connection open) after this many bytes.</summary>
+    public ConcurrentQueue<long> StallAfter { get; } = new();
+
     /// <summary>Pause after each 64 KiB chunk of body.</summary>
     public int ChunkDelayMs { get; set; }
 
@@ -395,6 +398,13 @@ public sealed class FakeHub : IAsyncDisposable
             ctx.Response.ContentLength = length - start;
             ctx.Response.ContentType = "application/octet-stream";
             long dropAfter = faults.DropAfter.TryDequeue(out long d) ? d : long.MaxValue;
+            bool stall = false;
+            if (faults.StallAfter.TryDequeue(out long st))
+            {
+                dropAfter = st;
+                stall = true;
+            }
+
             long sent = 0;
             for (long offset = start; offset < length;)
             {
@@ -408,7 +418,13 @@ public sealed class FakeHub : IAsyncDisposable
                     // Let what was written reach the socket, then cut the connection: the client gets those bytes
                     // and then a body shorter than Content-Length, as with a real dropped connection.
                     await ctx.Response.Body.FlushAsync(ctx.RequestAborted);
-                    await Task.Delay(100);
+                    if (stall)
+                    {
+                        // A hung connection: nothing more is sent until the client gives up.
+                        await Task.Delay(Timeout.Infinite, ctx.RequestAborted);
+                    }
+
+                    await Task.Delay(250);
                     ctx.Abort();
                     return;
                 }

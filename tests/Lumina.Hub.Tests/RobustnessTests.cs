@@ -152,4 +152,37 @@ public sealed class RobustnessTests(ITestOutputHelper output)
         Assert.Contains(env.Hub.Requests, r => r.Method == "GET" && r.Range == $"bytes={kept}-" && r.Status == 206);
         Assert.Equal(2, env.Hub.BodyGets(Repo, Weights));
     }
+
+    [Fact]
+    public async Task AConnectionThatHangsMidBodyIsResumedAfterTheIdleTimeout()
+    {
+        await using HubTestEnvironment env = await HubTestEnvironment.StartAsync();
+        FakeFile file = new(Weights, HubTestEnvironment.Bytes(2_000_000, 13), true);
+        env.Hub.AddRepo(Repo, file);
+        env.Hub.FaultsFor(Repo, Weights).StallAfter.Enqueue(500_000);
+        HubClient client = env.CreateClient(o => o.ReadIdleTimeout = TimeSpan.FromMilliseconds(500));
+
+        string local = await client.DownloadFileAsync(Repo, Weights);
+
+        Assert.Equal(file.Sha256, HubTestEnvironment.Sha256(local));
+        Assert.Equal(2, env.Hub.BodyGets(Repo, Weights));
+        Assert.Contains(env.Hub.Requests, r => r.Method == "GET" && r.Range == "bytes=500000-" && r.Status == 206);
+        Assert.Contains(env.Logs, l => l.Contains("Connection lost while downloading", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task WithACachedCopyAFailingHubIsAskedOnceAndTheCacheIsUsed()
+    {
+        await using HubTestEnvironment env = await HubTestEnvironment.StartAsync();
+        FakeFile file = new(Weights, HubTestEnvironment.Bytes(1000, 14), true);
+        env.Hub.AddRepo(Repo, file);
+        HubClient client = env.CreateClient(o => o.MaxRetries = 5);
+        string first = await client.DownloadFileAsync(Repo, Weights);
+
+        env.Hub.FaultsFor(Repo, Weights).PermanentHeadStatus = 503;
+        int heads = env.Hub.Heads(Repo, Weights);
+        Assert.Equal(first, await client.DownloadFileAsync(Repo, Weights));
+        Assert.Equal(heads + 1, env.Hub.Heads(Repo, Weights));
+        Assert.Contains(env.Logs, l => l.Contains("using the cached", StringComparison.Ordinal));
+    }
 }

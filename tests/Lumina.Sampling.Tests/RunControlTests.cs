@@ -108,3 +108,45 @@ public class RunControlTests
         Assert.Equal(s.FunctionEvaluations, progress.Reports[^1].FunctionEvaluations);
     }
 }
+
+public class SdeRunControlTests
+{
+    private static long Live => DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+
+    [Fact]
+    public void Sde_runs_hold_constant_memory_and_cancel_cleanly()
+    {
+        using var x0 = torch.randn(2, 4, 8, 8);
+        long Peak(int steps)
+        {
+            var peak = 0L;
+            var before = Live;
+            using var gen = new torch.Generator(3);
+            using (new SdeSampler(new SdeOptions { NumSteps = steps, Method = SdeMethod.Heun })
+                       .Sample((x, t) => { peak = Math.Max(peak, Live); return x * -0.5; }, x0, gen)) { }
+            Assert.Equal(before, Live);
+            return peak - before;
+        }
+        Assert.Equal(Peak(11), Peak(101));
+
+        using var cts = new CancellationTokenSource();
+        var calls = 0;
+        var start = Live;
+        using var g = new torch.Generator(3);
+        Assert.ThrowsAny<OperationCanceledException>(() => new SdeSampler(new SdeOptions { NumSteps = 50 }).Sample(
+            (x, t) => { if (++calls == 5) cts.Cancel(); return x * -0.5; }, x0, g, cancellationToken: cts.Token));
+        Assert.Equal(5, calls);
+        Assert.Equal(start, Live);
+    }
+
+    [Theory]
+    [InlineData(OdeMethod.Euler)]
+    [InlineData(OdeMethod.Dopri5)]
+    public void A_velocity_that_returns_its_input_is_safe(OdeMethod method)
+    {
+        using var x0 = torch.ones(3, dtype: torch.ScalarType.Float64);
+        // y' = y backwards from t = 1 to 0: y(0) = e⁻¹.
+        using var s = OdeSolver.Create(method).Solve((x, t) => x, x0, TestOdes.Grid(1, 0, 201));
+        Assert.InRange(TestOdes.Values(s.Final)[0], Math.Exp(-1) - 2e-3, Math.Exp(-1) + 2e-3);
+    }
+}

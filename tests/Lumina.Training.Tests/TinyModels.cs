@@ -23,6 +23,21 @@ internal static class TinyModels
         return model;
     }
 
+    /// <summary>
+    /// A tiny Next-DiT with every weight random (gates and adaLN included), standing in for a pretrained model: a freshly
+    /// initialised one has zero gates, so its attention and FFN weights get no gradient yet.
+    /// </summary>
+    public static NextDiT PretrainedLike(long seed)
+    {
+        var model = new NextDiT(DiTConfig);
+        using var generator = new Generator((ulong)seed);
+        using (no_grad())
+        {
+            foreach (var (_, p) in model.named_parameters()) p.normal_(0, 0.2, generator);
+        }
+        return model;
+    }
+
     private static readonly Lazy<SentencePieceTextTokenizer> Tokenizer = new(() =>
         SentencePieceTextTokenizer.FromModelFile(Path.Combine(Golden.Directory, "tokenizers", "gemma_like.model")));
 

@@ -43,7 +43,9 @@ public sealed class RmsNorm : nn.Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         var xf = x.dtype == ScalarType.Float32 ? x : x.to_type(ScalarType.Float32);
         var normed = xf * xf.square().mean([-1L], keepdim: true).add_(Eps).rsqrt_();
-        var result = normed.type_as(x) * weight;
+        var result = x.dtype == ScalarType.Float32 && weight.dtype == ScalarType.Float32
+            ? normed.mul_(weight)              // fp32: no cast, scale in place (the product is not needed for backward)
+            : normed.type_as(x) * weight;
         return result.MoveToOuterDisposeScope();
     }
 }

@@ -67,14 +67,23 @@ public sealed class SafetensorsHeader
             var seen = new HashSet<string>(StringComparer.Ordinal);
             var tensors = new List<SafetensorsTensorInfo>();
             var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
-            foreach (var property in root.EnumerateObject())
+            try
             {
-                if (!seen.Add(property.Name))
-                    throw new SafetensorsException(source, $"the name '{Shorten(property.Name)}' appears more than once in the header.");
-                if (property.Name == MetadataKey)
-                    ReadMetadata(property.Value, metadata, source);
-                else
-                    tensors.Add(ReadTensor(property.Name, property.Value, source));
+                foreach (var property in root.EnumerateObject())
+                {
+                    if (!seen.Add(property.Name))
+                        throw new SafetensorsException(source, $"the name '{Shorten(property.Name)}' appears more than once in the header.");
+                    if (property.Name == MetadataKey)
+                        ReadMetadata(property.Value, metadata, source);
+                    else
+                        tensors.Add(ReadTensor(property.Name, property.Value, source));
+                }
+            }
+            catch (InvalidOperationException ex)
+            {
+                // System.Text.Json accepts escapes such as a lone "\ud800" while parsing and only fails when the
+                // string is read.
+                throw new SafetensorsException(source, $"the header holds a string that is not valid text ({ex.Message}).", ex);
             }
 
             tensors.Sort((a, b) => a.Begin != b.Begin ? a.Begin.CompareTo(b.Begin) : a.End.CompareTo(b.End));
@@ -119,7 +128,7 @@ public sealed class SafetensorsHeader
             throw new SafetensorsException(source, $"tensor '{shown}' has no dtype string.");
         var dtypeText = dtypeElement.GetString()!;
         // Enum.TryParse also accepts numbers and comma lists, so require the exact name.
-        if (!Enum.TryParse<SafetensorsDType>(dtypeText, ignoreCase: false, out var dtype) || dtype.ToString() != dtypeText)
+        if (!Enum.TryParse<SafetensorsDType>(dtypeText, ignoreCase: false, out var dtype) || !Enum.IsDefined(dtype) || dtype.ToString() != dtypeText)
             throw new SafetensorsException(source, $"tensor '{shown}' has unknown dtype '{Shorten(dtypeText)}'.");
 
         if (!value.TryGetProperty("shape", out var shapeElement) || shapeElement.ValueKind != JsonValueKind.Array)

@@ -58,13 +58,18 @@ public sealed class HubClient
     public HubCache Cache { get; }
 
     /// <summary>Lists a repository at a revision: its commit and every file with size and LFS sha256.</summary>
-    public async Task<RepoInfo> GetRepoInfoAsync(string repoId, string revision = "main", CancellationToken cancellationToken = default)
+    public Task<RepoInfo> GetRepoInfoAsync(string repoId, string revision = "main", CancellationToken cancellationToken = default)
     {
         HubPaths.ValidateRepoId(repoId);
         HubPaths.ValidateRevision(revision);
         ThrowIfOffline($"listing repository '{repoId}'");
+        return GetRepoInfoCoreAsync(repoId, revision, singleAttempt: false, cancellationToken);
+    }
+
+    private async Task<RepoInfo> GetRepoInfoCoreAsync(string repoId, string revision, bool singleAttempt, CancellationToken cancellationToken)
+    {
         var uri = new Uri($"{Settings.Endpoint.AbsoluteUri.TrimEnd('/')}/api/models/{repoId}/revision/{Uri.EscapeDataString(revision)}?blobs=true");
-        using HttpResponseMessage response = await SendFollowingRelativeRedirectsAsync(HttpMethod.Get, uri, $"Listing '{repoId}'", cancellationToken).ConfigureAwait(false);
+        using HttpResponseMessage response = await SendFollowingRelativeRedirectsAsync(HttpMethod.Get, uri, $"Listing '{repoId}'", singleAttempt, cancellationToken).ConfigureAwait(false);
         if (!response.IsSuccessStatusCode)
         {
             throw _transport.ToException(response, repoId, revision, null);
@@ -84,7 +89,7 @@ public sealed class HubClient
         HubPaths.ValidateFilePath(path);
         HubPaths.ValidateRevision(revision);
         ThrowIfOffline($"reading the metadata of '{path}' in '{repoId}'");
-        return GetFileMetadataCoreAsync(repoId, path, revision, cancellationToken);
+        return GetFileMetadataCoreAsync(repoId, path, revision, singleAttempt: false, cancellationToken);
     }
 
     /// <summary>
@@ -121,7 +126,10 @@ public sealed class HubClient
         HubFileMetadata metadata;
         try
         {
-            metadata = await GetFileMetadataCoreAsync(repoId, path, revision, cancellationToken).ConfigureAwait(false);
+            // With a cached copy to fall back on, one attempt is enough (as huggingface_hub does): an unreachable Hub
+            // must not delay a cached model by the whole retry budget.
+            bool cached = Cache.TryGetFile(repoId, path, revision) is not null;
+            metadata = await GetFileMetadataCoreAsync(repoId, path, revision, cached, cancellationToken).ConfigureAwait(false);
         }
         catch (HubHttpException e) when (e.StatusCode is null or >= 500 && Cache.TryGetFile(repoId, path, revision) is { } cached)
         {
@@ -238,7 +246,8 @@ public sealed class HubClient
 
         try
         {
-            return await GetRepoInfoAsync(repoId, revision, cancellationToken).ConfigureAwait(false);
+            bool cached = Cache.TryGetSnapshotFolder(repoId, revision) is not null;
+            return await GetRepoInfoCoreAsync(repoId, revision, cached, cancellationToken).ConfigureAwait(false);
         }
         catch (HubHttpException e) when (e.StatusCode is null or >= 500 && Cache.TryGetSnapshotFolder(repoId, revision) is not null)
         {
@@ -303,7 +312,7 @@ public sealed class HubClient
         return pointer;
     }
 
-    private async Task<HubFileMetadata> GetFileMetadataCoreAsync(string repoId, string path, string revision, CancellationToken cancellationToken)
+    private async Task<HubFileMetadata> GetFileMetadataCoreAsync(string repoId, string path, string revision, bool singleAttempt, CancellationToken cancellationToken)
     {
         var uri = new Uri($"{Settings.Endpoint.AbsoluteUri.TrimEnd('/')}/{repoId}/resolve/{Uri.EscapeDataString(revision)}/{HubPaths.EscapePath(path)}");
         for (int hop = 0; ; hop++)
@@ -312,7 +321,8 @@ public sealed class HubClient
             using HttpResponseMessage response = await _transport.SendAsync(
                 () => _transport.CreateRequest(HttpMethod.Head, current),
                 $"Reading the metadata of '{path}' in '{repoId}'",
-                cancellationToken).ConfigureAwait(false);
+                cancellationToken,
+                singleAttempt).ConfigureAwait(false);
             if (response.RequestMessage?.RequestUri is { } answered && answered != current)
             {
                 throw new HubException(
@@ -356,12 +366,12 @@ public sealed class HubClient
         }
     }
 
-    private async Task<HttpResponseMessage> SendFollowingRelativeRedirectsAsync(HttpMethod method, Uri uri, string what, CancellationToken cancellationToken)
+    private async Task<HttpResponseMessage> SendFollowingRelativeRedirectsAsync(HttpMethod method, Uri uri, string what, bool singleAttempt, CancellationToken cancellationToken)
     {
         for (int hop = 0; ; hop++)
         {
             Uri current = uri;
-            HttpResponseMessage response = await _transport.SendAsync(() => _transport.CreateRequest(method, current), what, cancellationToken).ConfigureAwait(false);
+            HttpResponseMessage response = await _transport.SendAsync(() => _transport.CreateRequest(method, current), what, cancellationToken, singleAttempt).ConfigureAwait(false);
             if ((int)response.StatusCode is >= 300 and < 400 && response.Headers.Location is { IsAbsoluteUri: false } location && hop < MaxRelativeRedirects)
             {
                 response.Dispose();

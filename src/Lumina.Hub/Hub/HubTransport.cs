@@ -54,10 +54,11 @@ internal sealed class HubTransport
     /// <summary>
     /// Sends a request (built anew for every attempt) and returns the first response that is not retryable: any
     /// status other than 5xx/429. Throws <see cref="HubHttpException"/> when the retries are used up.
+    /// <paramref name="singleAttempt"/> skips the retries, for callers that have a cached copy to fall back on.
     /// </summary>
-    public async Task<HttpResponseMessage> SendAsync(Func<HttpRequestMessage> build, string what, CancellationToken cancellationToken)
+    public async Task<HttpResponseMessage> SendAsync(Func<HttpRequestMessage> build, string what, CancellationToken cancellationToken, bool singleAttempt = false)
     {
-        int maxAttempts = _options.MaxRetries + 1;
+        int maxAttempts = singleAttempt ? 1 : _options.MaxRetries + 1;
         for (int attempt = 1; ; attempt++)
         {
             HttpResponseMessage? response = null;
@@ -107,7 +108,7 @@ internal sealed class HubTransport
             if (attempt >= maxAttempts)
             {
                 throw new HubHttpException(
-                    $"{what} failed after {attempt} attempt(s) (HubOptions.MaxRetries = {_options.MaxRetries}); last failure: {reason}. Check that {_settings.Endpoint} is reachable, or set HubOptions.Offline / HF_HUB_OFFLINE=1 to use the cache only.",
+                    $"{what} failed after {attempt} attempt(s) (HubOptions.MaxRetries = {(singleAttempt ? 0 : _options.MaxRetries)}); last failure: {reason}. Check that {_settings.Endpoint} is reachable, or set HubOptions.Offline / HF_HUB_OFFLINE=1 to use the cache only.",
                     status,
                     attempt,
                     failure);

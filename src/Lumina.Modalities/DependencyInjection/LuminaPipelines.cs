@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Lumina.Hub;
 using Lumina.Pipelines;
 using Microsoft.Extensions.Options;
 
@@ -9,7 +10,8 @@ internal sealed class LuminaPipelines(
     IOptions<LuminaOptions> lumina,
     IOptionsMonitor<TextToImagePipelineOptions> textToImage,
     IEnumerable<IConfigureOptions<TextToImagePipelineOptions>> registrations,
-    ModelResolver? resolver = null) : ILuminaPipelines, IDisposable
+    ModelResolver? resolver = null,
+    HubClient? hub = null) : ILuminaPipelines, IDisposable
 {
     private readonly ConcurrentDictionary<string, Lazy<Task<TextToImagePipeline>>> pipelines = new(StringComparer.Ordinal);
     private readonly HashSet<string> names = registrations.OfType<ConfigureNamedOptions<TextToImagePipelineOptions>>()
@@ -45,6 +47,7 @@ internal sealed class LuminaPipelines(
         };
         var builder = LuminaPipeline.TextToImage().FromPretrained(options.Model!).WithPreset(options.Settings).WithLoadOptions(load);
         if (resolver is not null) builder.WithModelResolver(resolver);
+        else if (hub is not null) builder.WithModelResolver(HubModelResolver.Create(hub, load.PreferEma));
         // Loading is not tied to the first caller's token: other callers share this load.
         return builder.BuildAsync(CancellationToken.None);
     }

@@ -22,16 +22,28 @@ public sealed record ModelLoadOptions
     public NextDiTConfig? TransformerConfig { get; init; }
 
     /// <summary>
-    /// Folder of the text encoder (config.json + model*.safetensors). Default: the model folder's <c>text_encoder/</c>.
-    /// The original Lumina repos ship no text encoder; point this at a google/gemma-2b snapshot.
+    /// Folder (or Hub repo id) of the text encoder (config.json + model*.safetensors). Default: the model folder's
+    /// <c>text_encoder/</c>, else (original layout) <see cref="DefaultTextEncoderRepo"/>.
     /// </summary>
     public string? TextEncoderPath { get; init; }
 
     /// <summary>Folder of the tokenizer. Default: the model folder's <c>tokenizer/</c>, else the text encoder folder.</summary>
     public string? TokenizerPath { get; init; }
 
-    /// <summary>Folder of the VAE (config.json + diffusion_pytorch_model.safetensors). Default: the model folder's <c>vae/</c>.</summary>
+    /// <summary>
+    /// Folder (or Hub repo id) of the VAE (config.json + diffusion_pytorch_model.safetensors). Default: the model
+    /// folder's <c>vae/</c>, else (original layout) <see cref="DefaultVaeRepo"/>.
+    /// </summary>
     public string? VaePath { get; init; }
+
+    /// <summary>
+    /// Original layout without <c>text_encoder/</c> and no <see cref="TextEncoderPath"/>: the repo fetched through the
+    /// resolver (upstream Lumina-Next reads <c>google/gemma-2b</c>). Null = fail instead.
+    /// </summary>
+    public string? DefaultTextEncoderRepo { get; init; } = "google/gemma-2b";
+
+    /// <summary>Original layout without <c>vae/</c> and no <see cref="VaePath"/>: the VAE repo (<c>stabilityai/sdxl-vae</c>). Null = fail instead.</summary>
+    public string? DefaultVaeRepo { get; init; } = "stabilityai/sdxl-vae";
 
     /// <summary>Token count at the DiT's training resolution, for proportional attention ((1024/16)² = 4096).</summary>
     public int BaseSequenceLength { get; init; } = 4096;

@@ -14,6 +14,7 @@ public sealed class TextToImagePipelineBuilder
     private TextToImageSettings settings = TextToImagePresets.LuminaNext;
     private ModelLoadOptions load = new();
     private ModelResolver? resolver;
+    private string? cacheFolder;
 
     /// <summary>The model: a local folder (either layout) or a Hub repo id resolved through <see cref="WithModelResolver"/>.</summary>
     public TextToImagePipelineBuilder FromPretrained(string modelIdOrFolder)
@@ -121,7 +122,10 @@ public sealed class TextToImagePipelineBuilder
         return this;
     }
 
-    /// <summary>How repo ids become local folders (Lumina.Hub's snapshot download, or your own).</summary>
+    /// <summary>
+    /// How repo ids become local folders. Default: Lumina.Hub (<see cref="HubModelResolver"/>) configured from the HF_*
+    /// environment variables, caching in <see cref="WithCacheFolder"/> or the huggingface_hub cache.
+    /// </summary>
     public TextToImagePipelineBuilder WithModelResolver(ModelResolver modelResolver)
     {
         ArgumentNullException.ThrowIfNull(modelResolver);
@@ -129,23 +133,74 @@ public sealed class TextToImagePipelineBuilder
         return this;
     }
 
+    /// <summary>Downloads through <paramref name="hub"/> (endpoint, token, cache and offline mode come from it).</summary>
+    public TextToImagePipelineBuilder WithHub(Lumina.Hub.HubClient hub)
+    {
+        ArgumentNullException.ThrowIfNull(hub);
+        resolver = HubModelResolver.Create(hub, load.PreferEma);
+        return this;
+    }
+
+    /// <summary>Where the default Hub client caches downloads (default: the huggingface_hub cache).</summary>
+    public TextToImagePipelineBuilder WithCacheFolder(string cacheFolder)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(cacheFolder);
+        this.cacheFolder = cacheFolder;
+        return this;
+    }
+
     /// <summary>The settings built so far.</summary>
     public TextToImageSettings Settings => settings;
 
-    /// <summary>Resolves the model and loads the pipeline on a worker thread.</summary>
+    /// <summary>
+    /// Resolves the model (a local folder, or a repo id through the resolver), fetches the components an original-layout
+    /// folder lacks (<see cref="ModelLoadOptions.DefaultTextEncoderRepo"/>, <see cref="ModelLoadOptions.DefaultVaeRepo"/>),
+    /// and loads the pipeline on a worker thread.
+    /// </summary>
     /// <exception cref="InvalidOperationException"><see cref="FromPretrained"/> was not called.</exception>
     public async Task<TextToImagePipeline> BuildAsync(CancellationToken cancellationToken = default)
     {
         var reference = source ?? throw new InvalidOperationException($"Call {nameof(FromPretrained)} with a folder or repo id before {nameof(BuildAsync)}.");
         settings.Validate();
-        var folder = Directory.Exists(reference)
-            ? reference
-            : resolver is not null
-                ? await resolver(reference, cancellationToken).ConfigureAwait(false)
-                : throw new DirectoryNotFoundException(
-                    $"'{reference}' is not a local folder and no model resolver is set; pass a folder, or call {nameof(WithModelResolver)} (e.g. with Lumina.Hub's snapshot download).");
-        var (s, l) = (settings, load);
-        var modelId = Directory.Exists(reference) ? Path.GetFullPath(reference) : reference;
+        var local = Directory.Exists(reference);
+        if (!local && !LooksLikeRepoId(reference))
+            throw new DirectoryNotFoundException($"'{reference}' is neither a local folder nor a Hub repo id (org/name); check the path.");
+        var folder = local ? reference : await ResolveAsync(reference, ModelComponent.Pipeline, cancellationToken).ConfigureAwait(false);
+        var layout = ModelFolder.Open(folder, load.PreferEma);
+        var l = load with
+        {
+            TextEncoderPath = await ComponentAsync(load.TextEncoderPath, layout, "text_encoder", load.DefaultTextEncoderRepo, ModelComponent.TextEncoder, cancellationToken).ConfigureAwait(false),
+            VaePath = await ComponentAsync(load.VaePath, layout, "vae", load.DefaultVaeRepo, ModelComponent.Vae, cancellationToken).ConfigureAwait(false),
+            TokenizerPath = load.TokenizerPath is { } t && !Directory.Exists(t)
+                ? await ResolveAsync(t, ModelComponent.TextEncoder, cancellationToken).ConfigureAwait(false)
+                : load.TokenizerPath,
+        };
+        var s = settings;
+        var modelId = local ? Path.GetFullPath(reference) : reference;
         return await Task.Run(() => LuminaNextLoader.Load(folder, l, s, modelId, cancellationToken), cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<string?> ComponentAsync(string? given, ModelFolder layout, string subfolder, string? defaultRepo, ModelComponent kind,
+        CancellationToken cancellationToken)
+    {
+        if (given is not null)
+            return Directory.Exists(given) || !LooksLikeRepoId(given) ? given : await ResolveAsync(given, kind, cancellationToken).ConfigureAwait(false);
+        if (layout.Component(subfolder) is { } inside) return inside;
+        if (layout.Layout == ModelLayoutKind.Original && defaultRepo is not null)
+            return await ResolveAsync(defaultRepo, kind, cancellationToken).ConfigureAwait(false);
+        return null;
+    }
+
+    private Task<string> ResolveAsync(string reference, ModelComponent kind, CancellationToken cancellationToken)
+    {
+        resolver ??= HubModelResolver.Create(HubModelResolver.CreateDefaultClient(cacheFolder), load.PreferEma);
+        return resolver(reference, kind, cancellationToken);
+    }
+
+    private static bool LooksLikeRepoId(string reference)
+    {
+        var repo = HubModelResolver.Split(reference).Repo;
+        var parts = repo.Split('/');
+        return parts.Length is 1 or 2 && parts.All(p => p.Length > 0 && !p.StartsWith('.') && p.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'));
     }
 }

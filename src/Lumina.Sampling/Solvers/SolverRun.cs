@@ -81,6 +81,8 @@ internal sealed class SolverRun : IDisposable
         _cancellationToken.ThrowIfCancellationRequested();
         FunctionEvaluations++;
         var v = _velocity(x, t) ?? throw new InvalidOperationException("The velocity function returned null; it must return a tensor shaped like x.");
+        // The solver disposes what the velocity returns; a function that hands back its input gets a copy.
+        if (ReferenceEquals(v, x)) v = Copy(x);
         if (!v.shape.SequenceEqual(_shape))
         {
             var got = $"[{string.Join(", ", v.shape)}]";

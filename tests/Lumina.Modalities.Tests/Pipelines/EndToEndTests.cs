@@ -142,15 +142,44 @@ public sealed class EndToEndTests(TinyLuminaNextFolders folders) : IClassFixture
         using var empty = new Lumina.Testing.TempFolder();
         var e = await Assert.ThrowsAsync<LuminaException>(() => LuminaPipeline.TextToImage().FromPretrained(empty.Path).BuildAsync());
         Assert.Contains("model_index.json", e.Message);
-        var missing = await Assert.ThrowsAsync<DirectoryNotFoundException>(() => LuminaPipeline.TextToImage().FromPretrained("no-such-org/no-such-model").BuildAsync());
-        Assert.Contains("resolver", missing.Message);
+        var path = await Assert.ThrowsAsync<DirectoryNotFoundException>(() => LuminaPipeline.TextToImage().FromPretrained("/no/such/folder").BuildAsync());
+        Assert.Contains("/no/such/folder", path.Message);
+    }
+
+    [Fact]
+    public async Task RepoIdsAndMissingComponentsGoThroughTheResolver()
+    {
+        var asked = new List<(string, ModelComponent)>();
+        ModelResolver resolver = (reference, component, _) =>
+        {
+            asked.Add((reference, component));
+            return Task.FromResult(component switch
+            {
+                ModelComponent.Pipeline => folders.Original,
+                ModelComponent.TextEncoder => folders.GemmaFolder,
+                _ => folders.VaeFolder,
+            });
+        };
+        using var pipe = await LuminaPipeline.TextToImage().FromPretrained("Alpha-VLLM/Lumina-Next-SFT@abc123")
+            .WithTransformerConfig(TinyLuminaNextFolders.DiT).WithModelResolver(resolver).BuildAsync();
+        Assert.Equal([("Alpha-VLLM/Lumina-Next-SFT@abc123", ModelComponent.Pipeline), ("google/gemma-2b", ModelComponent.TextEncoder),
+            ("stabilityai/sdxl-vae", ModelComponent.Vae)], asked);
+        Assert.Equal("Alpha-VLLM/Lumina-Next-SFT@abc123", pipe.ModelId);
+
+        // the diffusers layout carries its components: only the pipeline repo is resolved.
+        asked.Clear();
+        using var diffusers = await LuminaPipeline.TextToImage().FromPretrained("Alpha-VLLM/Lumina-Next-SFT-diffusers")
+            .WithModelResolver((r, c, _) => { asked.Add((r, c)); return Task.FromResult(folders.Diffusers); }).BuildAsync();
+        Assert.Equal([("Alpha-VLLM/Lumina-Next-SFT-diffusers", ModelComponent.Pipeline)], asked);
     }
 
     [Fact]
     public async Task OriginalLayoutWithoutTextEncoderNamesTheSetting()
     {
-        var e = await Assert.ThrowsAsync<LuminaException>(() =>
-            LuminaPipeline.TextToImage().FromPretrained(folders.Original).WithTransformerConfig(TinyLuminaNextFolders.DiT).BuildAsync());
+        var e = await Assert.ThrowsAsync<LuminaException>(() => LuminaPipeline.TextToImage().FromPretrained(folders.Original)
+            .WithTransformerConfig(TinyLuminaNextFolders.DiT)
+            .WithLoadOptions(new ModelLoadOptions { TransformerConfig = TinyLuminaNextFolders.DiT, DefaultTextEncoderRepo = null, DefaultVaeRepo = null })
+            .BuildAsync());
         Assert.Contains(nameof(ModelLoadOptions.TextEncoderPath), e.Message);
     }
 

@@ -40,4 +40,11 @@ internal static class DiTInputs
     }
 
     public static Tensor BoolMask(Tensor mask) => mask.dtype == ScalarType.Bool ? mask : mask.ne(0);
+
+    /// <summary>The caption key mask for attention: null when no token is masked (faster kernels, same result).</summary>
+    public static Tensor? KeyMaskOrNull(Tensor mask)
+    {
+        var m = BoolMask(mask);
+        return m.all().item<bool>() ? null : m;
+    }
 }

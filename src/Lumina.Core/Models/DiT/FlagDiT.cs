@@ -78,7 +78,7 @@ public sealed class FlagDiT : nn.Module
 
         using var scope = NewDisposeScope();
         var (rows, cols) = (x.shape[2] / p, x.shape[3] / p);
-        var tokens = x_embedder.forward(Patchify.ToPatches(x.to_type(x_embedder.weight!.dtype), p));
+        var tokens = x_embedder.forward(Patchify.ToPatches(x.to(x_embedder.weight!.dtype, x_embedder.weight!.device), p));
         options.Trace?.Invoke("x_embedder", tokens);
         tokens = cat([tokens, eol_token.view(1, 1, 1, -1).expand(b, rows, 1, -1)], 2).reshape(b, rows * (cols + 1), Config.Dim);
         var freqs = RotaryTable((int)tokens.shape[1], options);
@@ -112,7 +112,7 @@ public sealed class FlagDiT : nn.Module
         foreach (var img in x)
         {
             var (rows, cols) = (img.shape[1] / p, img.shape[2] / p);
-            var e = x_embedder.forward(Patchify.ToPatches(img.unsqueeze(0).to_type(x_embedder.weight!.dtype), p)).squeeze(0);
+            var e = x_embedder.forward(Patchify.ToPatches(img.unsqueeze(0).to(x_embedder.weight!.dtype, x_embedder.weight!.device), p)).squeeze(0);
             e = cat([e, eol_token.view(1, 1, -1).expand(rows, 1, -1)], 1).reshape(rows * (cols + 1), Config.Dim);
             embeds.Add(e);
         }
@@ -155,13 +155,14 @@ public sealed class FlagDiT : nn.Module
 
     private Tensor RunTransformer(Tensor tokens, Tensor? mask, Tensor freqs, Tensor t, Tensor captionFeatures, Tensor captionMask, FlagDiTForwardOptions options)
     {
-        var tEmb = t_embedder.forward(t);
+        var tEmb = t_embedder.forward(t.to(x_embedder.weight!.device));
         options.Trace?.Invoke("t_embedder", tEmb);
-        var cap = captionFeatures.to_type(x_embedder.weight!.dtype);
+        var cap = captionFeatures.to(x_embedder.weight!.dtype, x_embedder.weight!.device);
+        captionMask = captionMask.to(cap.device);
         var capEmb = cap_embedder.Embed(cap, captionMask);
         options.Trace?.Invoke("cap_embedder", capEmb);
         var adaln = tEmb + capEmb;
-        var capMask = DiTInputs.BoolMask(captionMask);
+        var capMask = DiTInputs.KeyMaskOrNull(captionMask);
         double? scale = options.BaseSequenceLength is int baseLen
             ? DiTAttention.ProportionalScale(tokens.shape[1], baseLen, Config.HeadDim)
             : null;

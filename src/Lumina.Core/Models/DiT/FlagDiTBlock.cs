@@ -57,9 +57,9 @@ public sealed class FlagDiTBlock : nn.Module
         var m = adaLN_modulation.forward(adalnInput).chunk(6, 1);
         var attnIn = AdaLNModulation.Modulate(attention_norm.forward(x), m[1], m[0]);
         var attnOut = attention.Forward(attnIn, xMask, freqsCis, attention_y_norm.forward(caption), captionMask, softmaxScale);
-        x = x + m[2].unsqueeze(1) * attnOut;
+        x = x.addcmul(m[2].unsqueeze(1), attnOut, 1);
         var ffnOut = feed_forward.forward(AdaLNModulation.Modulate(ffn_norm.forward(x), m[4], m[3]));
-        x = x + m[5].unsqueeze(1) * ffnOut;
+        x = x.addcmul(m[5].unsqueeze(1), ffnOut, 1);
         return x.MoveToOuterDisposeScope();
     }
 }

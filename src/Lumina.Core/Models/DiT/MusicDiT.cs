@@ -62,11 +62,12 @@ public sealed class MusicDiT : nn.Module
         var mask = contextMask ?? ones(context.shape[0], context.shape[1], dtype: ScalarType.Int32, device: context.device);
         DiTInputs.ValidateConditioning(b, t, context, mask, Config.ContextDim);
 
-        var wdtype = proj_in.weight!.dtype;
-        var h = proj_in.forward(x.to_type(wdtype).transpose(1, 2));
-        var ctx = context.to_type(wdtype);
-        var adaln = t_embedder.forward(t) + cap_embedder.Embed(ctx, mask);
-        var capMask = DiTInputs.BoolMask(mask);
+        var (wdtype, device) = (proj_in.weight!.dtype, proj_in.weight!.device);
+        var h = proj_in.forward(x.to(wdtype, device).transpose(1, 2));
+        var ctx = context.to(wdtype, device);
+        mask = mask.to(device);
+        var adaln = t_embedder.forward(t.to(device)) + cap_embedder.Embed(ctx, mask);
+        var capMask = DiTInputs.KeyMaskOrNull(mask);
         var freqs = RotaryEmbedding.Table1D((int)h.shape[1], Config.HeadDim, Config.RopeTheta, device: h.device);
         foreach (var block in blocks)
             h = block.Forward(h, null, freqs, ctx, capMask, adaln, null);

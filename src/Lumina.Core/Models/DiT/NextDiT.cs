@@ -80,7 +80,7 @@ public sealed class NextDiT : nn.Module
 
         using var scope = NewDisposeScope();
         var (rows, cols) = ((int)(x.shape[2] / p), (int)(x.shape[3] / p));
-        var tokens = x_embedder.forward(Patchify.ToPatches(x.to_type(x_embedder.weight!.dtype), p));
+        var tokens = x_embedder.forward(Patchify.ToPatches(x.to(x_embedder.weight!.dtype, x_embedder.weight!.device), p));
         options.Trace?.Invoke("x_embedder", tokens);
         tokens = tokens.reshape(b, (long)rows * cols, Config.Dim);
         var freqs = RotaryTable(rows, cols, FirstTimestep(t, options), options);
@@ -117,7 +117,7 @@ public sealed class NextDiT : nn.Module
         foreach (var img in x)
         {
             var (rows, cols) = ((int)(img.shape[1] / p), (int)(img.shape[2] / p));
-            var patches = Patchify.ToPatches(img.unsqueeze(0).to_type(x_embedder.weight!.dtype), p);
+            var patches = Patchify.ToPatches(img.unsqueeze(0).to(x_embedder.weight!.dtype, x_embedder.weight!.device), p);
             embeds.Add(x_embedder.forward(patches).reshape((long)rows * cols, Config.Dim));
             tables.Add(RotaryTable(rows, cols, t0, options));
         }
@@ -157,13 +157,14 @@ public sealed class NextDiT : nn.Module
     private Tensor RunTransformer(Tensor tokens, Tensor? mask, Tensor freqs, Tensor t, Tensor captionFeatures, Tensor captionMask, NextDiTForwardOptions options)
     {
         var wdtype = x_embedder.weight!.dtype;
-        var tEmb = t_embedder.forward(t);
+        var tEmb = t_embedder.forward(t.to(x_embedder.weight!.device));
         options.Trace?.Invoke("t_embedder", tEmb);
-        var cap = captionFeatures.to_type(wdtype);
+        var cap = captionFeatures.to(wdtype, x_embedder.weight!.device);
+        captionMask = captionMask.to(cap.device);
         var capEmb = cap_embedder.Embed(cap, captionMask);
         options.Trace?.Invoke("cap_embedder", capEmb);
         var adaln = tEmb + capEmb;
-        var capMask = DiTInputs.BoolMask(captionMask);
+        var capMask = DiTInputs.KeyMaskOrNull(captionMask);
 
         double? scale = options.BaseSequenceLength is int baseLen
             ? DiTAttention.ProportionalScale(tokens.shape[1], baseLen, Config.HeadDim)

@@ -60,10 +60,10 @@ public sealed class NextDiTBlock : nn.Module
 
         var attnIn = AdaLNModulation.Modulate(attention_norm1.forward(x), scaleMsa);
         var attnOut = attention.Forward(attnIn, xMask, freqsCis, attention_y_norm.forward(caption), captionMask, softmaxScale);
-        x = x + gateMsa.tanh().unsqueeze(1) * attention_norm2.forward(attnOut);
+        x = x.addcmul(gateMsa.tanh().unsqueeze(1), attention_norm2.forward(attnOut), 1);
 
         var ffnOut = feed_forward.forward(AdaLNModulation.Modulate(ffn_norm1.forward(x), scaleMlp));
-        x = x + gateMlp.tanh().unsqueeze(1) * ffn_norm2.forward(ffnOut);
+        x = x.addcmul(gateMlp.tanh().unsqueeze(1), ffn_norm2.forward(ffnOut), 1);
         return x.MoveToOuterDisposeScope();
     }
 }

@@ -22,6 +22,18 @@ public sealed class LlamaModel : DecoderTextModel
         Config = config;
     }
 
+    /// <summary>
+    /// Builds the model from a Hugging Face model folder: <c>config.json</c> plus <c>model.safetensors</c> or sharded
+    /// <c>model-0000x-of-0000y.safetensors</c> with their index, loaded strictly (a <c>*ForCausalLM</c> checkpoint's
+    /// <c>model.</c> prefix is stripped and its LM head skipped).
+    /// </summary>
+    /// <param name="folder">The folder, e.g. the <c>text_encoder</c> folder of a diffusers repository.</param>
+    /// <param name="device">Where to create the parameters; null = CPU.</param>
+    /// <param name="dtype">Parameter dtype; null = fp32.</param>
+    /// <exception cref="Lumina.Tensors.CheckpointMismatchException">The weights do not fit the configuration.</exception>
+    public static LlamaModel FromPretrained(string folder, Device? device = null, ScalarType? dtype = null) =>
+        PretrainedWeights.Create(folder, f => new LlamaModel(LlamaConfig.FromFile(f), device, dtype), (m, f) => PretrainedWeights.LoadDecoder(m, f));
+
     /// <summary>The configuration the model was built from.</summary>
     public LlamaConfig Config { get; }
 }

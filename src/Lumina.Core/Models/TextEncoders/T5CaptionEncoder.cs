@@ -44,6 +44,29 @@ public sealed class T5CaptionEncoder : ICaptionEncoder
     /// <summary>Fixed token count including EOS.</summary>
     public int MaxLength { get; }
 
+    /// <summary>
+    /// Loads the encoder and tokenizer from Hugging Face folders (for a diffusers repository: <c>text_encoder</c> and
+    /// <c>tokenizer</c>). The returned encoder owns the model.
+    /// </summary>
+    /// <param name="textEncoderFolder">Folder with <c>config.json</c> and the weights (single or sharded).</param>
+    /// <param name="tokenizerFolder">Folder with the SentencePiece model and its JSON settings.</param>
+    /// <param name="device">Where to create the model; null = CPU.</param>
+    /// <param name="dtype">Model dtype; null = fp32.</param>
+    public static T5CaptionEncoder FromPretrained(string textEncoderFolder, string tokenizerFolder, Device? device = null, ScalarType? dtype = null)
+    {
+        var tokenizer = SentencePieceTextTokenizer.FromFolder(tokenizerFolder);
+        var model = T5EncoderModel.FromPretrained(textEncoderFolder, device, dtype);
+        try
+        {
+            return new T5CaptionEncoder(model, tokenizer, ownsModel: true);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
     /// <inheritdoc />
     public int FeatureSize => _model.HiddenSize;
 

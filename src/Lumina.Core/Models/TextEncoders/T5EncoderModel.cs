@@ -40,6 +40,16 @@ public sealed class T5EncoderModel : nn.Module<Tensor, Tensor?, TextEncoderOutpu
         RegisterComponents();
     }
 
+    /// <summary>
+    /// Builds the encoder from a Hugging Face model folder (<c>config.json</c> plus weights, single or sharded) with
+    /// <see cref="LoadCheckpoint"/>, so full encoder-decoder checkpoints such as google/flan-t5-large work.
+    /// </summary>
+    /// <param name="folder">The model folder.</param>
+    /// <param name="device">Where to create the parameters; null = CPU.</param>
+    /// <param name="dtype">Parameter dtype; null = fp32.</param>
+    public static T5EncoderModel FromPretrained(string folder, Device? device = null, ScalarType? dtype = null) =>
+        PretrainedWeights.Create(folder, f => new T5EncoderModel(T5Config.FromFile(f), device, dtype), (m, f) => m.LoadCheckpoint(f));
+
     /// <summary>The configuration the model was built from.</summary>
     public T5Config Config { get; }
 

@@ -1,0 +1,113 @@
+using System.Diagnostics;
+using Lumina.Models.DiT;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Lumina.Benchmarks;
+
+/// <summary>
+/// The efficiency anchor of <c>golden/cpu_speed.json</c>: a NextDiT (dim 768, 4 layers, 12 heads, 4 KV heads, caption
+/// 256) forward on x 2×4×32×32 and caption 2×32×256 in fp32, at 1 and 2 threads. Reports model FLOP/s divided by
+/// the FLOP/s of a 1024×1024 fp32 matmul measured in the same process on the same threads (upstream eager PyTorch:
+/// 0.70 at 2 threads). Args: [runs] (default 10).
+/// </summary>
+public sealed class DiTSpeedBench : IBenchCommand
+{
+    public string Name => "dit-speed";
+
+    public string Description => "NextDiT cpu_speed config: model FLOP/s ÷ 1024² matmul FLOP/s at 1 and 2 threads (args: [runs])";
+
+    internal static readonly NextDiTConfig SpeedConfig = new()
+    {
+        PatchSize = 2, InChannels = 4, Dim = 768, Layers = 4, Heads = 12, KvHeads = 4, MultipleOf = 256,
+        NormEps = 1e-5, LearnSigma = true, QkNorm = true, CaptionDim = 256,
+    };
+
+    public int Run(string[] args)
+    {
+        var runs = args.Length > 0 ? int.Parse(args[0]) : 10;
+        Console.WriteLine("note: the machine is shared with other agents; figures are medians and can be noisy.");
+        using var model = new NextDiT(SpeedConfig);
+        RandomInit(model, seed: 0);
+        model.eval();
+        var x = randn(2, 4, 32, 32, generator: new Generator(1));
+        var t = tensor(new[] { 0.3f, 0.7f });
+        var cap = randn(2, 32, 256, generator: new Generator(2));
+        var mask = ones(2, 32, dtype: ScalarType.Int32);
+        var flops = ForwardFlops(SpeedConfig, batch: 2, height: 32, width: 32, captionLength: 32);
+        Console.WriteLine($"model FLOP per forward (analytic): {flops / 1e9:F2} GFLOP");
+
+        var a = randn(1024, 1024, generator: new Generator(3));
+        var b = randn(1024, 1024, generator: new Generator(4));
+        foreach (var threads in new[] { 1, 2 })
+        {
+            torch.set_num_threads(threads);
+            // Interleave the two measurements so that both see the same machine load.
+            var matmulTimes = new List<double>();
+            var forwardTimes = new List<double>();
+            using (no_grad())
+            {
+                for (var i = 0; i < 2; i++) { using var w = model.Forward(x, t, cap, mask); using var m = a.mm(b); }
+                for (var i = 0; i < runs; i++)
+                {
+                    matmulTimes.Add(Time(() => { for (var k = 0; k < 4; k++) { using var m = a.mm(b); } }) / 4);
+                    forwardTimes.Add(Time(() => { using var o = model.Forward(x, t, cap, mask); }));
+                }
+            }
+            const double matmulFlop = 2.0 * 1024 * 1024 * 1024;
+            var (mMed, fMed) = (Median(matmulTimes), Median(forwardTimes));
+            var (mMin, fMin) = (matmulTimes.Min(), forwardTimes.Min());
+            Console.WriteLine($"threads {threads}: forward median {fMed * 1000:F1} ms ({flops / fMed / 1e9:F1} GFLOP/s), " +
+                              $"matmul1024 median {mMed * 1000:F2} ms ({matmulFlop / mMed / 1e9:F1} GFLOP/s), ratio {flops / fMed / (matmulFlop / mMed):F3}");
+            Console.WriteLine($"           best-of-{runs}: forward {fMin * 1000:F1} ms, matmul1024 {mMin * 1000:F2} ms, ratio {flops / fMin / (matmulFlop / mMin):F3}");
+        }
+        Console.WriteLine($"load average at end: {File.ReadAllText("/proc/loadavg").Trim()}");
+        return 0;
+    }
+
+    /// <summary>Fills every parameter with small seeded normal values (LayerNorm/RMSNorm gains near 1).</summary>
+    internal static void RandomInit(nn.Module model, long seed)
+    {
+        var g = new Generator((ulong)seed);
+        using var _ = no_grad();
+        foreach (var (name, p) in model.named_parameters())
+        {
+            p.normal_(0, 0.02, generator: g);
+            if (name.Contains("norm")) p.add_(1); // RMSNorm/LayerNorm gains (and their biases, harmlessly) near 1
+        }
+    }
+
+    /// <summary>Analytic FLOP of a NextDiT forward: 2·MAC of every matmul (linears and both attentions).</summary>
+    internal static double ForwardFlops(NextDiTConfig c, int batch, int height, int width, int captionLength)
+    {
+        double n = (double)(height / c.PatchSize) * (width / c.PatchSize);
+        double tokens = batch * n, capTokens = batch * captionLength;
+        double d = c.Dim, hd = c.HeadDim, h = c.Heads, kv = c.KvHeads ?? c.Heads, cond = Math.Min(c.Dim, 1024);
+        double ffn = Lumina.Nn.SwiGluFeedForward.HiddenDim(c.Dim, c.MultipleOf, c.FfnDimMultiplier);
+        double perLayerMacs =
+            tokens * d * (h * hd + 2 * kv * hd)          // wq, wk, wv
+            + tokens * h * hd * d                          // wo
+            + tokens * 3 * d * ffn                         // w1, w2, w3
+            + capTokens * c.CaptionDim * 2 * kv * hd       // wk_y, wv_y
+            + batch * cond * 4 * d                         // adaLN
+            + batch * h * n * n * hd * 2                   // QKᵀ and PV
+            + batch * h * n * captionLength * hd * 2;      // caption attention
+        double embedMacs = tokens * c.PatchSize * c.PatchSize * c.InChannels * d
+                           + batch * (256 * cond + cond * cond + c.CaptionDim * cond)
+                           + batch * cond * d + tokens * d * c.PatchSize * c.PatchSize * c.OutChannels;
+        return 2 * (c.Layers * perLayerMacs + embedMacs);
+    }
+
+    internal static double Time(Action action)
+    {
+        var sw = Stopwatch.StartNew();
+        action();
+        return sw.Elapsed.TotalSeconds;
+    }
+
+    internal static double Median(List<double> values)
+    {
+        var v = values.Order().ToArray();
+        return v.Length % 2 == 1 ? v[v.Length / 2] : (v[v.Length / 2 - 1] + v[v.Length / 2]) / 2;
+    }
+}
