@@ -1,12 +1,10 @@
 using System.Net;
 using Lumina.DependencyInjection;
-using Lumina.Hub;
-using Lumina.Pipelines;
 using Lumina.WebDemo;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 
-// Usage: dotnet run --project samples/Lumina.WebDemo -- --model <folder or org/name> [--port 5080] [--width 512 --height 512 --steps 30]
+// Usage: dotnet run --project samples/Lumina.WebDemo -- --model <folder or org/name> [--port 5080] [--width 512 --height 512 --steps 30] [--threads N]
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 var model = builder.Configuration["model"];
 if (string.IsNullOrWhiteSpace(model))
@@ -20,15 +18,9 @@ var port = builder.Configuration.GetValue("port", 5080);
 // Loopback only: this demo has no authentication.
 builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port));
 builder.Services.Configure<DemoDefaults>(builder.Configuration);
-builder.Services.AddLuminaHub();
-builder.Services.AddSingleton<ModelResolver>(sp => async (reference, ct) =>
-{
-    var at = reference.LastIndexOf('@');
-    var (repo, revision) = at > 0 ? (reference[..at], reference[(at + 1)..]) : (reference, "main");
-    var resolved = await sp.GetRequiredService<HubClient>().DownloadModelAsync(repo, new ModelDownloadOptions { Revision = revision }, null, ct);
-    return resolved.SnapshotFolder;
-});
-builder.Services.AddLumina().AddTextToImage(o => o.Model = model);
+// A Hub id is downloaded (only the files its layout needs) into the huggingface_hub cache on first use.
+var threads = builder.Configuration.GetValue<int?>("threads");
+builder.Services.AddLumina(o => o.Threads = threads).AddTextToImage(o => o.Model = model);
 builder.Services.AddSingleton<GenerationQueue>();
 builder.Services.AddHostedService<GenerationWorker>();
 

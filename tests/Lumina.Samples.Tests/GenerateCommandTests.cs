@@ -53,6 +53,28 @@ public sealed class GenerateCommandTests(TinyLuminaNextFolders models) : IClassF
         Assert.Equal([7L, 8L], new[] { GenerationMetadata.ReadFrom(a)!.Seed, GenerationMetadata.ReadFrom(b)!.Seed });
     }
 
+    [Fact]
+    public async Task AHubRepoId_IsDownloadedIntoTheCacheAndGenerates()
+    {
+        await using var hub = await TinyHub.StartAsync();
+        hub.AddRepo("lumina-test/tiny-next", Directory.EnumerateFiles(models.Diffusers, "*", SearchOption.AllDirectories)
+            .ToDictionary(f => Path.GetRelativePath(models.Diffusers, f).Replace('\\', '/'), File.ReadAllBytes));
+        var environment = new Dictionary<string, string?>
+        {
+            ["HF_ENDPOINT"] = hub.Endpoint.ToString().TrimEnd('/'),
+            ["HF_HUB_CACHE"] = _temp.File("hub"),
+            ["HF_HOME"] = _temp.File("hf-home"),
+        };
+        var output = _temp.File("from-hub.png");
+
+        var run = await ProcessRun.LuminaAsync(environment, ["generate", "a red circle", "--model", "lumina-test/tiny-next", "-o", output, .. Small()]);
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        using var image = Image.Load<Rgb24>(output);
+        Assert.Equal("lumina-test/tiny-next", GenerationMetadata.ReadFrom(image)!.ModelId);
+        Assert.True(Directory.Exists(Path.Combine(_temp.File("hub"), "models--lumina-test--tiny-next", "snapshots")));
+    }
+
     [Theory]
     [InlineData("--width|1000")]
     [InlineData("--steps|0")]

@@ -11,7 +11,8 @@ namespace Lumina.Samples.Tests;
 /// Drives the web demo's page in Debian's headless Chromium through Playwright. Screenshots go to
 /// <c>artifacts/</c> in the test output folder (tests/Lumina.Samples.Tests/bin/&lt;config&gt;/net10.0/artifacts/).
 /// </summary>
-public sealed class WebDemoBrowserTests(WebDemoServer server) : IClassFixture<WebDemoServer>
+[Collection(WebDemoCollection.Name)]
+public sealed class WebDemoBrowserTests(WebDemoServer server)
 {
     private const string Chromium = "/usr/bin/chromium";
 
@@ -52,7 +53,7 @@ public sealed class WebDemoBrowserTests(WebDemoServer server) : IClassFixture<We
 
             // Someone else's slower request is running: the page shows that ours waits behind it.
             using var http = new HttpClient { BaseAddress = server.Address };
-            using var other = await http.PostAsJsonAsync("/api/jobs", new { prompt = "someone else's request", width = 64, height = 64, steps = 20, seed = 1 });
+            using var other = await http.PostAsJsonAsync("/api/jobs", new { prompt = "someone else's request", width = 64, height = 64, steps = 10, seed = 1 });
             Assert.Equal(System.Net.HttpStatusCode.Accepted, other.StatusCode);
             await page.ClickAsync("#generate");
             await Assertions.Expect(page.Locator("#status")).ToHaveTextAsync("Queued: 1 request ahead of yours");
@@ -60,7 +61,7 @@ public sealed class WebDemoBrowserTests(WebDemoServer server) : IClassFixture<We
             await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ArtifactsFolder, "webdemo-queued.png"), FullPage = true });
             await page.WaitForFunctionAsync(
                 "() => { const i = document.querySelector('#result'); return i.dataset.job && i.complete && i.naturalWidth > 0; }",
-                null, new PageWaitForFunctionOptions { Timeout = 60_000 });
+                null, new PageWaitForFunctionOptions { Timeout = 120_000 });
 
             // The bytes the browser shows, fetched by the page itself, decode as the requested PNG.
             var base64 = await page.EvaluateAsync<string>(

@@ -38,7 +38,7 @@ public sealed class WebDemoServer : IAsyncLifetime
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var a in new[] { SampleApps.WebDemo, "--model", _models.Diffusers, "--port", "0", "--width", "32", "--height", "48", "--steps", "2" })
+        foreach (var a in new[] { SampleApps.WebDemo, "--model", _models.Diffusers, "--port", "0", "--width", "32", "--height", "48", "--steps", "2", "--threads", "1" })
             info.ArgumentList.Add(a);
         info.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         _process = Process.Start(info)!;
@@ -77,4 +77,11 @@ public sealed class WebDemoServer : IAsyncLifetime
         _process.Dispose();
         _models.Dispose();
     }
+}
+
+/// <summary>The web demo tests share one server and run one after another (queue positions depend on it).</summary>
+[CollectionDefinition(Name)]
+public sealed class WebDemoCollection : ICollectionFixture<WebDemoServer>
+{
+    public const string Name = "web demo";
 }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Lumina.Pipelines;
 using Lumina.Solvers;
+using Spectre.Console;
 
 namespace Lumina.Cli.Commands;
 
@@ -70,8 +71,10 @@ internal static class GenerateCommand
             };
             // Bad values fail here, before any model is loaded.
             request.Validate();
-            var builder = LuminaPipeline.TextToImage().FromPretrained(HubModels.Check(r.GetValue(model)!)).WithModelResolver(HubModels.Resolver(r.GetValue(cacheDir)))
+            var builder = LuminaPipeline.TextToImage().FromPretrained(r.GetValue(model)!)
                 .WithComponents(textEncoder: r.GetValue(textEncoder), vae: r.GetValue(vae));
+            if (r.GetValue(cacheDir) is { } cache)
+                builder = builder.WithCacheFolder(cache);
             if (r.GetValue(preset) is { } p)
                 builder = builder.WithTransformerPreset(p);
             return await RunAsync(builder, request, r.GetValue(output)!, ct).ConfigureAwait(false);
@@ -81,10 +84,11 @@ internal static class GenerateCommand
 
     private static async Task<int> RunAsync(TextToImagePipelineBuilder builder, TextToImageRequest request, string output, CancellationToken ct)
     {
-        using var pipeline = await builder.BuildAsync(ct).ConfigureAwait(false);
+        // Hub ids are downloaded (only the files the layout needs) into the shared cache while this status shows.
+        using var pipeline = await ConsoleProgress.RunStatusAsync("loading the model", () => builder.BuildAsync(ct)).ConfigureAwait(false);
         using var result = await ConsoleProgress.RunStepsAsync("generating", async bar =>
         {
-            var progress = new ActionProgress<GenerationProgress>(p =>
+            var progress = bar is null ? null : new ActionProgress<GenerationProgress>(p =>
             {
                 bar.Description = $"image {p.Item + 1}/{p.Items} {p.Stage.ToString().ToLowerInvariant()} {p.Step}/{p.TotalSteps}";
                 bar.Value = p.Fraction;
