@@ -174,7 +174,16 @@ internal sealed class BlobDownloader
                     throw new HubIntegrityException($"The server sent more than the announced {limit} bytes for '{file}'.");
                 }
 
-                await stream.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    await stream.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+                }
+                catch (IOException e)
+                {
+                    // A local write failure (disk full, ...) is not a dropped connection: retrying cannot help.
+                    throw new HubException($"Writing '{file}' to '{stream.Name}' failed: {e.Message} Free space in the cache folder (or move it with HF_HUB_CACHE) and call again; the download resumes.", e);
+                }
+
                 hash?.AppendData(buffer, 0, read);
                 have += read;
                 setHave(have);

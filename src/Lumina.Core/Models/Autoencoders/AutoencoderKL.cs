@@ -114,7 +114,7 @@ public sealed class AutoencoderKL : nn.Module<Tensor, Tensor>
         {
             if (h % f != 0 || w % f != 0)
                 throw new ArgumentException($"Tiled encoding needs H and W divisible by {f}; got {h}×{w}. Resize or crop the image, or pass VaeTilingOptions.Disabled.", nameof(image));
-            moments = TiledEncode(image, tileLatent, tiling.OverlapFraction, progress, cancellationToken);
+            moments = TiledEncode(image, tileLatent, tiling, progress, cancellationToken);
         }
         else
         {
@@ -148,7 +148,7 @@ public sealed class AutoencoderKL : nn.Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         int f = DownscaleFactor, tileLatent = TileLatentSize(tiling);
         if (ShouldTile(tiling, (int)z.shape[2] * f, (int)z.shape[3] * f, tileLatent * f))
-            return TiledDecode(z, tileLatent, tiling.OverlapFraction, progress, cancellationToken).MoveToOuterDisposeScope();
+            return TiledDecode(z, tileLatent, tiling, progress, cancellationToken).MoveToOuterDisposeScope();
         cancellationToken.ThrowIfCancellationRequested();
         var result = DecodeWhole(z);
         progress?.Report(new TileProgress(1, 1));
@@ -226,52 +226,98 @@ public sealed class AutoencoderKL : nn.Module<Tensor, Tensor>
         return decoder.forward(projected);
     }
 
-    private Tensor TiledDecode(Tensor z, int tileLatent, double overlapFraction, IProgress<TileProgress>? progress, CancellationToken ct)
+    private Tensor TiledDecode(Tensor z, int tileLatent, VaeTilingOptions tiling, IProgress<TileProgress>? progress, CancellationToken ct)
     {
-        int f = DownscaleFactor, overlap = Math.Max(1, (int)(tileLatent * overlapFraction));
+        int f = DownscaleFactor, overlap = Math.Max(1, (int)(tileLatent * tiling.OverlapFraction));
         var rows = TileAxis.Plan((int)z.shape[2], tileLatent, overlap);
         var cols = TileAxis.Plan((int)z.shape[3], tileLatent, overlap);
         var rowWeights = rows.Weights(f);
         var colWeights = cols.Weights(f);
-        Tensor? output = null;
-        int done = 0, total = rows.Count * cols.Count;
-        for (var i = 0; i < rows.Count; i++)
-        for (var j = 0; j < cols.Count; j++)
+        var passes = tiling.WholeImageStatistics ? 2 : 1;
+        int done = 0, total = rows.Count * cols.Count * passes;
+        using var scope = NewDisposeScope();
+        var latent = post_quant_conv is null ? z : post_quant_conv.forward(z);
+        // Whole-image mode: the cheap latent-resolution part (with the global attention) runs once, untiled.
+        var features = tiling.WholeImageStatistics ? decoder.ForwardMid(latent) : latent;
+        Func<Tensor, Tensor> run = tiling.WholeImageStatistics ? decoder.ForwardUp : decoder.forward;
+        using var statistics = tiling.WholeImageStatistics ? new TileStatistics() : null;
+        if (statistics is not null)
         {
-            ct.ThrowIfCancellationRequested();
-            using var tileScope = NewDisposeScope();
-            var tile = z[.., .., rows.Starts[i]..rows.End(i), cols.Starts[j]..cols.End(j)];
-            var decoded = DecodeWhole(tile);
+            ForEachTile(rows, cols, features, 1, statistics, ct, (tile, _, _) =>
+            {
+                run(tile).Dispose();
+                progress?.Report(new TileProgress(++done, total));
+            });
+            statistics.Finish();
+        }
+        Tensor? output = null;
+        ForEachTile(rows, cols, features, 1, statistics, ct, (tile, i, j) =>
+        {
+            using var decoded = run(tile);
             output ??= zeros(z.shape[0], decoded.shape[1], z.shape[2] * f, z.shape[3] * f, dtype: decoded.dtype, device: decoded.device)
                 .MoveToOuterDisposeScope();
             Blend(output, decoded, rowWeights[i], colWeights[j], rows.Starts[i] * f, cols.Starts[j] * f);
             progress?.Report(new TileProgress(++done, total));
-        }
-        return output!;
+        });
+        return output!.MoveToOuterDisposeScope();
     }
 
-    private Tensor TiledEncode(Tensor image, int tileLatent, double overlapFraction, IProgress<TileProgress>? progress, CancellationToken ct)
+    private Tensor TiledEncode(Tensor image, int tileLatent, VaeTilingOptions tiling, IProgress<TileProgress>? progress, CancellationToken ct)
     {
-        int f = DownscaleFactor, overlap = Math.Max(1, (int)(tileLatent * overlapFraction));
+        int f = DownscaleFactor, overlap = Math.Max(1, (int)(tileLatent * tiling.OverlapFraction));
         var rows = TileAxis.Plan((int)image.shape[2] / f, tileLatent, overlap);
         var cols = TileAxis.Plan((int)image.shape[3] / f, tileLatent, overlap);
         var rowWeights = rows.Weights(1);
         var colWeights = cols.Weights(1);
-        Tensor? output = null;
-        int done = 0, total = rows.Count * cols.Count;
+        var passes = tiling.WholeImageStatistics ? 2 : 1;
+        int done = 0, total = rows.Count * cols.Count * passes;
+        using var scope = NewDisposeScope();
+        // Whole-image mode: tiles run the full-resolution down path; their features are blended and the
+        // latent-resolution rest (mid block with the global attention, output conv) runs once on the whole.
+        Func<Tensor, Tensor> run = tiling.WholeImageStatistics ? encoder.ForwardDown : EncodeMoments;
+        using var statistics = tiling.WholeImageStatistics ? new TileStatistics() : null;
+        if (statistics is not null)
+        {
+            ForEachTile(rows, cols, image, f, statistics, ct, (tile, _, _) =>
+            {
+                run(tile).Dispose();
+                progress?.Report(new TileProgress(++done, total));
+            });
+            statistics.Finish();
+        }
+        Tensor? blended = null;
+        ForEachTile(rows, cols, image, f, statistics, ct, (tile, i, j) =>
+        {
+            using var encoded = run(tile);
+            blended ??= zeros(image.shape[0], encoded.shape[1], rows.Length, cols.Length, dtype: encoded.dtype, device: encoded.device)
+                .MoveToOuterDisposeScope();
+            Blend(blended, encoded, rowWeights[i], colWeights[j], rows.Starts[i], cols.Starts[j]);
+            progress?.Report(new TileProgress(++done, total));
+        });
+        if (!tiling.WholeImageStatistics) return blended!.MoveToOuterDisposeScope();
+        var h = encoder.ForwardMid(blended!);
+        blended!.Dispose();
+        if (quant_conv is null) return h.MoveToOuterDisposeScope();
+        return quant_conv.forward(h).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Calls <paramref name="body"/> with each tile and its row and column of <paramref name="source"/> (tile grid in latent cells,
+    /// <paramref name="scale"/> source positions per cell), inside its own dispose scope, with the tile's owned region
+    /// registered in <paramref name="statistics"/> when given.</summary>
+    private void ForEachTile(TileAxis rows, TileAxis cols, Tensor source, int scale, TileStatistics? statistics, CancellationToken ct, Action<Tensor, int, int> body)
+    {
         for (var i = 0; i < rows.Count; i++)
         for (var j = 0; j < cols.Count; j++)
         {
             ct.ThrowIfCancellationRequested();
             using var tileScope = NewDisposeScope();
-            var tile = image[.., .., (rows.Starts[i] * f)..(rows.End(i) * f), (cols.Starts[j] * f)..(cols.End(j) * f)];
-            var moments = EncodeMoments(tile);
-            output ??= zeros(image.shape[0], moments.shape[1], rows.Length, cols.Length, dtype: moments.dtype, device: moments.device)
-                .MoveToOuterDisposeScope();
-            Blend(output, moments, rowWeights[i], colWeights[j], rows.Starts[i], cols.Starts[j]);
-            progress?.Report(new TileProgress(++done, total));
+            var tile = source[TensorIndex.Colon, TensorIndex.Colon,
+                TensorIndex.Slice(rows.Starts[i] * scale, rows.End(i) * scale), TensorIndex.Slice(cols.Starts[j] * scale, cols.End(j) * scale)];
+            var (y0, y1) = rows.Core(i);
+            var (x0, x1) = cols.Core(j);
+            using var active = statistics?.Enter(y0, y1, x0, x1, rows.End(i) - rows.Starts[i]);
+            body(tile, i, j);
         }
-        return output!;
     }
 
     /// <summary>Adds <paramref name="tile"/> weighted by the outer product of its row and column weights into <paramref name="output"/> at (y0, x0).</summary>

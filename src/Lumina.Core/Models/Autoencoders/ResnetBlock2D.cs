@@ -13,9 +13,9 @@ namespace Lumina.Models.Autoencoders;
 public sealed class ResnetBlock2D : nn.Module<Tensor, Tensor>
 {
 #pragma warning disable IDE1006 // Field names are the checkpoint keys.
-    private readonly GroupNorm norm1;
+    private readonly VaeGroupNorm norm1;
     private readonly Conv2d conv1;
-    private readonly GroupNorm norm2;
+    private readonly VaeGroupNorm norm2;
     private readonly Conv2d conv2;
     private readonly Conv2d? conv_shortcut;
 #pragma warning restore IDE1006
@@ -29,9 +29,9 @@ public sealed class ResnetBlock2D : nn.Module<Tensor, Tensor>
     public ResnetBlock2D(int inChannels, int outChannels, int groups, Device? device = null, ScalarType? dtype = null)
         : base(nameof(ResnetBlock2D))
     {
-        norm1 = nn.GroupNorm(groups, inChannels, eps: 1e-6, device: device, dtype: dtype);
+        norm1 = new VaeGroupNorm(groups, inChannels, 1e-6, device, dtype);
         conv1 = nn.Conv2d(inChannels, outChannels, 3, padding: 1, device: device, dtype: dtype);
-        norm2 = nn.GroupNorm(groups, outChannels, eps: 1e-6, device: device, dtype: dtype);
+        norm2 = new VaeGroupNorm(groups, outChannels, 1e-6, device, dtype);
         conv2 = nn.Conv2d(outChannels, outChannels, 3, padding: 1, device: device, dtype: dtype);
         if (inChannels != outChannels)
             conv_shortcut = nn.Conv2d(inChannels, outChannels, 1, device: device, dtype: dtype);

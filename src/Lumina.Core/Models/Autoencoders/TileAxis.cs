@@ -32,6 +32,17 @@ internal sealed class TileAxis
     /// <summary>End (exclusive) of tile <paramref name="i"/>.</summary>
     public int End(int i) => Math.Min(Starts[i] + Tile, Length);
 
+    /// <summary>
+    /// The part of tile <paramref name="i"/> it owns, tile-local, in input units: from the middle of its overlap with
+    /// the previous tile to the middle of its overlap with the next. The tiles' cores partition the axis.
+    /// </summary>
+    public (int Start, int End) Core(int i)
+    {
+        var start = i == 0 ? 0 : (Starts[i] + End(i - 1)) / 2;
+        var end = i == Count - 1 ? Length : (Starts[i + 1] + End(i)) / 2;
+        return (start - Starts[i], end - Starts[i]);
+    }
+
     /// <summary>Plans an axis of <paramref name="length"/> cells with tiles of <paramref name="tile"/> sharing at least <paramref name="overlap"/>.</summary>
     public static TileAxis Plan(int length, int tile, int overlap)
     {

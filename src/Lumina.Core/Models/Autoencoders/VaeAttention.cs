@@ -13,7 +13,7 @@ namespace Lumina.Models.Autoencoders;
 public sealed class VaeAttention : nn.Module<Tensor, Tensor>
 {
 #pragma warning disable IDE1006 // Field names are the checkpoint keys.
-    private readonly GroupNorm group_norm;
+    private readonly VaeGroupNorm group_norm;
     private readonly Linear to_q;
     private readonly Linear to_k;
     private readonly Linear to_v;
@@ -33,7 +33,7 @@ public sealed class VaeAttention : nn.Module<Tensor, Tensor>
         if (headDim <= 0 || channels % headDim != 0)
             throw new ArgumentException($"Channels {channels} must be a multiple of the head size {headDim}.", nameof(headDim));
         _heads = channels / headDim;
-        group_norm = nn.GroupNorm(groups, channels, eps: 1e-6, device: device, dtype: dtype);
+        group_norm = new VaeGroupNorm(groups, channels, 1e-6, device, dtype);
         to_q = nn.Linear(channels, channels, device: device, dtype: dtype);
         to_k = nn.Linear(channels, channels, device: device, dtype: dtype);
         to_v = nn.Linear(channels, channels, device: device, dtype: dtype);

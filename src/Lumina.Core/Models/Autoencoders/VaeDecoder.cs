@@ -14,7 +14,7 @@ public sealed class VaeDecoder : nn.Module<Tensor, Tensor>
     private readonly Conv2d conv_in;
     private readonly VaeMidBlock2D mid_block;
     private readonly ModuleList<UpDecoderBlock2D> up_blocks;
-    private readonly GroupNorm conv_norm_out;
+    private readonly VaeGroupNorm conv_norm_out;
     private readonly Conv2d conv_out;
 #pragma warning restore IDE1006
 
@@ -36,7 +36,7 @@ public sealed class VaeDecoder : nn.Module<Tensor, Tensor>
             output = reversed[i];
             up_blocks.Add(new UpDecoderBlock2D(previous, output, config.LayersPerBlock + 1, config.NormNumGroups, i < reversed.Length - 1, device, dtype));
         }
-        conv_norm_out = nn.GroupNorm(config.NormNumGroups, reversed[^1], eps: 1e-6, device: device, dtype: dtype);
+        conv_norm_out = new VaeGroupNorm(config.NormNumGroups, reversed[^1], 1e-6, device, dtype);
         conv_out = nn.Conv2d(reversed[^1], config.OutChannels, 3, padding: 1, device: device, dtype: dtype);
         RegisterComponents();
     }
@@ -45,11 +45,28 @@ public sealed class VaeDecoder : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor z)
     {
         using var scope = NewDisposeScope();
-        var h = conv_in.forward(z);
-        h = Chain.Step(h, z, mid_block);
-        foreach (var block in up_blocks) h = Chain.Step(h, z, block);
-        var normed = conv_norm_out.forward(h);
+        var h = ForwardMid(z);
+        var result = ForwardUp(h);
         h.Dispose();
+        return result.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The latent-resolution part: <c>conv_in</c> and <c>mid_block</c> (with its attention).</summary>
+    internal Tensor ForwardMid(Tensor z)
+    {
+        using var scope = NewDisposeScope();
+        var h = conv_in.forward(z);
+        return Chain.Step(h, z, mid_block).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The upsampling part: <c>up_blocks</c>, <c>conv_norm_out</c> + SiLU and <c>conv_out</c>.</summary>
+    internal Tensor ForwardUp(Tensor h)
+    {
+        using var scope = NewDisposeScope();
+        var x = h;
+        foreach (var block in up_blocks) x = Chain.Step(x, h, block);
+        var normed = conv_norm_out.forward(x);
+        if (!ReferenceEquals(x, h)) x.Dispose();
         nn.functional.silu(normed, inplace: true);
         return conv_out.forward(normed).MoveToOuterDisposeScope();
     }

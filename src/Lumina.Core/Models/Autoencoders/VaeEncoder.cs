@@ -14,7 +14,7 @@ public sealed class VaeEncoder : nn.Module<Tensor, Tensor>
     private readonly Conv2d conv_in;
     private readonly ModuleList<DownEncoderBlock2D> down_blocks;
     private readonly VaeMidBlock2D mid_block;
-    private readonly GroupNorm conv_norm_out;
+    private readonly VaeGroupNorm conv_norm_out;
     private readonly Conv2d conv_out;
 #pragma warning restore IDE1006
 
@@ -36,7 +36,7 @@ public sealed class VaeEncoder : nn.Module<Tensor, Tensor>
             down_blocks.Add(new DownEncoderBlock2D(input, output, config.LayersPerBlock, config.NormNumGroups, i < ch.Count - 1, device, dtype));
         }
         mid_block = new VaeMidBlock2D(ch[^1], config.NormNumGroups, config.MidBlockAddAttention, device, dtype);
-        conv_norm_out = nn.GroupNorm(config.NormNumGroups, ch[^1], eps: 1e-6, device: device, dtype: dtype);
+        conv_norm_out = new VaeGroupNorm(config.NormNumGroups, ch[^1], 1e-6, device, dtype);
         conv_out = nn.Conv2d(ch[^1], 2 * config.LatentChannels, 3, padding: 1, device: device, dtype: dtype);
         RegisterComponents();
     }
@@ -45,11 +45,28 @@ public sealed class VaeEncoder : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
+        var h = ForwardDown(x);
+        var result = ForwardMid(h);
+        h.Dispose();
+        return result.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The full-resolution part: <c>conv_in</c> and <c>down_blocks</c>.</summary>
+    internal Tensor ForwardDown(Tensor x)
+    {
+        using var scope = NewDisposeScope();
         var h = conv_in.forward(x);
         foreach (var block in down_blocks) h = Chain.Step(h, x, block);
-        h = Chain.Step(h, x, mid_block);
-        var normed = conv_norm_out.forward(h);
-        h.Dispose();
+        return h.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The latent-resolution part: <c>mid_block</c> (with its attention), <c>conv_norm_out</c> + SiLU, <c>conv_out</c>.</summary>
+    internal Tensor ForwardMid(Tensor h)
+    {
+        using var scope = NewDisposeScope();
+        var x = Chain.Step(h, h, mid_block);
+        var normed = conv_norm_out.forward(x);
+        x.Dispose();
         nn.functional.silu(normed, inplace: true);
         return conv_out.forward(normed).MoveToOuterDisposeScope();
     }

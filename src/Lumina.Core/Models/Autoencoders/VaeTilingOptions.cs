@@ -15,9 +15,9 @@ public enum VaeTilingMode
 
 /// <summary>
 /// How <see cref="AutoencoderKL"/> tiles large images. Tiles overlap; in each overlap the tiles are cross-faded with
-/// linear weights, so a tiled result differs from the untiled one only near the tile seams (and slightly everywhere,
-/// because GroupNorm and the mid-block attention see one tile at a time). Memory then depends on the tile size, not
-/// on the image size.
+/// linear weights. With <see cref="WholeImageStatistics"/> (the default) a tiled result differs from the untiled one
+/// mainly near the tile seams. Memory then depends on the tile size, not on the image size (apart from
+/// latent-resolution tensors, 1/64 of the pixels).
 /// </summary>
 public sealed record VaeTilingOptions
 {
@@ -38,6 +38,15 @@ public sealed record VaeTilingOptions
 
     /// <summary>Fraction of a tile shared with its neighbour, in (0, 0.5]. Default 0.25 (as diffusers).</summary>
     public double OverlapFraction { get; init; } = 0.25;
+
+    /// <summary>
+    /// When true (the default), the tiles behave as parts of one image: the latent-resolution part (the mid block with
+    /// its attention) runs on the whole latent, and every GroupNorm in the tiled part normalises with whole-image
+    /// statistics gathered in a first pass over the tiles. Tiles then differ from an untiled pass only near their seams,
+    /// at the cost of that extra pass (about 2× the tile work). False decodes each tile independently, as diffusers
+    /// does: faster, but tiles may shift in colour and contrast against each other.
+    /// </summary>
+    public bool WholeImageStatistics { get; init; } = true;
 
     /// <summary>In <see cref="VaeTilingMode.Auto"/>, tile when height × width in pixels exceeds this. Default 1024².</summary>
     public long AutoThresholdPixels { get; init; } = 1024L * 1024;

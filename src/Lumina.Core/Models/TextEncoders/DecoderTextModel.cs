@@ -13,7 +13,7 @@ namespace Lumina.Models.TextEncoders;
 public abstract class DecoderTextModel : nn.Module<Tensor, Tensor?, TextEncoderOutput>
 {
 #pragma warning disable IDE1006 // checkpoint key names
-    private readonly Embedding embed_tokens;
+    private readonly TokenEmbedding embed_tokens;
     private readonly ModuleList<DecoderLayer> layers;
     private readonly DecoderRmsNorm norm;
 #pragma warning restore IDE1006

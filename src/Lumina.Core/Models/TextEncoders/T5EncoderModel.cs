@@ -19,7 +19,7 @@ namespace Lumina.Models.TextEncoders;
 public sealed class T5EncoderModel : nn.Module<Tensor, Tensor?, TextEncoderOutput>
 {
 #pragma warning disable IDE1006 // checkpoint key names
-    private readonly Embedding shared;
+    private readonly TokenEmbedding shared;
     private readonly T5Stack encoder;
 #pragma warning restore IDE1006
 
