@@ -13,4 +13,5 @@ var root = new RootCommand(
 root.Options.Add(CommandRunner.Verbose);
 root.Subcommands.Add(InfoCommand.Create());
 root.Subcommands.Add(DownloadCommand.Create());
+root.Subcommands.Add(GenerateCommand.Create());
 return await root.Parse(args).InvokeAsync();

@@ -7,6 +7,8 @@ internal static class SampleApps
 {
     public static string LuminaCli => Path("LuminaCli");
 
+    public static string WebDemo => Path("WebDemo");
+
     private static string Path(string key)
     {
         var value = typeof(SampleApps).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().SingleOrDefault(a => a.Key == key)?.Value

@@ -52,6 +52,24 @@ public class Dopri5SolverTests
         Assert.Equal(final, TestOdes.Values(s.Final), (a, b) => Math.Abs(a - b) <= 1e-6);
     }
 
+    // A latent-shaped float32 state [2, 4, 16, 12] on the shifted Lumina grid (11 points, shift 4); references
+    // from torchdiffeq as above: calls/accepted/rejected, then the sum, max |y| and one element of the result.
+    [Theory]
+    [InlineData("relaxation", 110, 15, 3, 98.87419891357422, 0.0643712729215622, 0.06437116116285324)]
+    [InlineData("riccati", 50, 7, 1, 855.0814819335938, 0.7493166923522949, 0.7186127305030823)]
+    public void Latent_shaped_float32_state_matches_torchdiffeq(string problem, int nfe, int accepted, int rejected,
+        double sum, double maxAbs, double element)
+    {
+        var init = Enumerable.Range(0, 1536).Select(k => (float)(k % 97) / 32f + 0.1f).ToArray();
+        using var y0 = torch.tensor(init).reshape(2, 4, 16, 12);
+        VelocityFunction f = problem == "relaxation" ? TestOdes.Relaxation : (x, t) => x * (float)(-2 * t) * x;
+        using var s = new Dopri5Solver().Solve(f, y0, Schedulers.TimeGrid.Create(11, shift: 4));
+        Assert.Equal((nfe, accepted, rejected), (s.FunctionEvaluations, s.AcceptedSteps, s.RejectedSteps));
+        Assert.Equal(sum, s.Final.sum().item<float>(), 1e-3);
+        Assert.Equal(maxAbs, s.Final.abs().max().item<float>(), 1e-6);
+        Assert.Equal(element, s.Final[1, 3, 15, 11].item<float>(), 1e-6);
+    }
+
     /// <summary>
     /// Dopri5 controls the local error per step; the global error at the grid times stays within a small
     /// multiple (here 20×; about 11× on the fast Riccati start y₀ = 3 at the default tolerances) of <c>atol + rtol·|y|</c>, and tightening the tolerances shrinks it accordingly.

@@ -153,7 +153,7 @@ public sealed class DiTAttention : nn.Module
             var crossMask = KeyMask(yMask, b, l);
             var outY = F.scaled_dot_product_attention(qg, ykg, yvg, crossMask);
             var g = gate!.tanh().view(1, KvHeads, rep, 1, 1);
-            output = output.view(b, KvHeads, rep, n, hd) + outY.view(b, KvHeads, rep, n, hd) * g;
+            output = output.view(b, KvHeads, rep, n, hd).addcmul(outY.view(b, KvHeads, rep, n, hd), g, 1);
         }
 
         var merged = output.view(b, KvHeads, rep, n, hd).permute(0, 3, 1, 2, 4).reshape(b, n, qWidth);

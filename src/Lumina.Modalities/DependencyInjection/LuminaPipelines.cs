@@ -45,7 +45,8 @@ internal sealed class LuminaPipelines(
             TokenizerPath = options.Tokenizer ?? options.Load.TokenizerPath,
             VaePath = options.Vae ?? options.Load.VaePath,
         };
-        var builder = LuminaPipeline.TextToImage().FromPretrained(options.Model!).WithPreset(options.Settings).WithLoadOptions(load);
+        var builder = LuminaPipeline.TextToImage().FromPretrained(options.Model!).WithLoadOptions(load);
+        if (options.Settings is not null) builder.WithPreset(options.Settings);
         if (resolver is not null) builder.WithModelResolver(resolver);
         else if (hub is not null) builder.WithModelResolver(HubModelResolver.Create(hub, load.PreferEma));
         // Loading is not tied to the first caller's token: other callers share this load.

@@ -8,8 +8,8 @@ public sealed class TextToImagePipelineOptions
     /// <summary>A local folder (either layout) or a Hub repo id.</summary>
     public string? Model { get; set; }
 
-    /// <summary>Default settings; start from a preset (<see cref="TextToImagePresets"/>).</summary>
-    public TextToImageSettings Settings { get; set; } = TextToImagePresets.LuminaNext;
+    /// <summary>Default settings, e.g. a preset of <see cref="TextToImagePresets"/>; null = the model family's upstream demo settings.</summary>
+    public TextToImageSettings? Settings { get; set; }
 
     /// <summary>Original layout: the DiT preset name (default NextDiT-2B-GQA).</summary>
     public string? TransformerPreset { get; set; }

@@ -12,9 +12,7 @@ public sealed class TextToImagePipelineOptionsValidator : IValidateOptions<TextT
         var failures = new List<string>();
         if (string.IsNullOrWhiteSpace(options.Model))
             failures.Add($"Pipeline '{name}': {nameof(TextToImagePipelineOptions.Model)} is not set; give a model folder or repo id.");
-        if (options.Settings is null)
-            failures.Add($"Pipeline '{name}': {nameof(TextToImagePipelineOptions.Settings)} is null.");
-        else
+        if (options.Settings is not null)
         {
             try
             {

@@ -1,3 +1,4 @@
+using Lumina.Models.TextEncoders;
 using Lumina.Schedulers;
 using Lumina.Solvers;
 using static TorchSharp.torch;
@@ -19,7 +20,7 @@ public static class FlowSampler
     /// <param name="scaleFactor">Time-aware RoPE scale factor; null = none.</param>
     /// <param name="progress">Receives a report per solver step.</param>
     /// <param name="cancellationToken">Checked before every model call.</param>
-    public static Tensor Sample(IImageTransformer transformer, Tensor noise, PromptEncoding captions, TextToImageSettings settings,
+    public static Tensor Sample(IImageTransformer transformer, Tensor noise, CaptionEmbeddings captions, TextToImageSettings settings,
         double? scaleFactor, IProgress<SamplingProgress>? progress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(transformer);

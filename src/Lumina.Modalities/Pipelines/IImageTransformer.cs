@@ -1,3 +1,4 @@
+using Lumina.Models.TextEncoders;
 using static TorchSharp.torch;
 
 namespace Lumina.Pipelines;
@@ -21,7 +22,7 @@ public interface IImageTransformer : IDisposable
     /// Upstream <c>forward_with_cfg</c>: x [2B, C, h, w] (first half used for both halves), t [2B], captions
     /// [cond; uncond]; returns the guided velocity [2B, C, h, w].
     /// </summary>
-    Tensor GuidedVelocity(Tensor x, Tensor t, PromptEncoding captions, double guidanceScale, TransformerCallOptions options);
+    Tensor GuidedVelocity(Tensor x, Tensor t, CaptionEmbeddings captions, double guidanceScale, TransformerCallOptions options);
 }
 
 /// <summary>Per-call knobs of an image transformer (resolution extrapolation and attention scale).</summary>

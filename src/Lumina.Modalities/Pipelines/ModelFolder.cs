@@ -13,13 +13,17 @@ public sealed class ModelFolder
     public static IReadOnlyList<string> OriginalCheckpointNames { get; } =
         ["consolidated_ema.00-of-01.safetensors", "consolidated.00-of-01.safetensors"];
 
-    private ModelFolder(string path, ModelLayoutKind layout, JsonObject? modelIndex, string transformerWeights)
+    private ModelFolder(string path, ModelLayoutKind layout, JsonObject? modelIndex, string transformerWeights, TransformerFamily family)
     {
+        Family = family;
         Path = path;
         Layout = layout;
         ModelIndex = modelIndex;
         TransformerWeights = transformerWeights;
     }
+
+    /// <summary>Which DiT family the weights are (diffusers: the transformer's <c>_class_name</c>; original: the checkpoint keys).</summary>
+    public TransformerFamily Family { get; }
 
     /// <summary>The folder.</summary>
     public string Path { get; }
@@ -70,12 +74,21 @@ public sealed class ModelFolder
             var weights = WeightsIn(transformer, "diffusion_pytorch_model")
                 ?? throw new LuminaException(
                     $"'{path}' is a diffusers folder but transformer/ holds no diffusion_pytorch_model.safetensors (or its .index.json). Download the safetensors weights.");
-            return new ModelFolder(path, ModelLayoutKind.Diffusers, root, weights);
+            var configPath = System.IO.Path.Combine(transformer, "config.json");
+            var cls = File.Exists(configPath) ? (JsonNode.Parse(File.ReadAllText(configPath)) as JsonObject)?["_class_name"]?.GetValue<string>() : null;
+            if (cls is not null && cls != NextDiTConfigJson.DiffusersClassName)
+                throw new LuminaException($"'{path}': transformer/config.json names '{cls}'; only {NextDiTConfigJson.DiffusersClassName} (Lumina-Next) has a diffusers layout.");
+            return new ModelFolder(path, ModelLayoutKind.Diffusers, root, weights, TransformerFamily.NextDiT);
         }
 
         var names = preferEma ? OriginalCheckpointNames : OriginalCheckpointNames.Reverse();
         var original = names.Select(n => System.IO.Path.Combine(path, n)).FirstOrDefault(File.Exists);
-        if (original is not null) return new ModelFolder(path, ModelLayoutKind.Original, null, original);
+        if (original is not null)
+        {
+            using var checkpoint = Lumina.Tensors.SafetensorsCheckpoint.Open(original);
+            var family = checkpoint.Tensors.Any(t => t.Name == "eol_token") ? TransformerFamily.FlagDiT : TransformerFamily.NextDiT;
+            return new ModelFolder(path, ModelLayoutKind.Original, null, original, family);
+        }
         throw new LuminaException(
             $"'{path}' is neither a diffusers folder (model_index.json) nor an original Lumina folder ({string.Join(" or ", OriginalCheckpointNames)}). " +
             "Only .safetensors weights are read; convert .pth files first.");

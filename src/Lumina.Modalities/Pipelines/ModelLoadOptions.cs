@@ -15,11 +15,17 @@ public sealed record ModelLoadOptions
     /// <summary>Original layout: prefer <c>consolidated_ema</c> over <c>consolidated</c> (upstream's demos use EMA).</summary>
     public bool PreferEma { get; init; } = true;
 
-    /// <summary>Original layout: the named DiT preset (see <see cref="NextDiTConfigJson.Preset"/>); default NextDiT-2B-GQA.</summary>
+    /// <summary>
+    /// Original layout: the named DiT preset (see <see cref="TransformerPresets.Preset"/>); default NextDiT-2B-GQA for a
+    /// Next-DiT checkpoint, FlagDiT-5B for a Flag-DiT one (the family is read from the checkpoint's keys).
+    /// </summary>
     public string? TransformerPreset { get; init; }
 
-    /// <summary>Original layout: an explicit DiT architecture (wins over <see cref="TransformerPreset"/>).</summary>
+    /// <summary>Original layout, Next-DiT checkpoint: an explicit architecture (wins over <see cref="TransformerPreset"/>).</summary>
     public NextDiTConfig? TransformerConfig { get; init; }
+
+    /// <summary>Original layout, Flag-DiT checkpoint (Lumina-T2I): an explicit architecture (wins over <see cref="TransformerPreset"/>).</summary>
+    public FlagDiTConfig? FlagTransformerConfig { get; init; }
 
     /// <summary>
     /// Folder (or Hub repo id) of the text encoder (config.json + model*.safetensors). Default: the model folder's
@@ -38,13 +44,17 @@ public sealed record ModelLoadOptions
 
     /// <summary>
     /// Original layout without <c>text_encoder/</c> and no <see cref="TextEncoderPath"/>: the repo fetched through the
-    /// resolver (upstream Lumina-Next reads <c>google/gemma-2b</c>). Null = fail instead.
+    /// resolver. Default: the family's upstream encoder (<c>google/gemma-2b</c> for Lumina-Next,
+    /// <c>meta-llama/Llama-2-7b-hf</c> for Lumina-T2I). Set to <see cref="string.Empty"/> to fail instead.
     /// </summary>
-    public string? DefaultTextEncoderRepo { get; init; } = "google/gemma-2b";
+    public string? DefaultTextEncoderRepo { get; init; }
 
-    /// <summary>Original layout without <c>vae/</c> and no <see cref="VaePath"/>: the VAE repo (<c>stabilityai/sdxl-vae</c>). Null = fail instead.</summary>
+    /// <summary>Original layout without <c>vae/</c> and no <see cref="VaePath"/>: the VAE repo (<c>stabilityai/sdxl-vae</c>). Set to <see cref="string.Empty"/> to fail instead.</summary>
     public string? DefaultVaeRepo { get; init; } = "stabilityai/sdxl-vae";
 
-    /// <summary>Token count at the DiT's training resolution, for proportional attention ((1024/16)² = 4096).</summary>
-    public int BaseSequenceLength { get; init; } = 4096;
+    /// <summary>
+    /// Token count at the DiT's training resolution, for proportional attention. Null = the family's upstream value:
+    /// (1024/16)² = 4096 for Next-DiT, 64² + 2·64 = 4224 for Flag-DiT.
+    /// </summary>
+    public int? BaseSequenceLength { get; init; }
 }

@@ -1,13 +1,12 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Lumina.Checkpoints;
 using Lumina.Models.DiT;
 
 namespace Lumina.Pipelines;
 
 /// <summary>
 /// diffusers <c>transformer/config.json</c> of <c>LuminaNextDiT2DModel</c> ↔ <see cref="NextDiTConfig"/>, and the named
-/// presets that stand in for upstream's pickled <c>model_args.pth</c> in the original layout.
+/// presets of <see cref="TransformerPresets"/>.
 /// </summary>
 public static class NextDiTConfigJson
 {
@@ -87,22 +86,6 @@ public static class NextDiTConfigJson
             ["scaling_factor"] = config.ScaleFactor,
         };
         File.WriteAllText(path, root.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
-    }
-
-    /// <summary>
-    /// A named Next-DiT preset: <c>NextDiT-2B-GQA</c> (Lumina-Next-T2I/-SFT; also upstream's
-    /// <c>NextDiT_2B_GQA_patch2</c>) or <c>NextDiT-2B</c> (<c>NextDiT_2B_patch2</c>). Case-insensitive; '_' and '-' alike.
-    /// </summary>
-    public static NextDiTConfig Preset(string name)
-    {
-        ArgumentNullException.ThrowIfNull(name);
-        var key = name.Trim().Replace('_', '-').ToLowerInvariant();
-        return key switch
-        {
-            "nextdit-2b-gqa" or "nextdit-2b-gqa-patch2" => DiTPresets.NextDiT2BGqa,
-            "nextdit-2b" or "nextdit-2b-patch2" => DiTPresets.NextDiT2B,
-            _ => throw new ArgumentException($"Unknown Next-DiT preset '{name}'; use NextDiT-2B-GQA or NextDiT-2B, or pass a NextDiTConfig.", nameof(name)),
-        };
     }
 
     private static int? Int(JsonObject root, string key) => root[key] is { } node ? node.GetValue<int>() : null;

@@ -1,3 +1,4 @@
+using Lumina.Models.TextEncoders;
 using Lumina.Models.DiT;
 using static TorchSharp.torch;
 
@@ -36,7 +37,7 @@ public sealed class NextDiTTransformer : IImageTransformer
     public int CaptionDim => Model.Config.CaptionDim;
 
     /// <inheritdoc />
-    public Tensor GuidedVelocity(Tensor x, Tensor t, PromptEncoding captions, double guidanceScale, TransformerCallOptions options)
+    public Tensor GuidedVelocity(Tensor x, Tensor t, CaptionEmbeddings captions, double guidanceScale, TransformerCallOptions options)
     {
         ArgumentNullException.ThrowIfNull(captions);
         ArgumentNullException.ThrowIfNull(options);

@@ -1,3 +1,4 @@
+using Lumina.Models.TextEncoders;
 using Lumina.Media;
 using Lumina.Models.Autoencoders;
 using Lumina.Schedulers;
@@ -10,7 +11,7 @@ using static TorchSharp.torch;
 namespace Lumina.Pipelines;
 
 /// <summary>
-/// Text-to-image: prompt → <see cref="IPromptEncoder"/> → caption features → the ODE solver drives the guided DiT
+/// Text-to-image: prompt → <see cref="ICaptionEncoder"/> → caption features → the ODE solver drives the guided DiT
 /// velocity over the shifted time grid → latents → VAE decode → <see cref="Image{Rgb24}"/> with PNG metadata.
 /// <para><b>Threads:</b> an instance may be shared; calls to <see cref="GenerateAsync"/> are <b>serialized</b> (one
 /// generation runs at a time, the others wait in order). Outputs do not depend on how calls interleave: each image's
@@ -25,28 +26,28 @@ public sealed class TextToImagePipeline : IDisposable
 
     /// <summary>Assembles a pipeline from loaded components; it takes ownership of them.</summary>
     /// <param name="transformer">The DiT.</param>
-    /// <param name="promptEncoder">Tokenizer + text encoder.</param>
+    /// <param name="captionEncoder">Tokenizer + text encoder.</param>
     /// <param name="vae">The image autoencoder.</param>
     /// <param name="settings">Defaults for requests; null = <see cref="TextToImagePresets.LuminaNext"/>.</param>
     /// <param name="modelId">Where the weights came from (recorded in the PNG metadata).</param>
-    public TextToImagePipeline(IImageTransformer transformer, IPromptEncoder promptEncoder, AutoencoderKL vae,
+    public TextToImagePipeline(IImageTransformer transformer, ICaptionEncoder captionEncoder, AutoencoderKL vae,
         TextToImageSettings? settings = null, string modelId = "local")
     {
         ArgumentNullException.ThrowIfNull(transformer);
-        ArgumentNullException.ThrowIfNull(promptEncoder);
+        ArgumentNullException.ThrowIfNull(captionEncoder);
         ArgumentNullException.ThrowIfNull(vae);
         ArgumentNullException.ThrowIfNull(modelId);
         settings ??= TextToImagePresets.LuminaNext;
         settings.Validate();
-        if (promptEncoder.FeatureDim != transformer.CaptionDim)
+        if (captionEncoder.FeatureSize != transformer.CaptionDim)
             throw new ArgumentException(
-                $"The text encoder gives {promptEncoder.FeatureDim}-wide features but the transformer expects {transformer.CaptionDim}; pair matching components.",
-                nameof(promptEncoder));
+                $"The text encoder gives {captionEncoder.FeatureSize}-wide features but the transformer expects {transformer.CaptionDim}; pair matching components.",
+                nameof(captionEncoder));
         if (vae.Config.LatentChannels != transformer.LatentChannels)
             throw new ArgumentException(
                 $"The VAE has {vae.Config.LatentChannels} latent channels but the transformer denoises {transformer.LatentChannels}.", nameof(vae));
         Transformer = transformer;
-        PromptEncoder = promptEncoder;
+        CaptionEncoder = captionEncoder;
         Vae = vae;
         Settings = settings;
         ModelId = modelId;
@@ -56,8 +57,8 @@ public sealed class TextToImagePipeline : IDisposable
     /// <summary>The DiT.</summary>
     public IImageTransformer Transformer { get; }
 
-    /// <summary>The prompt encoder.</summary>
-    public IPromptEncoder PromptEncoder { get; }
+    /// <summary>The caption encoder (tokenizer + text encoder).</summary>
+    public ICaptionEncoder CaptionEncoder { get; }
 
     /// <summary>The VAE.</summary>
     public AutoencoderKL Vae { get; }
@@ -104,7 +105,7 @@ public sealed class TextToImagePipeline : IDisposable
     /// <param name="progress">Receives a report per solver step.</param>
     /// <param name="cancellationToken">Checked before every model call.</param>
     /// <returns>The sampled latents [1, C, h, w].</returns>
-    public Tensor SampleLatents(Tensor noise, PromptEncoding captions, TextToImageSettings? settings = null,
+    public Tensor SampleLatents(Tensor noise, CaptionEmbeddings captions, TextToImageSettings? settings = null,
         IProgress<SamplingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(noise);
@@ -152,7 +153,7 @@ public sealed class TextToImagePipeline : IDisposable
             {
                 progress?.Report(new GenerationProgress(index, total, GenerationStage.EncodingPrompt, 0, settings.NumInferenceSteps));
                 cancellationToken.ThrowIfCancellationRequested();
-                using var captions = PromptEncoder.Encode([prompt, settings.NegativePrompt], cancellationToken);
+                using var captions = CaptionEncoder.Encode([prompt, settings.NegativePrompt], cancellationToken);
                 for (var k = 0; k < request.ImagesPerPrompt; k++, index++)
                 {
                     var seed = firstSeed + index;
@@ -194,7 +195,7 @@ public sealed class TextToImagePipeline : IDisposable
             if (disposed) return;
             disposed = true;
             Transformer.Dispose();
-            PromptEncoder.Dispose();
+            CaptionEncoder.Dispose();
             Vae.Dispose();
         }
         finally

@@ -11,7 +11,8 @@ namespace Lumina.Pipelines;
 public sealed class TextToImagePipelineBuilder
 {
     private string? source;
-    private TextToImageSettings settings = TextToImagePresets.LuminaNext;
+    private TextToImageSettings? basePreset;
+    private readonly List<Func<TextToImageSettings, TextToImageSettings>> edits = [];
     private ModelLoadOptions load = new();
     private ModelResolver? resolver;
     private string? cacheFolder;
@@ -24,12 +25,15 @@ public sealed class TextToImagePipelineBuilder
         return this;
     }
 
-    /// <summary>Starts from named settings (<see cref="TextToImagePresets"/>); later <c>With…</c> calls override them.</summary>
+    /// <summary>
+    /// Starts from named settings (<see cref="TextToImagePresets"/>); <c>With…</c> calls override them. Without a preset
+    /// the family's upstream demo settings are used (Lumina-Next: midpoint; Lumina-T2I: Euler).
+    /// </summary>
     public TextToImagePipelineBuilder WithPreset(TextToImageSettings preset)
     {
         ArgumentNullException.ThrowIfNull(preset);
         preset.Validate();
-        settings = preset;
+        basePreset = preset;
         return this;
     }
 
@@ -38,7 +42,7 @@ public sealed class TextToImagePipelineBuilder
     {
         RequestValidation.Solver(solver, nameof(solver));
         RequestValidation.Steps(steps, nameof(steps));
-        settings = settings with { Solver = solver, NumInferenceSteps = steps ?? settings.NumInferenceSteps };
+        edits.Add(s => s with { Solver = solver, NumInferenceSteps = steps ?? s.NumInferenceSteps });
         return this;
     }
 
@@ -49,7 +53,7 @@ public sealed class TextToImagePipelineBuilder
     public TextToImagePipelineBuilder WithSteps(int steps)
     {
         RequestValidation.Steps(steps, nameof(steps));
-        settings = settings with { NumInferenceSteps = steps };
+        edits.Add(s => s with { NumInferenceSteps = steps });
         return this;
     }
 
@@ -57,7 +61,7 @@ public sealed class TextToImagePipelineBuilder
     public TextToImagePipelineBuilder WithTimeShift(double shift)
     {
         RequestValidation.Positive(shift, nameof(shift), "Use 1 for no shift; upstream uses 4.");
-        settings = settings with { TimeShift = shift };
+        edits.Add(s => s with { TimeShift = shift });
         return this;
     }
 
@@ -65,7 +69,7 @@ public sealed class TextToImagePipelineBuilder
     public TextToImagePipelineBuilder WithGuidanceScale(double scale)
     {
         RequestValidation.NonNegative(scale, nameof(scale), "Upstream uses 4; 1 disables guidance.");
-        settings = settings with { GuidanceScale = scale };
+        edits.Add(s => s with { GuidanceScale = scale });
         return this;
     }
 
@@ -73,7 +77,7 @@ public sealed class TextToImagePipelineBuilder
     public TextToImagePipelineBuilder WithNegativePrompt(string negativePrompt)
     {
         ArgumentNullException.ThrowIfNull(negativePrompt);
-        settings = settings with { NegativePrompt = negativePrompt };
+        edits.Add(s => s with { NegativePrompt = negativePrompt });
         return this;
     }
 
@@ -88,17 +92,26 @@ public sealed class TextToImagePipelineBuilder
     /// <summary>Original layout: the DiT architecture by preset name (e.g. <c>NextDiT-2B-GQA</c>).</summary>
     public TextToImagePipelineBuilder WithTransformerPreset(string preset)
     {
-        NextDiTConfigJson.Preset(preset);
+        TransformerPresets.Preset(preset);
         load = load with { TransformerPreset = preset };
         return this;
     }
 
-    /// <summary>Original layout: an explicit DiT architecture.</summary>
+    /// <summary>Original layout: an explicit Next-DiT architecture.</summary>
     public TextToImagePipelineBuilder WithTransformerConfig(NextDiTConfig config)
     {
         ArgumentNullException.ThrowIfNull(config);
         config.Validate();
         load = load with { TransformerConfig = config };
+        return this;
+    }
+
+    /// <summary>Original layout: an explicit Flag-DiT (Lumina-T2I) architecture.</summary>
+    public TextToImagePipelineBuilder WithTransformerConfig(FlagDiTConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        config.Validate();
+        load = load with { FlagTransformerConfig = config };
         return this;
     }
 
@@ -149,8 +162,12 @@ public sealed class TextToImagePipelineBuilder
         return this;
     }
 
-    /// <summary>The settings built so far.</summary>
-    public TextToImageSettings Settings => settings;
+    /// <summary>The settings built so far, over <paramref name="family"/>'s defaults unless a preset was chosen.</summary>
+    public TextToImageSettings SettingsFor(TransformerFamily family) =>
+        edits.Aggregate(basePreset ?? TransformerPresets.DefaultSettings(family), (s, edit) => edit(s));
+
+    /// <summary>The settings built so far for a Lumina-Next model.</summary>
+    public TextToImageSettings Settings => SettingsFor(TransformerFamily.NextDiT);
 
     /// <summary>
     /// Resolves the model (a local folder, or a repo id through the resolver), fetches the components an original-layout
@@ -161,7 +178,6 @@ public sealed class TextToImagePipelineBuilder
     public async Task<TextToImagePipeline> BuildAsync(CancellationToken cancellationToken = default)
     {
         var reference = source ?? throw new InvalidOperationException($"Call {nameof(FromPretrained)} with a folder or repo id before {nameof(BuildAsync)}.");
-        settings.Validate();
         var local = Directory.Exists(reference);
         if (!local && !LooksLikeRepoId(reference))
             throw new DirectoryNotFoundException($"'{reference}' is neither a local folder nor a Hub repo id (org/name); check the path.");
@@ -169,15 +185,17 @@ public sealed class TextToImagePipelineBuilder
         var layout = ModelFolder.Open(folder, load.PreferEma);
         var l = load with
         {
-            TextEncoderPath = await ComponentAsync(load.TextEncoderPath, layout, "text_encoder", load.DefaultTextEncoderRepo, ModelComponent.TextEncoder, cancellationToken).ConfigureAwait(false),
+            TextEncoderPath = await ComponentAsync(load.TextEncoderPath, layout, "text_encoder",
+                load.DefaultTextEncoderRepo ?? TransformerPresets.DefaultTextEncoderRepo(layout.Family), ModelComponent.TextEncoder, cancellationToken).ConfigureAwait(false),
             VaePath = await ComponentAsync(load.VaePath, layout, "vae", load.DefaultVaeRepo, ModelComponent.Vae, cancellationToken).ConfigureAwait(false),
             TokenizerPath = load.TokenizerPath is { } t && !Directory.Exists(t)
                 ? await ResolveAsync(t, ModelComponent.TextEncoder, cancellationToken).ConfigureAwait(false)
                 : load.TokenizerPath,
         };
-        var s = settings;
+        var s = SettingsFor(layout.Family);
+        s.Validate();
         var modelId = local ? Path.GetFullPath(reference) : reference;
-        return await Task.Run(() => LuminaNextLoader.Load(folder, l, s, modelId, cancellationToken), cancellationToken).ConfigureAwait(false);
+        return await Task.Run(() => TextToImageLoader.Load(folder, l, s, modelId, cancellationToken), cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<string?> ComponentAsync(string? given, ModelFolder layout, string subfolder, string? defaultRepo, ModelComponent kind,
@@ -186,7 +204,7 @@ public sealed class TextToImagePipelineBuilder
         if (given is not null)
             return Directory.Exists(given) || !LooksLikeRepoId(given) ? given : await ResolveAsync(given, kind, cancellationToken).ConfigureAwait(false);
         if (layout.Component(subfolder) is { } inside) return inside;
-        if (layout.Layout == ModelLayoutKind.Original && defaultRepo is not null)
+        if (layout.Layout == ModelLayoutKind.Original && !string.IsNullOrEmpty(defaultRepo))
             return await ResolveAsync(defaultRepo, kind, cancellationToken).ConfigureAwait(false);
         return null;
     }

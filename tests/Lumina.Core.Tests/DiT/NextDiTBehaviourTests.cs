@@ -57,4 +57,36 @@ public sealed class NextDiTBehaviourTests
         // bf16 keeps 8 bits of mantissa: a few percent of the output range, far from a layout or formula error.
         TensorAssert.Close(reference, output.to_type(ScalarType.Float32), atol: 0, rtol: 0.1, what: "bf16 vs fp32");
     }
+
+    [Fact]
+    public void ProportionalAttentionAtTheBaseLengthIsTheDefaultScale()
+    {
+        using var scope = NewDisposeScope();
+        using var model = new NextDiT(NextDiTParityTests.GoldenConfig());
+        model.LoadSafetensors(Golden.WeightsPath("nextdit"));
+        using var cases = Golden.OpenCases("nextdit");
+        using var _ = no_grad();
+        var (x, t, cap, mask) = (cases.Read("x"), cases.Read("t"), cases.Read("cap_feats"), cases.Read("cap_mask"));
+        var plain = model.Forward(x, t, cap, mask);
+        // 16×12 latent, patch 2: N = 48 tokens; log_48(48) = 1 gives 1/sqrt(hd).
+        TensorAssert.Close(plain, model.Forward(x, t, cap, mask, new NextDiTForwardOptions { BaseSequenceLength = 48 }), what: "base = N");
+        var longer = model.Forward(x, t, cap, mask, new NextDiTForwardOptions { BaseSequenceLength = 16 });
+        Assert.True((longer - plain).abs().max().item<float>() > 1e-4, "a sequence longer than the base must sharpen attention");
+    }
+
+    [Fact]
+    public void FlagDiTRopeOptionsEqualTheSameFactorsInTheConfig()
+    {
+        using var scope = NewDisposeScope();
+        using var cases = Golden.OpenCases("flagdit");
+        using var model = new FlagDiT(FlagDiTParityTests.GoldenConfig());
+        model.LoadSafetensors(Golden.WeightsPath("flagdit"));
+        using var configured = new FlagDiT(FlagDiTParityTests.GoldenConfig() with { RopeScalingFactor = 2.0, NtkFactor = 3.0 });
+        configured.LoadSafetensors(Golden.WeightsPath("flagdit"));
+        using var _ = no_grad();
+        var (x, t, cap, mask) = (cases.Read("x"), cases.Read("t"), cases.Read("cap_feats"), cases.Read("cap_mask"));
+        var viaOptions = model.Forward(x, t, cap, mask, new FlagDiTForwardOptions { RopeScalingFactor = 2.0, NtkFactor = 3.0 });
+        TensorAssert.Close(configured.Forward(x, t, cap, mask), viaOptions, what: "options = config");
+        Assert.True((viaOptions - cases.Read("out.forward")).abs().max().item<float>() > 1e-4, "scaling must change the output");
+    }
 }

@@ -116,7 +116,7 @@ public sealed class LuminaServicesTests(TinyLuminaNextFolders folders) : IClassF
         var services = new ServiceCollection();
         services.AddLumina()
             .AddTextToImage("no-model", _ => { })
-            .AddTextToImage("bad-steps", o => { o.Model = folders.Diffusers; o.Settings = o.Settings with { NumInferenceSteps = 0 }; });
+            .AddTextToImage("bad-steps", o => { o.Model = folders.Diffusers; o.Settings = TextToImagePresets.LuminaNext with { NumInferenceSteps = 0 }; });
         await using var provider = services.BuildServiceProvider();
         var pipelines = provider.GetRequiredService<ILuminaPipelines>();
         Assert.Contains("Model", (await Assert.ThrowsAsync<OptionsValidationException>(() => pipelines.GetTextToImageAsync("no-model"))).Message);

@@ -70,7 +70,7 @@ public sealed class FromPretrainedHubTests(TinyLuminaNextFolders folders) : ICla
         var cache = Path.Combine(home.Path, "di-cache");
         var services = new ServiceCollection();
         services.AddLumina(o => o.CacheFolder = cache)
-            .AddTextToImage(o => { o.Model = "Alpha-VLLM/Lumina-Next-SFT-diffusers"; o.Settings = o.Settings with { NumInferenceSteps = 1 }; })
+            .AddTextToImage(o => { o.Model = "Alpha-VLLM/Lumina-Next-SFT-diffusers"; o.Settings = TextToImagePresets.LuminaNext with { NumInferenceSteps = 1 }; })
             .AddImageGenerator();
         services.Configure<HubOptions>(o => Isolate(o));
         await using var provider = services.BuildServiceProvider();

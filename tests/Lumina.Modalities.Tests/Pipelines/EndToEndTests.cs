@@ -178,7 +178,7 @@ public sealed class EndToEndTests(TinyLuminaNextFolders folders) : IClassFixture
     {
         var e = await Assert.ThrowsAsync<LuminaException>(() => LuminaPipeline.TextToImage().FromPretrained(folders.Original)
             .WithTransformerConfig(TinyLuminaNextFolders.DiT)
-            .WithLoadOptions(new ModelLoadOptions { TransformerConfig = TinyLuminaNextFolders.DiT, DefaultTextEncoderRepo = null, DefaultVaeRepo = null })
+            .WithLoadOptions(new ModelLoadOptions { TransformerConfig = TinyLuminaNextFolders.DiT, DefaultTextEncoderRepo = "", DefaultVaeRepo = "" })
             .BuildAsync());
         Assert.Contains(nameof(ModelLoadOptions.TextEncoderPath), e.Message);
     }

@@ -1,3 +1,4 @@
+using Lumina.Models.TextEncoders;
 using Lumina.Models.DiT;
 using Lumina.Pipelines;
 using Lumina.Solvers;
@@ -56,7 +57,7 @@ public sealed class GoldenSamplingTests : IDisposable
         };
         var evaluations = 0;
         var progress = new SyncProgress(p => evaluations = p.FunctionEvaluations);
-        using var captions = new PromptEncoding(feats.alias(), mask.alias());
+        using var captions = new CaptionEmbeddings(feats.alias(), mask.alias());
         using var actual = FlowSampler.Sample(transformer, z.narrow(0, 0, 1).contiguous(), captions, settings,
             (double)kwargs["scale_factor"]!, progress, CancellationToken.None);
         Assert.Equal((int)info["nfe"]!, evaluations);

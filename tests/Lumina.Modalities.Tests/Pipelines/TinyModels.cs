@@ -99,7 +99,7 @@ public sealed class TinyLuminaNextFolders : IDisposable
         Width = 32, Height = 48, Seed = seed, NumInferenceSteps = 2,
     };
 
-    private static T Randomize<T>(T module, Generator generator, double scale) where T : nn.Module
+    internal static T Randomize<T>(T module, Generator generator, double scale) where T : nn.Module
     {
         using var noGrad = no_grad();
         foreach (var (_, p) in module.named_parameters())
@@ -139,7 +139,7 @@ public sealed class TinyLuminaNextFolders : IDisposable
             """{"add_bos_token": true, "add_eos_token": false, "tokenizer_class": "GemmaTokenizer"}""");
     }
 
-    private static void WriteVaeConfig(string path) => File.WriteAllText(path, new JsonObject
+    internal static void WriteVaeConfig(string path) => File.WriteAllText(path, new JsonObject
     {
         ["_class_name"] = "AutoencoderKL", ["in_channels"] = 3, ["out_channels"] = 3,
         ["block_out_channels"] = new JsonArray(Vae.BlockOutChannels.Select(c => (JsonNode)c).ToArray()),
@@ -148,6 +148,61 @@ public sealed class TinyLuminaNextFolders : IDisposable
         ["layers_per_block"] = Vae.LayersPerBlock, ["latent_channels"] = Vae.LatentChannels, ["norm_num_groups"] = Vae.NormNumGroups,
         ["sample_size"] = Vae.SampleSize, ["scaling_factor"] = Vae.ScalingFactor, ["act_fn"] = "silu",
     }.ToJsonString());
+
+    public void Dispose() => temp.Dispose();
+}
+
+/// <summary>
+/// Tiny random Lumina-T2I components (Flag-DiT, LLaMA, AutoencoderKL) in the original layout — the only layout
+/// Lumina-T2I is published in (diffusers has no Flag-DiT class).
+/// </summary>
+public sealed class TinyLuminaT2IFolders : IDisposable
+{
+    public static readonly FlagDiTConfig DiT = new()
+    {
+        PatchSize = 2, InChannels = 4, Dim = 32, Layers = 2, Heads = 2, MultipleOf = 16, LearnSigma = true, QkNorm = true,
+        CaptionDim = 32, MaxSequenceLength = 1024,
+    };
+
+    public static readonly LlamaConfig Llama = new()
+    {
+        VocabSize = 1200, HiddenSize = 32, IntermediateSize = 64, NumHiddenLayers = 2, NumAttentionHeads = 2, NumKeyValueHeads = 2,
+        MaxPositionEmbeddings = 256, RmsNormEps = 1e-5, BosTokenId = 1, EosTokenId = 2,
+    };
+
+    private readonly TempFolder temp = new("lumina-tiny-t2i");
+
+    public TinyLuminaT2IFolders()
+    {
+        Original = Directory.CreateDirectory(Path.Combine(temp.Path, "original")).FullName;
+        LlamaFolder = Directory.CreateDirectory(Path.Combine(temp.Path, "llama")).FullName;
+        VaeFolder = Directory.CreateDirectory(Path.Combine(temp.Path, "sdxl-vae")).FullName;
+        using var generator = new Generator(7122026);
+        using var dit = TinyLuminaNextFolders.Randomize(new FlagDiT(DiT), generator, 0.3);
+        using var llama = TinyLuminaNextFolders.Randomize(new LlamaModel(Llama), generator, 0.3);
+        using var vae = TinyLuminaNextFolders.Randomize(new AutoencoderKL(TinyLuminaNextFolders.Vae), generator, 0.2);
+        dit.SaveSafetensors(Path.Combine(Original, "consolidated.00-of-01.safetensors"));
+        llama.SaveSafetensors(Path.Combine(LlamaFolder, "model.safetensors"));
+        File.WriteAllText(Path.Combine(LlamaFolder, "config.json"), new JsonObject
+        {
+            ["model_type"] = "llama", ["vocab_size"] = Llama.VocabSize, ["hidden_size"] = Llama.HiddenSize,
+            ["intermediate_size"] = Llama.IntermediateSize, ["num_hidden_layers"] = Llama.NumHiddenLayers,
+            ["num_attention_heads"] = Llama.NumAttentionHeads, ["num_key_value_heads"] = Llama.NumKeyValueHeads,
+            ["max_position_embeddings"] = Llama.MaxPositionEmbeddings, ["rms_norm_eps"] = Llama.RmsNormEps,
+            ["hidden_act"] = "silu", ["bos_token_id"] = 1, ["eos_token_id"] = 2,
+        }.ToJsonString());
+        File.Copy(Path.Combine(Path.GetDirectoryName(Golden.WeightsPath("llama"))!, "tokenizers", "llama_like.model"), Path.Combine(LlamaFolder, "tokenizer.model"));
+        File.WriteAllText(Path.Combine(LlamaFolder, "tokenizer_config.json"), """{"add_bos_token": true, "add_eos_token": false, "tokenizer_class": "LlamaTokenizer"}""");
+        vae.SaveSafetensors(Path.Combine(VaeFolder, "diffusion_pytorch_model.safetensors"));
+        TinyLuminaNextFolders.WriteVaeConfig(Path.Combine(VaeFolder, "config.json"));
+    }
+
+    public string Original { get; }
+    public string LlamaFolder { get; }
+    public string VaeFolder { get; }
+
+    public TextToImagePipelineBuilder Builder() => LuminaPipeline.TextToImage().FromPretrained(Original)
+        .WithTransformerConfig(DiT).WithComponents(textEncoder: LlamaFolder, vae: VaeFolder);
 
     public void Dispose() => temp.Dispose();
 }

@@ -29,7 +29,13 @@ internal static class PretrainedWeights
             throw new DirectoryNotFoundException($"Model folder '{folder}' does not exist.");
         }
 
-        var model = build(folder);
+        TModel model;
+        using (ModuleFactory.SkipInitialization())
+        {
+            // Safe because every load path below is strict: each parameter is overwritten or the model is disposed.
+            model = build(folder);
+        }
+
         try
         {
             load(model, folder);

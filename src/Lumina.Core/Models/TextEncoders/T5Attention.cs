@@ -15,7 +15,7 @@ internal sealed class T5Attention : nn.Module<Tensor, Tensor, Tensor>
     private readonly Linear k;
     private readonly Linear v;
     private readonly Linear o;
-    private readonly Embedding? relative_attention_bias;
+    private readonly TokenEmbedding? relative_attention_bias;
 #pragma warning restore IDE1006
     private readonly T5Config _config;
 

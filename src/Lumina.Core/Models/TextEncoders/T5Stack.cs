@@ -8,12 +8,12 @@ namespace Lumina.Models.TextEncoders;
 internal sealed class T5Stack : nn.Module
 {
 #pragma warning disable IDE1006 // checkpoint key names
-    private readonly Embedding embed_tokens;
+    private readonly TokenEmbedding embed_tokens;
     private readonly ModuleList<T5Block> block;
     private readonly T5LayerNorm final_layer_norm;
 #pragma warning restore IDE1006
 
-    public T5Stack(T5Config config, Embedding sharedEmbedding, Device? device, ScalarType dtype)
+    public T5Stack(T5Config config, TokenEmbedding sharedEmbedding, Device? device, ScalarType dtype)
         : base(nameof(T5Stack))
     {
         embed_tokens = sharedEmbedding;

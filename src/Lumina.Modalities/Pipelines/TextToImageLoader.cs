@@ -1,0 +1,110 @@
+using Lumina.Checkpoints;
+using Lumina.Models.Autoencoders;
+using Lumina.Models.DiT;
+using Lumina.Models.TextEncoders;
+using Lumina.Tensors;
+
+namespace Lumina.Pipelines;
+
+/// <summary>
+/// Loads a text-to-image pipeline from a local folder in either published layout: Lumina-Next (Next-DiT + Gemma +
+/// SDXL VAE) or Lumina-T2I (Flag-DiT + LLaMA + SDXL VAE), the family read from the folder.
+/// </summary>
+public static class TextToImageLoader
+{
+    /// <summary>Loads every component and assembles the pipeline.</summary>
+    /// <param name="folder">A diffusers folder (model_index.json) or an original one (consolidated*.safetensors).</param>
+    /// <param name="options">Device, dtype and component folders.</param>
+    /// <param name="settings">Default generation settings (null = the family's upstream demo settings).</param>
+    /// <param name="modelId">Recorded in the PNG metadata; null = the folder.</param>
+    /// <param name="cancellationToken">Checked between components.</param>
+    public static TextToImagePipeline Load(string folder, ModelLoadOptions? options = null, TextToImageSettings? settings = null,
+        string? modelId = null, CancellationToken cancellationToken = default)
+    {
+        options ??= new ModelLoadOptions();
+        var layout = ModelFolder.Open(folder, options.PreferEma);
+        var textEncoderDir = options.TextEncoderPath ?? layout.Component("text_encoder")
+            ?? throw new LuminaException(
+                $"'{folder}' has no text_encoder/ folder; set {nameof(ModelLoadOptions.TextEncoderPath)} (for example a {TransformerPresets.DefaultTextEncoderRepo(layout.Family)} snapshot).");
+        var tokenizerDir = options.TokenizerPath ?? layout.Component("tokenizer") ?? textEncoderDir;
+        var vaeDir = options.VaePath ?? layout.Component("vae")
+            ?? throw new LuminaException($"'{folder}' has no vae/ folder; set {nameof(ModelLoadOptions.VaePath)} (for example a stabilityai/sdxl-vae snapshot).");
+        if (layout.Layout == ModelLayoutKind.Diffusers && layout.Component("scheduler") is { } scheduler
+            && !File.Exists(Path.Combine(scheduler, "scheduler_config.json")))
+            throw new LuminaException($"'{scheduler}' has no scheduler_config.json; the diffusers folder is incomplete.");
+
+        var disposables = new List<IDisposable>();
+        try
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            IImageTransformer transformer = layout.Family == TransformerFamily.FlagDiT
+                ? LoadFlagDiT(layout, options)
+                : LoadNextDiT(layout, options);
+            disposables.Add(transformer);
+
+            cancellationToken.ThrowIfCancellationRequested();
+            ICaptionEncoder encoder = layout.Family == TransformerFamily.FlagDiT
+                ? LlamaCaptionEncoder.FromPretrained(textEncoderDir, tokenizerDir, options.Device, options.DType)
+                : GemmaCaptionEncoder.FromPretrained(textEncoderDir, tokenizerDir, options.Device, options.DType);
+            disposables.Add(encoder);
+
+            cancellationToken.ThrowIfCancellationRequested();
+            var vae = AutoencoderKL.FromDirectory(vaeDir, options.Device, options.DType);
+            disposables.Add(vae);
+            return new TextToImagePipeline(transformer, encoder, vae, settings ?? TransformerPresets.DefaultSettings(layout.Family),
+                modelId ?? Path.GetFullPath(folder));
+        }
+        catch
+        {
+            foreach (var d in disposables) d.Dispose();
+            throw;
+        }
+    }
+
+    private static NextDiTTransformer LoadNextDiT(ModelFolder layout, ModelLoadOptions options)
+    {
+        NextDiTConfig config;
+        if (layout.Layout == ModelLayoutKind.Diffusers) config = NextDiTConfigJson.Read(Path.Combine(layout.Path, "transformer", "config.json"));
+        else if (options.TransformerConfig is { } given) config = given;
+        else
+        {
+            var preset = TransformerPresets.Preset(options.TransformerPreset ?? "NextDiT-2B-GQA");
+            config = preset.Next ?? throw new LuminaException(
+                $"'{layout.TransformerWeights}' is a Next-DiT checkpoint but preset '{options.TransformerPreset}' is a {preset.Family}; use NextDiT-2B-GQA or NextDiT-2B.");
+        }
+        var dit = new NextDiT(config, options.Device, options.DType);
+        try
+        {
+            NextDiTCheckpoint.Load(dit, layout.TransformerWeights);
+            return new NextDiTTransformer(dit, options.BaseSequenceLength ?? 4096);
+        }
+        catch
+        {
+            dit.Dispose();
+            throw;
+        }
+    }
+
+    private static FlagDiTTransformer LoadFlagDiT(ModelFolder layout, ModelLoadOptions options)
+    {
+        FlagDiTConfig config;
+        if (options.FlagTransformerConfig is { } given) config = given;
+        else
+        {
+            var preset = TransformerPresets.Preset(options.TransformerPreset ?? "FlagDiT-5B");
+            config = preset.Flag ?? throw new LuminaException(
+                $"'{layout.TransformerWeights}' is a Flag-DiT (Lumina-T2I) checkpoint but preset '{options.TransformerPreset}' is a {preset.Family}; use FlagDiT-5B.");
+        }
+        var dit = new FlagDiT(config, options.Device, options.DType);
+        try
+        {
+            dit.LoadSafetensors(layout.TransformerWeights);
+            return new FlagDiTTransformer(dit, options.BaseSequenceLength ?? 4224);
+        }
+        catch
+        {
+            dit.Dispose();
+            throw;
+        }
+    }
+}
