@@ -88,6 +88,20 @@ public class DecoderParityTests
     }
 
     [Fact]
+    public void AcceptsInt32IdsAndBoolMask()
+    {
+        using var model = LoadGemma();
+        using var cases = Golden.OpenCases("gemma");
+        using var ids = cases.Read("input_ids");
+        using var mask = cases.Read("attention_mask");
+        using var ids32 = ids.to(ScalarType.Int32);
+        using var boolMask = mask.to(ScalarType.Bool);
+        using var expected = cases.Read("out.hidden_states_m2");
+        using var actual = model.HiddenState(ids32, boolMask, -2);
+        TensorAssert.Close(expected, actual);
+    }
+
+    [Fact]
     public void RejectsIdsOutsideTheVocabularyAndMisshapenMasks()
     {
         using var model = LoadGemma();
