@@ -69,6 +69,8 @@ public class DecoderParityTests
         using (var expected = cases.Read("out.hidden_states_m2"))
         {
             TensorAssert.Close(expected, output.HiddenState(-2), what: "out.hidden_states_m2");
+            using var direct = model.HiddenState(ids, mask, -2);
+            TensorAssert.Close(expected, direct, what: "out.hidden_states_m2 via HiddenState(-2)");
         }
 
         Assert.Equal(2, cases.Tensors.Count(t => t.Name.StartsWith("out.", StringComparison.Ordinal) || t.Name.StartsWith("trace.", StringComparison.Ordinal)));

@@ -60,16 +60,19 @@ internal sealed class TileStatistics : IDisposable
         var layer = _layer++;
         long b = x.shape[0], c = x.shape[1];
         using var scope = NewDisposeScope();
-        var grouped = x.reshape(b, groups, -1);
         if (Mode == TileStatisticsMode.Record)
         {
             var scale = x.shape[2] / _core.Height;
             var core = x[TensorIndex.Colon, TensorIndex.Colon,
                 TensorIndex.Slice(_core.Y0 * scale, _core.Y1 * scale), TensorIndex.Slice(_core.X0 * scale, _core.X1 * scale)];
-            var values = core.to(ScalarType.Float64).reshape(b, groups, -1);
-            var sum = values.sum(-1);
-            var squares = values.square().sum(-1);
-            var count = values.shape[2];
+            // Per-group mean and variance of the owned region, reduced in place over a (B, G, C/G, h, w) view, so no
+            // copy of the activation is made; only the (B, G) results are widened to float64 for accumulation.
+            var byGroup = core.view(b, groups, c / groups, core.shape[2], core.shape[3]);
+            var (tileVariance, tileMean) = byGroup.var_mean([2, 3, 4], unbiased: false);
+            var count = byGroup.shape[2] * byGroup.shape[3] * byGroup.shape[4];
+            var mean64 = tileMean.to(ScalarType.Float64);
+            var sum = mean64 * count;
+            var squares = (tileVariance.to(ScalarType.Float64) + mean64.square()) * count;
             if (layer == _sums.Count)
             {
                 _sums.Add((scope.Detach(sum), scope.Detach(squares), count));
@@ -87,7 +90,7 @@ internal sealed class TileStatistics : IDisposable
             throw new InvalidOperationException("A tile ran more GroupNorm layers than were recorded; tiles must run the same layers.");
         var (mean, variance) = _stats[layer];
         var invStd = variance.add(eps).rsqrt_();
-        var normed = grouped.sub(mean.unsqueeze(-1).to(x.dtype)).mul_(invStd.unsqueeze(-1).to(x.dtype));
+        var normed = x.reshape(b, groups, -1).sub(mean.unsqueeze(-1).to(x.dtype)).mul_(invStd.unsqueeze(-1).to(x.dtype));
         return normed.view(x.shape).MoveToOuterDisposeScope();
     }
 
