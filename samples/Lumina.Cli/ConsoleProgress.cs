@@ -5,7 +5,8 @@ namespace Lumina.Cli;
 
 /// <summary>
 /// Spectre.Console progress bars on stderr, so stdout stays clean for results (paths) that scripts read.
-/// On a terminal the bars animate; when stderr is redirected Spectre prints plain status lines instead.
+/// They are drawn only when stderr is a terminal; redirected (scripts, CI) the work runs silently, so a failure
+/// leaves exactly one line on stderr.
 /// </summary>
 internal static class ConsoleProgress
 {
@@ -17,8 +18,15 @@ internal static class ConsoleProgress
     /// <summary>The console progress bars draw on (stderr).</summary>
     public static IAnsiConsole Error => Console.Value;
 
+    /// <summary>Whether bars are drawn (stderr is an interactive terminal).</summary>
+    public static bool Enabled => !System.Console.IsErrorRedirected && Error.Profile.Capabilities.Interactive;
+
+    /// <summary>Runs <paramref name="work"/> under a spinner with <paramref name="status"/>.</summary>
+    public static Task<T> RunStatusAsync<T>(string status, Func<Task<T>> work) =>
+        Enabled ? Error.Status().StartAsync(Markup.Escape(status), _ => work()) : work();
+
     /// <summary>Runs a download with one bar per file.</summary>
-    public static Task<T> RunDownloadAsync<T>(string title, Func<IProgress<DownloadProgress>, Task<T>> work) =>
+    public static Task<T> RunDownloadAsync<T>(Func<IProgress<DownloadProgress>?, Task<T>> work) => !Enabled ? work(null) :
         NewProgress().StartAsync(async context =>
         {
             var reporter = new DownloadBars(context);
@@ -28,7 +36,7 @@ internal static class ConsoleProgress
         });
 
     /// <summary>Runs work that reports steps of a known total, with one bar.</summary>
-    public static Task<T> RunStepsAsync<T>(string description, Func<ProgressTask, Task<T>> work) =>
+    public static Task<T> RunStepsAsync<T>(string description, Func<ProgressTask?, Task<T>> work) => !Enabled ? work(null) :
         NewProgress().StartAsync(async context =>
         {
             var task = context.AddTask(Markup.Escape(description), maxValue: 1);

@@ -82,7 +82,7 @@ public sealed class DownloadCommandTests : IAsyncLifetime
         var run = await ProcessRun.LuminaAsync(Environment, "download", "lumina-test/does-not-exist");
 
         Assert.Equal(2, run.ExitCode);
-        var line = Assert.Single(run.ErrorLines, l => l.StartsWith("error: ", StringComparison.Ordinal));
+        var line = Assert.Single(run.ErrorLines);
         Assert.Contains("lumina-test/does-not-exist", line);
         Assert.DoesNotMatch(@"\n\s+at ", run.StdErr);
         Assert.Equal("", run.StdOut);
@@ -102,7 +102,7 @@ public sealed class DownloadCommandTests : IAsyncLifetime
         var run = await ProcessRun.DotnetAsync(SampleApps.LuminaCli, ["download", "lumina-test/x"], env, TimeSpan.FromSeconds(90));
 
         Assert.Equal(2, run.ExitCode);
-        Assert.StartsWith("error: ", Assert.Single(run.ErrorLines, l => l.StartsWith("error: ", StringComparison.Ordinal)));
+        Assert.StartsWith("error: ", Assert.Single(run.ErrorLines));
     }
 
     [Theory]

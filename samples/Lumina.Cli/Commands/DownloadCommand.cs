@@ -56,7 +56,6 @@ internal static class DownloadCommand
             IgnorePatterns = exclude is { Length: > 0 } ? exclude : null,
         };
         var folder = await ConsoleProgress.RunDownloadAsync(
-            $"{repo}@{revision}",
             progress => client.DownloadSnapshotAsync(repo, options, progress, ct)).ConfigureAwait(false);
         var files = Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories).ToList();
         Console.Error.WriteLine($"{repo}@{revision}: {files.Count} files in {client.Settings.CacheDirectory}");

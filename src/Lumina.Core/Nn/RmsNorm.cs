@@ -37,6 +37,46 @@ public sealed class RmsNorm : nn.Module<Tensor, Tensor>
     /// <summary>The learned per-channel gain.</summary>
     public Parameter Weight => weight;
 
+    /// <summary>
+    /// The per-row factor <c>rsqrt(mean(x²) + eps)</c> in float32, shape [..., 1] (one reduction over the last dim).
+    /// </summary>
+    public Tensor InverseRms(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        var xf = x.dtype == ScalarType.Float32 ? x : x.to_type(ScalarType.Float32);
+        var norm = torch.linalg.vector_norm(xf, 2, [-1L], true); // its backward needs this output: no in-place op on it
+        return norm.pow(2).div_(Dim).add_(Eps).rsqrt_().MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Normalises tokens [B, N, D] and applies adaLN modulation: <c>RMSNorm(x)·(1 + scale) + shift</c> with scale and
+    /// shift [B, D], folding weight and scale into one per-sample gain. Equal to
+    /// <c>AdaLNModulation.Modulate(forward(x), scale, shift)</c> up to float rounding.
+    /// </summary>
+    public Tensor NormalizeAndScale(Tensor x, Tensor scale, Tensor? shift = null)
+    {
+        if (x.dtype != ScalarType.Float32 || weight.dtype != ScalarType.Float32)
+            return AdaLNModulation.Modulate(forward(x), scale, shift);
+        using var scope = NewDisposeScope();
+        var rowGain = (scale + 1).mul_(weight).unsqueeze(1); // [B, 1, D]
+        var result = (x * InverseRms(x)).mul_(rowGain);
+        if (shift is not null) result = result.add_(shift.unsqueeze(1));
+        return result.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Gated residual through this norm: <c>residual + gate·RMSNorm(x)</c> with gate [B, D] (already tanh'ed if the
+    /// model wants that), in two full passes. Equal to <c>residual + gate.unsqueeze(1) * forward(x)</c> up to rounding.
+    /// </summary>
+    public Tensor GatedResidual(Tensor residual, Tensor x, Tensor gate)
+    {
+        if (x.dtype != ScalarType.Float32 || weight.dtype != ScalarType.Float32)
+            return residual.addcmul(gate.unsqueeze(1), forward(x), 1);
+        using var scope = NewDisposeScope();
+        var gain = (gate * weight).unsqueeze(1); // [B, 1, D]
+        return residual.addcmul(x * InverseRms(x), gain, 1).MoveToOuterDisposeScope();
+    }
+
     /// <inheritdoc />
     public override Tensor forward(Tensor x)
     {

@@ -20,8 +20,10 @@ public static class FlowSampler
     /// <param name="scaleFactor">Time-aware RoPE scale factor; null = none.</param>
     /// <param name="progress">Receives a report per solver step.</param>
     /// <param name="cancellationToken">Checked before every model call.</param>
+    /// <param name="strength">img2img: the grid starts at <see cref="Grid"/>(settings, strength)[0], where
+    /// <paramref name="noise"/> must already be the mixed start latent; 1 = the whole grid.</param>
     public static Tensor Sample(IImageTransformer transformer, Tensor noise, CaptionEmbeddings captions, TextToImageSettings settings,
-        double? scaleFactor, IProgress<SamplingProgress>? progress, CancellationToken cancellationToken)
+        double? scaleFactor, IProgress<SamplingProgress>? progress, CancellationToken cancellationToken, double strength = 1.0)
     {
         ArgumentNullException.ThrowIfNull(transformer);
         ArgumentNullException.ThrowIfNull(noise);
@@ -33,7 +35,7 @@ public static class FlowSampler
         if (captions.BatchSize != 2 * noise.shape[0])
             throw new ArgumentException(
                 $"Captions must hold [prompts; negative prompts] = {2 * noise.shape[0]} rows for {noise.shape[0]} latents; got {captions.BatchSize}.", nameof(captions));
-        var grid = TimeGrid.Create(settings.NumInferenceSteps + 1, settings.TimeShift == 1.0 ? null : settings.TimeShift);
+        var grid = Grid(settings, strength);
         var call = new TransformerCallOptions(scaleFactor, settings.ScaleWatershed, settings.ProportionalAttention);
         var guidance = settings.GuidanceScale;
         using var scope = NewDisposeScope();
@@ -47,5 +49,15 @@ public static class FlowSampler
         using var solution = OdeSolver.Create(settings.Solver).Solve(Velocity, state, grid,
             new SolveOptions { Progress = progress }, cancellationToken);
         return solution.Final.narrow(0, 0, noise.shape[0]).clone().MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// The time grid of a run: <c>linspace(0, 1, steps + 1)</c>, shifted by the settings' time shift (none at 1), cut to
+    /// its img2img start when <paramref name="strength"/> &lt; 1.
+    /// </summary>
+    public static double[] Grid(TextToImageSettings settings, double strength = 1.0)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        return TimeGrid.Create(settings.NumInferenceSteps + 1, settings.TimeShift == 1.0 ? null : settings.TimeShift, strength);
     }
 }

@@ -13,4 +13,7 @@ public static class LuminaPipeline
 {
     /// <summary>Starts a text-to-image pipeline (Lumina-Next).</summary>
     public static TextToImagePipelineBuilder TextToImage() => new();
+
+    /// <summary>Starts a text-to-music / text-to-audio pipeline (T5 → music DiT → 1-D VAE → BigVGAN → WAV).</summary>
+    public static Audio.TextToAudioPipelineBuilder TextToAudio() => new();
 }

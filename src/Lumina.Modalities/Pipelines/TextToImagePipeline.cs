@@ -73,7 +73,8 @@ public sealed class TextToImagePipeline : IDisposable
     public int SizeMultiple => Vae.DownscaleFactor * Transformer.PatchSize;
 
     /// <summary>
-    /// Generates the images of <paramref name="request"/>. The request is validated first; nothing runs if it is bad.
+    /// Generates the images of <paramref name="request"/> (an <see cref="ImageToImageRequest"/> edits its image). The
+    /// request is validated first; nothing runs if it is bad.
     /// </summary>
     /// <param name="request">Prompts and settings.</param>
     /// <param name="progress">Receives stage and step reports.</param>
@@ -130,6 +131,13 @@ public sealed class TextToImagePipeline : IDisposable
         request.Validate();
         var resolved = request.Resolve(Settings);
         resolved.Validate();
+        if (request is ImageToImageRequest img2img)
+        {
+            var points = resolved.NumInferenceSteps + 1;
+            if ((int)(points * (1 - img2img.Strength)) > points - 2)
+                throw new ArgumentOutOfRangeException(nameof(img2img.Strength), img2img.Strength,
+                    $"With {resolved.NumInferenceSteps} steps, strength {img2img.Strength} leaves no step to take; raise the strength or the step count.");
+        }
         if (request.Width % SizeMultiple != 0)
             throw new ArgumentOutOfRangeException(nameof(request.Width), request.Width, $"Width must be a multiple of {SizeMultiple} for this model.");
         if (request.Height % SizeMultiple != 0)
@@ -146,6 +154,9 @@ public sealed class TextToImagePipeline : IDisposable
         var total = request.ImageCount;
         var scale = settings.ScaleFactorFor(request.Width, request.Height);
         var (h, w) = (request.Height / Vae.DownscaleFactor, request.Width / Vae.DownscaleFactor);
+        // The sampler state stays fp32 (upstream samples in fp32); the VAE gets its own dtype and device.
+        var vaeWeight = Vae.parameters().First();
+        var (vaeDType, vaeDevice) = (vaeWeight.dtype, vaeWeight.device);
         try
         {
             var index = 0;
@@ -163,14 +174,26 @@ public sealed class TextToImagePipeline : IDisposable
                     using var scope = NewDisposeScope();
                     using var generator = new Generator((ulong)seed);
                     var noise = randn([1, Transformer.LatentChannels, h, w], dtype: ScalarType.Float32, generator: generator);
-                    var latents = FlowSampler.Sample(Transformer, noise, captions, settings, scale, stepProgress, cancellationToken);
+                    var strength = 1.0;
+                    if (request is ImageToImageRequest edit)
+                    {
+                        // upstream img2img: z = noise·(1 − t0) + x1·t0, with x1 sampled from the VAE posterior after the noise.
+                        strength = edit.Strength;
+                        var t0 = FlowSampler.Grid(settings, strength)[0];
+                        Tensor x1;
+                        using (no_grad())
+                            x1 = Vae.EncodeToLatents(ImageTensorConverter.FromImage(edit.Image, vaeDType, vaeDevice), generator, cancellationToken: cancellationToken);
+                        noise = noise.mul(1 - t0).add(x1.to(noise.dtype, noise.device).mul(t0));
+                    }
+                    var latents = FlowSampler.Sample(Transformer, noise, captions, settings, scale, stepProgress, cancellationToken, strength);
                     progress?.Report(new GenerationProgress(item, total, GenerationStage.Decoding, settings.NumInferenceSteps, settings.NumInferenceSteps));
                     cancellationToken.ThrowIfCancellationRequested();
                     Tensor decoded;
-                    using (no_grad()) decoded = Vae.DecodeLatents(latents, cancellationToken: cancellationToken);
+                    using (no_grad()) decoded = Vae.DecodeLatents(latents.to(vaeDType, vaeDevice), cancellationToken: cancellationToken);
                     var image = ImageTensorConverter.ToImage(decoded);
                     var meta = new GenerationMetadata(prompt, settings.NegativePrompt, seed, settings.NumInferenceSteps, settings.Solver,
-                        settings.TimeShift, settings.GuidanceScale, ModelId, request.Width, request.Height, scale);
+                        settings.TimeShift, settings.GuidanceScale, ModelId, request.Width, request.Height, scale,
+                        request is ImageToImageRequest e ? e.Strength : null);
                     meta.WriteTo(image);
                     images.Add(image);
                     metadata.Add(meta);

@@ -19,6 +19,21 @@ public sealed class BlockTests
         TensorAssert.Close(expected, norm.forward(x).to_type(ScalarType.Float64), what: "rmsnorm");
     }
 
+    [Fact]
+    public void FusedRmsNormModulationAndGatedResidualEqualTheComposition()
+    {
+        using var scope = NewDisposeScope();
+        using var norm = new RmsNorm(16);
+        using (no_grad()) norm.Weight.copy_(randn(16, generator: new Generator(2)));
+        var x = randn(2, 5, 16, generator: new Generator(3)) * 3;
+        var r = randn(2, 5, 16, generator: new Generator(4));
+        var scale = randn(2, 16, generator: new Generator(5));
+        var shift = randn(2, 16, generator: new Generator(6));
+        TensorAssert.Close(AdaLNModulation.Modulate(norm.forward(x), scale, shift), norm.NormalizeAndScale(x, scale, shift), what: "modulate");
+        TensorAssert.Close(AdaLNModulation.Modulate(norm.forward(x), scale), norm.NormalizeAndScale(x, scale), what: "scale only");
+        TensorAssert.Close(r + scale.unsqueeze(1) * norm.forward(x), norm.GatedResidual(r, x, scale), what: "gated residual");
+    }
+
     [Theory]
     [InlineData(64, 16, null, 176)]
     [InlineData(2304, 256, null, 6144)]

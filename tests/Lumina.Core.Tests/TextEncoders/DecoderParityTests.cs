@@ -69,6 +69,8 @@ public class DecoderParityTests
         using (var expected = cases.Read("out.hidden_states_m2"))
         {
             TensorAssert.Close(expected, output.HiddenState(-2), what: "out.hidden_states_m2");
+            using var direct = model.HiddenState(ids, mask, -2);
+            TensorAssert.Close(expected, direct, what: "out.hidden_states_m2 via HiddenState(-2)");
         }
 
         Assert.Equal(2, cases.Tensors.Count(t => t.Name.StartsWith("out.", StringComparison.Ordinal) || t.Name.StartsWith("trace.", StringComparison.Ordinal)));
@@ -85,6 +87,20 @@ public class DecoderParityTests
         using var expected = cases.Read("out.last_hidden_state");
         TensorAssert.Close(expected, output.LastHiddenState, what: "out.last_hidden_state");
         Assert.Single(cases.Tensors, t => t.Name.StartsWith("out.", StringComparison.Ordinal) || t.Name.StartsWith("trace.", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void AcceptsInt32IdsAndBoolMask()
+    {
+        using var model = LoadGemma();
+        using var cases = Golden.OpenCases("gemma");
+        using var ids = cases.Read("input_ids");
+        using var mask = cases.Read("attention_mask");
+        using var ids32 = ids.to(ScalarType.Int32);
+        using var boolMask = mask.to(ScalarType.Bool);
+        using var expected = cases.Read("out.hidden_states_m2");
+        using var actual = model.HiddenState(ids32, boolMask, -2);
+        TensorAssert.Close(expected, actual);
     }
 
     [Fact]

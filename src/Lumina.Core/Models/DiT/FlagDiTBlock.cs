@@ -55,10 +55,10 @@ public sealed class FlagDiTBlock : nn.Module
     {
         using var scope = NewDisposeScope();
         var m = adaLN_modulation.forward(adalnInput).chunk(6, 1);
-        var attnIn = AdaLNModulation.Modulate(attention_norm.forward(x), m[1], m[0]);
+        var attnIn = attention_norm.NormalizeAndScale(x, m[1], m[0]);
         var attnOut = attention.Forward(attnIn, xMask, freqsCis, attention_y_norm.forward(caption), captionMask, softmaxScale);
         x = x.addcmul(m[2].unsqueeze(1), attnOut, 1);
-        var ffnOut = feed_forward.forward(AdaLNModulation.Modulate(ffn_norm.forward(x), m[4], m[3]));
+        var ffnOut = feed_forward.forward(ffn_norm.NormalizeAndScale(x, m[4], m[3]));
         x = x.addcmul(m[5].unsqueeze(1), ffnOut, 1);
         return x.MoveToOuterDisposeScope();
     }

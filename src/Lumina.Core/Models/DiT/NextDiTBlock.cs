@@ -58,12 +58,13 @@ public sealed class NextDiTBlock : nn.Module
         var mods = adaLN_modulation.forward(adalnInput).chunk(4, 1);
         var (scaleMsa, gateMsa, scaleMlp, gateMlp) = (mods[0], mods[1], mods[2], mods[3]);
 
-        var attnIn = AdaLNModulation.Modulate(attention_norm1.forward(x), scaleMsa);
+        // Norm, modulation and gate are folded into per-sample gains, so each norm costs two passes over the tokens.
+        var attnIn = attention_norm1.NormalizeAndScale(x, scaleMsa);
         var attnOut = attention.Forward(attnIn, xMask, freqsCis, attention_y_norm.forward(caption), captionMask, softmaxScale);
-        x = x.addcmul(gateMsa.tanh().unsqueeze(1), attention_norm2.forward(attnOut), 1);
+        x = attention_norm2.GatedResidual(x, attnOut, gateMsa.tanh());
 
-        var ffnOut = feed_forward.forward(AdaLNModulation.Modulate(ffn_norm1.forward(x), scaleMlp));
-        x = x.addcmul(gateMlp.tanh().unsqueeze(1), ffn_norm2.forward(ffnOut), 1);
+        var ffnOut = feed_forward.forward(ffn_norm1.NormalizeAndScale(x, scaleMlp));
+        x = ffn_norm2.GatedResidual(x, ffnOut, gateMlp.tanh());
         return x.MoveToOuterDisposeScope();
     }
 }

@@ -189,7 +189,10 @@ public abstract class DecoderTextModel : nn.Module<Tensor, Tensor?, TextEncoderO
             throw new ArgumentException($"inputIds must hold int64 or int32 token ids, got {inputIds.dtype}.", nameof(inputIds));
         }
 
-        long min = inputIds.min().item<long>(), max = inputIds.max().item<long>();
+        using var ids64 = inputIds.to(ScalarType.Int64);
+        using var minT = ids64.min();
+        using var maxT = ids64.max();
+        long min = minT.item<long>(), max = maxT.item<long>();
         if (min < 0 || max >= _spec.VocabSize)
         {
             throw new ArgumentException($"Token ids must lie in [0, {_spec.VocabSize}), got [{min}, {max}]. Is the tokenizer the model's own?", nameof(inputIds));

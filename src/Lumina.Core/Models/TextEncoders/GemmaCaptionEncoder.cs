@@ -10,7 +10,7 @@ namespace Lumina.Models.TextEncoders;
 /// <c>hidden_states[-2]</c> (the penultimate layer, no final norm) as features. The mask is returned with them.
 /// </summary>
 /// <remarks>Works with <see cref="GemmaModel"/> and, for experiments, any <see cref="DecoderTextModel"/>.</remarks>
-public sealed class GemmaCaptionEncoder : ICaptionEncoder
+public sealed class GemmaCaptionEncoder : CaptionEncoder<DecoderTextModel>
 {
     /// <summary>Upstream's <c>max_length</c>.</summary>
     public const int DefaultMaxLength = 256;
@@ -18,19 +18,14 @@ public sealed class GemmaCaptionEncoder : ICaptionEncoder
     /// <summary>Upstream's <c>pad_to_multiple_of</c>.</summary>
     public const int PadToMultipleOf = 8;
 
-    private readonly DecoderTextModel _model;
-    private readonly SentencePieceTextTokenizer _tokenizer;
-    private readonly bool _ownsModel;
-
     /// <summary>Wraps a loaded model and its tokenizer.</summary>
     /// <param name="model">The Gemma model, weights loaded.</param>
     /// <param name="tokenizer">Gemma's tokenizer (it must have a BOS token).</param>
     /// <param name="maxLength">Token limit including BOS (upstream: 256).</param>
-    /// <param name="ownsModel">Whether <see cref="Dispose"/> also disposes the model.</param>
+    /// <param name="ownsModel">Whether <see cref="CaptionEncoder{TModel}.Dispose()"/> also disposes the model.</param>
     public GemmaCaptionEncoder(DecoderTextModel model, SentencePieceTextTokenizer tokenizer, int maxLength = DefaultMaxLength, bool ownsModel = false)
+        : base(model, tokenizer, ownsModel)
     {
-        _model = model ?? throw new ArgumentNullException(nameof(model));
-        _tokenizer = tokenizer ?? throw new ArgumentNullException(nameof(tokenizer));
         if (tokenizer.BosId is null)
         {
             throw new ArgumentException("Gemma's caption encoding starts with BOS, but this tokenizer has none.", nameof(tokenizer));
@@ -38,7 +33,6 @@ public sealed class GemmaCaptionEncoder : ICaptionEncoder
 
         ArgumentOutOfRangeException.ThrowIfLessThan(maxLength, 2);
         MaxLength = maxLength;
-        _ownsModel = ownsModel;
     }
 
     /// <summary>Token limit including BOS.</summary>
@@ -55,27 +49,21 @@ public sealed class GemmaCaptionEncoder : ICaptionEncoder
     public static GemmaCaptionEncoder FromPretrained(string textEncoderFolder, string tokenizerFolder, Device? device = null, ScalarType? dtype = null)
     {
         var tokenizer = SentencePieceTextTokenizer.FromFolder(tokenizerFolder);
-        var model = GemmaModel.FromPretrained(textEncoderFolder, device, dtype);
-        try
-        {
-            return new GemmaCaptionEncoder(model, tokenizer, ownsModel: true);
-        }
-        catch
-        {
-            model.Dispose();
-            throw;
-        }
+        return Wrap(GemmaModel.FromPretrained(textEncoderFolder, device, dtype), model => new GemmaCaptionEncoder(model, tokenizer, ownsModel: true));
     }
 
     /// <inheritdoc />
-    public int FeatureSize => _model.HiddenSize;
+    public override int FeatureSize => Model.HiddenSize;
+
+    /// <inheritdoc />
+    protected override Device ModelDevice => Model.Device;
 
     /// <summary>The tokenization upstream applies, exposed for inspection and tests.</summary>
     /// <param name="prompts">The prompts.</param>
-    public TokenBatch Tokenize(IReadOnlyList<string> prompts)
+    public override TokenBatch Tokenize(IReadOnlyList<string> prompts)
     {
         CaptionEncoderExtensions.ValidatePrompts(prompts);
-        return _tokenizer.EncodeBatch(prompts, new TokenBatchOptions
+        return Tokenizer.EncodeBatch(prompts, new TokenBatchOptions
         {
             AddBos = true,
             AddEos = false,
@@ -88,29 +76,6 @@ public sealed class GemmaCaptionEncoder : ICaptionEncoder
     }
 
     /// <inheritdoc />
-    public CaptionEmbeddings Encode(IReadOnlyList<string> prompts, CancellationToken cancellationToken = default)
-    {
-        var batch = Tokenize(prompts);
-        using var ids = batch.InputIdsTensor(_model.Device);
-        var mask = batch.AttentionMaskTensor(_model.Device);
-        try
-        {
-            var features = _model.HiddenState(ids, mask, -2, cancellationToken);
-            return new CaptionEmbeddings(features, mask);
-        }
-        catch
-        {
-            mask.Dispose();
-            throw;
-        }
-    }
-
-    /// <inheritdoc />
-    public void Dispose()
-    {
-        if (_ownsModel)
-        {
-            _model.Dispose();
-        }
-    }
+    protected override Tensor RunModel(Tensor ids, Tensor tokenMask, CancellationToken cancellationToken) =>
+        Model.HiddenState(ids, tokenMask, -2, cancellationToken);
 }

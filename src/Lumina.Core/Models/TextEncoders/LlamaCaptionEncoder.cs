@@ -9,12 +9,8 @@ namespace Lumina.Models.TextEncoders;
 /// of the batch, the model run <b>without</b> an attention mask, and <c>last_hidden_state</c> as features. The token mask
 /// (1 for BOS…EOS, 0 for padding) is returned for the DiT only.
 /// </summary>
-public sealed class LlamaCaptionEncoder : ICaptionEncoder
+public sealed class LlamaCaptionEncoder : CaptionEncoder<LlamaModel>
 {
-    private readonly LlamaModel _model;
-    private readonly SentencePieceTextTokenizer _tokenizer;
-    private readonly bool _ownsModel;
-
     /// <summary>Wraps a loaded model and its tokenizer.</summary>
     /// <param name="model">The LLaMA model, weights loaded.</param>
     /// <param name="tokenizer">LLaMA's tokenizer (it must have BOS and EOS).</param>
@@ -22,11 +18,10 @@ public sealed class LlamaCaptionEncoder : ICaptionEncoder
     /// Null (upstream inference) keeps every token. A value cuts each BOS…EOS sequence to that many tokens, the way
     /// upstream training does (a plain cut, so a long prompt loses its EOS).
     /// </param>
-    /// <param name="ownsModel">Whether <see cref="Dispose"/> also disposes the model.</param>
+    /// <param name="ownsModel">Whether <see cref="CaptionEncoder{TModel}.Dispose()"/> also disposes the model.</param>
     public LlamaCaptionEncoder(LlamaModel model, SentencePieceTextTokenizer tokenizer, int? maxLength = null, bool ownsModel = false)
+        : base(model, tokenizer, ownsModel)
     {
-        _model = model ?? throw new ArgumentNullException(nameof(model));
-        _tokenizer = tokenizer ?? throw new ArgumentNullException(nameof(tokenizer));
         if (tokenizer.BosId is null || tokenizer.EosId is null)
         {
             throw new ArgumentException("LLaMA's caption encoding adds BOS and EOS, but this tokenizer lacks one of them.", nameof(tokenizer));
@@ -38,7 +33,6 @@ public sealed class LlamaCaptionEncoder : ICaptionEncoder
         }
 
         MaxLength = maxLength;
-        _ownsModel = ownsModel;
     }
 
     /// <summary>The optional per-prompt token limit (null = none, as upstream inference).</summary>
@@ -55,31 +49,25 @@ public sealed class LlamaCaptionEncoder : ICaptionEncoder
     public static LlamaCaptionEncoder FromPretrained(string textEncoderFolder, string tokenizerFolder, Device? device = null, ScalarType? dtype = null)
     {
         var tokenizer = SentencePieceTextTokenizer.FromFolder(tokenizerFolder);
-        var model = LlamaModel.FromPretrained(textEncoderFolder, device, dtype);
-        try
-        {
-            return new LlamaCaptionEncoder(model, tokenizer, ownsModel: true);
-        }
-        catch
-        {
-            model.Dispose();
-            throw;
-        }
+        return Wrap(LlamaModel.FromPretrained(textEncoderFolder, device, dtype), model => new LlamaCaptionEncoder(model, tokenizer, ownsModel: true));
     }
 
     /// <inheritdoc />
-    public int FeatureSize => _model.HiddenSize;
+    public override int FeatureSize => Model.HiddenSize;
+
+    /// <inheritdoc />
+    protected override Device ModelDevice => Model.Device;
 
     /// <summary>The tokenization upstream applies, exposed for inspection and tests.</summary>
     /// <param name="prompts">The prompts.</param>
-    public TokenBatch Tokenize(IReadOnlyList<string> prompts)
+    public override TokenBatch Tokenize(IReadOnlyList<string> prompts)
     {
         CaptionEncoderExtensions.ValidatePrompts(prompts);
         var rows = prompts.Select(p =>
         {
-            var ids = new List<int> { _tokenizer.BosId!.Value };
-            ids.AddRange(_tokenizer.Encode(p, addSpecialTokens: false));
-            ids.Add(_tokenizer.EosId!.Value);
+            var ids = new List<int> { Tokenizer.BosId!.Value };
+            ids.AddRange(Tokenizer.Encode(p, addSpecialTokens: false));
+            ids.Add(Tokenizer.EosId!.Value);
             return MaxLength is { } max && ids.Count > max ? ids.GetRange(0, max) : ids;
         }).ToList();
 
@@ -100,29 +88,10 @@ public sealed class LlamaCaptionEncoder : ICaptionEncoder
     }
 
     /// <inheritdoc />
-    public CaptionEmbeddings Encode(IReadOnlyList<string> prompts, CancellationToken cancellationToken = default)
+    protected override Tensor RunModel(Tensor ids, Tensor tokenMask, CancellationToken cancellationToken)
     {
-        var batch = Tokenize(prompts);
-        using var ids = batch.InputIdsTensor(_model.Device);
-        var mask = batch.AttentionMaskTensor(_model.Device);
-        try
-        {
-            using var output = _model.Forward(ids, attentionMask: null, outputHiddenStates: false, cancellationToken);
-            return new CaptionEmbeddings(output.LastHiddenState.alias(), mask);
-        }
-        catch
-        {
-            mask.Dispose();
-            throw;
-        }
-    }
-
-    /// <inheritdoc />
-    public void Dispose()
-    {
-        if (_ownsModel)
-        {
-            _model.Dispose();
-        }
+        // Upstream gives the LLM no mask; the token mask goes to the DiT only.
+        using var output = Model.Forward(ids, attentionMask: null, outputHiddenStates: false, cancellationToken);
+        return output.LastHiddenState.alias();
     }
 }

@@ -13,24 +13,19 @@ namespace Lumina.Models.TextEncoders;
 /// The returned mask is all ones: upstream's music DiT attends to all 77 positions, padding included, so that is the
 /// mask that reproduces it. <see cref="Tokenize"/> shows which positions hold real tokens.
 /// </remarks>
-public sealed class T5CaptionEncoder : ICaptionEncoder
+public sealed class T5CaptionEncoder : CaptionEncoder<T5EncoderModel>
 {
     /// <summary>Upstream's <c>max_length</c>.</summary>
     public const int DefaultMaxLength = 77;
-
-    private readonly T5EncoderModel _model;
-    private readonly SentencePieceTextTokenizer _tokenizer;
-    private readonly bool _ownsModel;
 
     /// <summary>Wraps a loaded encoder and its tokenizer.</summary>
     /// <param name="model">The T5 encoder, weights loaded.</param>
     /// <param name="tokenizer">T5's tokenizer (it must have EOS).</param>
     /// <param name="maxLength">Fixed token count including EOS (upstream: 77).</param>
-    /// <param name="ownsModel">Whether <see cref="Dispose"/> also disposes the model.</param>
+    /// <param name="ownsModel">Whether <see cref="CaptionEncoder{TModel}.Dispose()"/> also disposes the model.</param>
     public T5CaptionEncoder(T5EncoderModel model, SentencePieceTextTokenizer tokenizer, int maxLength = DefaultMaxLength, bool ownsModel = false)
+        : base(model, tokenizer, ownsModel)
     {
-        _model = model ?? throw new ArgumentNullException(nameof(model));
-        _tokenizer = tokenizer ?? throw new ArgumentNullException(nameof(tokenizer));
         if (tokenizer.EosId is null)
         {
             throw new ArgumentException("T5's caption encoding ends with EOS, but this tokenizer has none.", nameof(tokenizer));
@@ -38,7 +33,6 @@ public sealed class T5CaptionEncoder : ICaptionEncoder
 
         ArgumentOutOfRangeException.ThrowIfLessThan(maxLength, 1);
         MaxLength = maxLength;
-        _ownsModel = ownsModel;
     }
 
     /// <summary>Fixed token count including EOS.</summary>
@@ -55,27 +49,21 @@ public sealed class T5CaptionEncoder : ICaptionEncoder
     public static T5CaptionEncoder FromPretrained(string textEncoderFolder, string tokenizerFolder, Device? device = null, ScalarType? dtype = null)
     {
         var tokenizer = SentencePieceTextTokenizer.FromFolder(tokenizerFolder);
-        var model = T5EncoderModel.FromPretrained(textEncoderFolder, device, dtype);
-        try
-        {
-            return new T5CaptionEncoder(model, tokenizer, ownsModel: true);
-        }
-        catch
-        {
-            model.Dispose();
-            throw;
-        }
+        return Wrap(T5EncoderModel.FromPretrained(textEncoderFolder, device, dtype), model => new T5CaptionEncoder(model, tokenizer, ownsModel: true));
     }
 
     /// <inheritdoc />
-    public int FeatureSize => _model.HiddenSize;
+    public override int FeatureSize => Model.HiddenSize;
+
+    /// <inheritdoc />
+    protected override Device ModelDevice => Model.Device;
 
     /// <summary>The tokenization upstream applies, exposed for inspection and tests.</summary>
     /// <param name="prompts">The prompts.</param>
-    public TokenBatch Tokenize(IReadOnlyList<string> prompts)
+    public override TokenBatch Tokenize(IReadOnlyList<string> prompts)
     {
         CaptionEncoderExtensions.ValidatePrompts(prompts);
-        return _tokenizer.EncodeBatch(prompts, new TokenBatchOptions
+        return Tokenizer.EncodeBatch(prompts, new TokenBatchOptions
         {
             AddBos = false,
             AddEos = true,
@@ -87,21 +75,18 @@ public sealed class T5CaptionEncoder : ICaptionEncoder
     }
 
     /// <inheritdoc />
-    public CaptionEmbeddings Encode(IReadOnlyList<string> prompts, CancellationToken cancellationToken = default)
+    protected override Tensor RunModel(Tensor ids, Tensor tokenMask, CancellationToken cancellationToken)
     {
-        var batch = Tokenize(prompts);
-        using var ids = batch.InputIdsTensor(_model.Device);
-        using var output = _model.Forward(ids, attentionMask: null, outputHiddenStates: false, cancellationToken);
-        var mask = torch.ones(batch.BatchSize, batch.SequenceLength, dtype: ScalarType.Int64, device: _model.Device);
-        return new CaptionEmbeddings(output.LastHiddenState.alias(), mask);
+        // Upstream runs the encoder without a mask.
+        using var output = Model.Forward(ids, attentionMask: null, outputHiddenStates: false, cancellationToken);
+        return output.LastHiddenState.alias();
     }
 
     /// <inheritdoc />
-    public void Dispose()
+    protected override Tensor MaskForDiT(Tensor tokenMask)
     {
-        if (_ownsModel)
-        {
-            _model.Dispose();
-        }
+        // The music DiT attends to all positions, padding included: an all-ones mask reproduces it.
+        using (tokenMask)
+            return torch.ones_like(tokenMask);
     }
 }

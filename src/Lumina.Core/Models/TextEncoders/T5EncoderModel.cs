@@ -153,7 +153,10 @@ public sealed class T5EncoderModel : nn.Module<Tensor, Tensor?, TextEncoderOutpu
             throw new ArgumentException($"inputIds must hold int64 or int32 token ids, got {inputIds.dtype}.", nameof(inputIds));
         }
 
-        long min = inputIds.min().item<long>(), max = inputIds.max().item<long>();
+        using var ids64 = inputIds.to(ScalarType.Int64);
+        using var minT = ids64.min();
+        using var maxT = ids64.max();
+        long min = minT.item<long>(), max = maxT.item<long>();
         if (min < 0 || max >= Config.VocabSize)
         {
             throw new ArgumentException($"Token ids must lie in [0, {Config.VocabSize}), got [{min}, {max}]. Is the tokenizer the model's own?", nameof(inputIds));
