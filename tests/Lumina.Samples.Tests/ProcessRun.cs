@@ -15,7 +15,7 @@ internal sealed record ProcessResult(int ExitCode, string StdOut, string StdErr)
 /// <summary>Runs <c>dotnet app.dll args</c> with a controlled environment and a time limit.</summary>
 internal static class ProcessRun
 {
-    public static async Task<ProcessResult> DotnetAsync(string dll, IEnumerable<string> args, IReadOnlyDictionary<string, string?>? environment = null, TimeSpan? timeout = null)
+    public static async Task<ProcessResult> DotnetAsync(string dll, IEnumerable<string> args, IReadOnlyDictionary<string, string?>? environment = null, TimeSpan? timeout = null, string? workingDirectory = null)
     {
         var info = new ProcessStartInfo("dotnet")
         {
@@ -24,6 +24,7 @@ internal static class ProcessRun
             UseShellExecute = false,
             StandardOutputEncoding = Encoding.UTF8,
             StandardErrorEncoding = Encoding.UTF8,
+            WorkingDirectory = workingDirectory ?? Environment.CurrentDirectory,
         };
         info.ArgumentList.Add(dll);
         foreach (var a in args)

@@ -9,6 +9,8 @@ internal static class SampleApps
 
     public static string WebDemo => Path("WebDemo");
 
+    public static string QuickStart => Path("QuickStart");
+
     private static string Path(string key)
     {
         var value = typeof(SampleApps).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().SingleOrDefault(a => a.Key == key)?.Value

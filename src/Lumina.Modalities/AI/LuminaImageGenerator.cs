@@ -81,7 +81,7 @@ public sealed class LuminaImageGenerator : IImageGenerator
     private static object? Scalar(object value) => value is JsonElement e
         ? e.ValueKind switch
         {
-            JsonValueKind.Number => e.GetDouble() is var d && d == Math.Floor(d) && Math.Abs(d) < long.MaxValue ? e.GetInt64() : d,
+            JsonValueKind.Number => e.TryGetInt64(out var l) ? l : e.GetDouble(),
             JsonValueKind.String => e.GetString(),
             _ => e.ToString(),
         }

@@ -132,6 +132,40 @@ public sealed class LuminaServicesTests(TinyLuminaNextFolders folders) : IClassF
     }
 
     [Fact]
+    public async Task AFailedLoadIsNotCachedSoTheNextCallRetries()
+    {
+        using var temp = new Lumina.Testing.TempFolder();
+        var later = Path.Combine(temp.Path, "arrives-later");
+        var services = new ServiceCollection();
+        services.AddLumina().AddTextToImage(o => o.Model = later);
+        await using var provider = services.BuildServiceProvider();
+        var pipelines = provider.GetRequiredService<ILuminaPipelines>();
+        await Assert.ThrowsAsync<DirectoryNotFoundException>(() => pipelines.GetTextToImageAsync());
+
+        foreach (var file in Directory.EnumerateFiles(folders.Diffusers, "*", SearchOption.AllDirectories))
+        {
+            var target = Path.Combine(later, Path.GetRelativePath(folders.Diffusers, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(file, target);
+        }
+        var pipe = await pipelines.GetTextToImageAsync();
+        Assert.Same(pipe, await pipelines.GetTextToImageAsync());
+    }
+
+    [Fact]
+    public void AdditionalPropertiesFromJsonMapOntoTheRequest()
+    {
+        var props = System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, System.Text.Json.JsonElement>>(
+            """{"seed": 12, "steps": 7, "solver": "RK4", "shift": 2.5, "guidance": 3, "negative_prompt": "blurry"}""")!;
+        var options = new ImageGenerationOptions { Count = 3, ImageSize = new System.Drawing.Size(64, 32), AdditionalProperties = new() };
+        foreach (var (k, v) in props) options.AdditionalProperties[k] = v;
+        var r = LuminaImageGenerator.ToRequest(new ImageGenerationRequest("p"), options);
+        Assert.Equal((12L, 7, OdeMethod.Rk4, 2.5, 3.0, "blurry", 3, 64, 32),
+            (r.Seed, r.NumInferenceSteps, r.Solver, r.TimeShift, r.GuidanceScale, r.NegativePrompt, r.ImagesPerPrompt, r.Width, r.Height));
+        r.Validate();
+    }
+
+    [Fact]
     public async Task ImageGeneratorRejectsWhatItCannotDo()
     {
         using var pipe = await LuminaPipeline.TextToImage().FromPretrained(folders.Diffusers).BuildAsync();
