@@ -44,8 +44,8 @@ public sealed class RmsNorm : nn.Module<Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         var xf = x.dtype == ScalarType.Float32 ? x : x.to_type(ScalarType.Float32);
-        var norm = torch.linalg.vector_norm(xf, 2, [-1L], true);
-        return norm.pow_(2).div_(Dim).add_(Eps).rsqrt_().MoveToOuterDisposeScope();
+        var norm = torch.linalg.vector_norm(xf, 2, [-1L], true); // its backward needs this output: no in-place op on it
+        return norm.pow(2).div_(Dim).add_(Eps).rsqrt_().MoveToOuterDisposeScope();
     }
 
     /// <summary>

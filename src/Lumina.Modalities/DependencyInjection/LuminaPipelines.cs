@@ -17,7 +17,7 @@ internal sealed class LuminaPipelines(
     private readonly HashSet<string> names = registrations.OfType<ConfigureNamedOptions<TextToImagePipelineOptions>>()
         .Select(r => r.Name).OfType<string>().ToHashSet(StringComparer.Ordinal);
     private static readonly Lock ThreadsLock = new();
-    private bool disposed;
+    private volatile bool disposed;
 
     public Task<TextToImagePipeline> GetTextToImageAsync(string name = "default", CancellationToken cancellationToken = default)
     {
@@ -29,11 +29,26 @@ internal sealed class LuminaPipelines(
         var global = lumina.Value; // throws OptionsValidationException when invalid
         var options = textToImage.Get(name);
         var lazy = pipelines.GetOrAdd(name, n => new Lazy<Task<TextToImagePipeline>>(() => BuildAsync(global, options)));
-        return lazy.Value.WaitAsync(cancellationToken);
+        return AwaitAsync(name, lazy, cancellationToken);
     }
 
-    private Task<TextToImagePipeline> BuildAsync(LuminaOptions global, TextToImagePipelineOptions options)
+    private async Task<TextToImagePipeline> AwaitAsync(string name, Lazy<Task<TextToImagePipeline>> lazy, CancellationToken cancellationToken)
     {
+        try
+        {
+            return await lazy.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch when (lazy.Value.IsFaulted || lazy.Value.IsCanceled)
+        {
+            // A failed load (missing files, network) is not cached: the next call tries again.
+            pipelines.TryRemove(new KeyValuePair<string, Lazy<Task<TextToImagePipeline>>>(name, lazy));
+            throw;
+        }
+    }
+
+    private async Task<TextToImagePipeline> BuildAsync(LuminaOptions global, TextToImagePipelineOptions options)
+    {
+        await Task.Yield(); // never load on the caller's thread inside GetOrAdd
         if (global.Threads is { } threads)
             lock (ThreadsLock) TorchSharp.torch.set_num_threads(threads);
         var load = options.Load with
@@ -50,7 +65,13 @@ internal sealed class LuminaPipelines(
         if (resolver is not null) builder.WithModelResolver(resolver);
         else if (hub is not null) builder.WithModelResolver(HubModelResolver.Create(hub, load.PreferEma));
         // Loading is not tied to the first caller's token: other callers share this load.
-        return builder.BuildAsync(CancellationToken.None);
+        var pipeline = await builder.BuildAsync(CancellationToken.None).ConfigureAwait(false);
+        if (disposed)
+        {
+            pipeline.Dispose(); // the container went away while this was loading
+            throw new ObjectDisposedException(nameof(ILuminaPipelines));
+        }
+        return pipeline;
     }
 
     public void Dispose()

@@ -132,6 +132,27 @@ public sealed class LuminaServicesTests(TinyLuminaNextFolders folders) : IClassF
     }
 
     [Fact]
+    public async Task AFailedLoadIsNotCachedSoTheNextCallRetries()
+    {
+        using var temp = new Lumina.Testing.TempFolder();
+        var later = Path.Combine(temp.Path, "arrives-later");
+        var services = new ServiceCollection();
+        services.AddLumina().AddTextToImage(o => o.Model = later);
+        await using var provider = services.BuildServiceProvider();
+        var pipelines = provider.GetRequiredService<ILuminaPipelines>();
+        await Assert.ThrowsAsync<DirectoryNotFoundException>(() => pipelines.GetTextToImageAsync());
+
+        foreach (var file in Directory.EnumerateFiles(folders.Diffusers, "*", SearchOption.AllDirectories))
+        {
+            var target = Path.Combine(later, Path.GetRelativePath(folders.Diffusers, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(file, target);
+        }
+        var pipe = await pipelines.GetTextToImageAsync();
+        Assert.Same(pipe, await pipelines.GetTextToImageAsync());
+    }
+
+    [Fact]
     public void AdditionalPropertiesFromJsonMapOntoTheRequest()
     {
         var props = System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, System.Text.Json.JsonElement>>(

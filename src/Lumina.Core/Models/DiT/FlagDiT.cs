@@ -169,7 +169,9 @@ public sealed class FlagDiT : nn.Module
         var h = tokens;
         for (var i = 0; i < layers.Count; i++)
         {
-            h = layers[i].Forward(h, mask, freqs, cap, capMask, adaln, scale);
+            var next = layers[i].Forward(h, mask, freqs, cap, capMask, adaln, scale);
+            if (!ReferenceEquals(h, tokens)) h.Dispose(); // keep one layer's activations alive, not all of them
+            h = next;
             options.Trace?.Invoke($"layers.{i}", h);
         }
         h = final_layer.forward(h, adaln);

@@ -70,7 +70,11 @@ public sealed class MusicDiT : nn.Module
         var capMask = DiTInputs.KeyMaskOrNull(mask);
         var freqs = RotaryEmbedding.Table1D((int)h.shape[1], Config.HeadDim, Config.RopeTheta, device: h.device);
         foreach (var block in blocks)
-            h = block.Forward(h, null, freqs, ctx, capMask, adaln, null);
+        {
+            var next = block.Forward(h, null, freqs, ctx, capMask, adaln, null);
+            h.Dispose();
+            h = next;
+        }
         h = final_layer.forward(h, adaln);
         return h.transpose(1, 2).contiguous().MoveToOuterDisposeScope();
     }
