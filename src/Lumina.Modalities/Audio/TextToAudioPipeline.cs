@@ -147,8 +147,10 @@ public sealed class TextToAudioPipeline : IDisposable
                 noise, grid, new SolveOptions { Progress = stepProgress }, cancellationToken);
             progress?.Report(new GenerationProgress(i, total, GenerationStage.Decoding, steps, steps));
             cancellationToken.ThrowIfCancellationRequested();
-            var mel = Vae.Decode(solution.Final.div(LatentScale));
-            var wave = Vocoder.Vocode(mel).reshape(-1).to(ScalarType.Float32, CPU);
+            var vaeWeight = Vae.parameters().First();
+            var vocoderWeight = Vocoder.parameters().First();
+            var mel = Vae.Decode(solution.Final.div(LatentScale).to(vaeWeight.dtype, vaeWeight.device));
+            var wave = Vocoder.Vocode(mel.to(vocoderWeight.dtype, vocoderWeight.device)).reshape(-1).to(ScalarType.Float32, CPU);
             waveforms.Add(wave.data<float>().ToArray());
             seeds.Add(seed);
         }

@@ -154,6 +154,9 @@ public sealed class TextToImagePipeline : IDisposable
         var total = request.ImageCount;
         var scale = settings.ScaleFactorFor(request.Width, request.Height);
         var (h, w) = (request.Height / Vae.DownscaleFactor, request.Width / Vae.DownscaleFactor);
+        // The sampler state stays fp32 (upstream samples in fp32); the VAE gets its own dtype and device.
+        var vaeWeight = Vae.parameters().First();
+        var (vaeDType, vaeDevice) = (vaeWeight.dtype, vaeWeight.device);
         try
         {
             var index = 0;
@@ -179,14 +182,14 @@ public sealed class TextToImagePipeline : IDisposable
                         var t0 = FlowSampler.Grid(settings, strength)[0];
                         Tensor x1;
                         using (no_grad())
-                            x1 = Vae.EncodeToLatents(ImageTensorConverter.FromImage(edit.Image, device: noise.device), generator, cancellationToken: cancellationToken);
-                        noise = noise.mul(1 - t0).add(x1.to(noise.dtype).mul(t0));
+                            x1 = Vae.EncodeToLatents(ImageTensorConverter.FromImage(edit.Image, vaeDType, vaeDevice), generator, cancellationToken: cancellationToken);
+                        noise = noise.mul(1 - t0).add(x1.to(noise.dtype, noise.device).mul(t0));
                     }
                     var latents = FlowSampler.Sample(Transformer, noise, captions, settings, scale, stepProgress, cancellationToken, strength);
                     progress?.Report(new GenerationProgress(item, total, GenerationStage.Decoding, settings.NumInferenceSteps, settings.NumInferenceSteps));
                     cancellationToken.ThrowIfCancellationRequested();
                     Tensor decoded;
-                    using (no_grad()) decoded = Vae.DecodeLatents(latents, cancellationToken: cancellationToken);
+                    using (no_grad()) decoded = Vae.DecodeLatents(latents.to(vaeDType, vaeDevice), cancellationToken: cancellationToken);
                     var image = ImageTensorConverter.ToImage(decoded);
                     var meta = new GenerationMetadata(prompt, settings.NegativePrompt, seed, settings.NumInferenceSteps, settings.Solver,
                         settings.TimeShift, settings.GuidanceScale, ModelId, request.Width, request.Height, scale,

@@ -86,6 +86,15 @@ public sealed class TextToAudioTests(TinyMusicFolder folder) : IClassFixture<Tin
     }
 
     [Fact]
+    public async Task BFloat16PipelineGeneratesAClip()
+    {
+        using var pipe = await LuminaPipeline.TextToAudio().FromPretrained(folder.Path).WithDevice(CPU, ScalarType.BFloat16).WithSteps(2).BuildAsync();
+        Assert.Equal(ScalarType.BFloat16, pipe.Vocoder.parameters().First().dtype);
+        var clip = await pipe.GenerateAsync(new TextToAudioRequest("drums") { DurationSeconds = 0.5, Seed = 1 });
+        Assert.Equal(400, clip.Waveforms[0].Length);
+    }
+
+    [Fact]
     public async Task BadRequestsNameTheFieldBeforeAnyModelRuns()
     {
         using var pipe = await LuminaPipeline.TextToAudio().FromPretrained(folder.Path).BuildAsync();
