@@ -71,7 +71,7 @@ public sealed class TrainDemoBench : IBenchCommand
         gemma.SaveSafetensors(Path.Combine(textDir, "model.safetensors"), keyMap: k => "model." + k);
         File.WriteAllText(Path.Combine(textDir, "config.json"), string.Create(CultureInfo.InvariantCulture,
             $$"""{"architectures": ["GemmaForCausalLM"], "model_type": "gemma", "vocab_size": {{gemmaConfig.VocabSize}}, "hidden_size": {{gemmaConfig.HiddenSize}}, "intermediate_size": {{gemmaConfig.IntermediateSize}}, "num_hidden_layers": {{gemmaConfig.NumHiddenLayers}}, "num_attention_heads": {{gemmaConfig.NumAttentionHeads}}, "num_key_value_heads": {{gemmaConfig.NumKeyValueHeads}}, "head_dim": {{gemmaConfig.HeadDim}}, "max_position_embeddings": {{gemmaConfig.MaxPositionEmbeddings}}, "rms_norm_eps": 1e-06, "hidden_activation": "gelu_pytorch_tanh", "rope_theta": 10000.0, "pad_token_id": 0, "eos_token_id": 1, "bos_token_id": 2, "torch_dtype": "float32"}"""));
-        var encoder = new TextModelCaptionEncoder(tokenizer, gemma);
+        var encoder = new GemmaCaptionEncoder(gemma, tokenizer);
 
         // 3. The DiT and the trainer.
         using var model = new NextDiT(DemoConfig with { });

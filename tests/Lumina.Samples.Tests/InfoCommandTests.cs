@@ -144,7 +144,7 @@ public sealed class InfoCommandTests : IDisposable
         var run = await ProcessRun.LuminaAsync("--help");
 
         Assert.Equal(0, run.ExitCode);
-        foreach (var command in new[] { "info <path>", "download <repo>", "generate <prompt>", "train-demo" })
+        foreach (var command in new[] { "info <path>", "download <repo>", "generate <prompt>", "music <prompt>", "train-demo" })
             Assert.Contains(command, run.StdOut);
         Assert.Contains("Exit codes: 0 success, 1 usage error, 2 failure", run.StdOut);
     }

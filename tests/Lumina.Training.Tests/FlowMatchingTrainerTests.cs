@@ -96,6 +96,19 @@ public sealed class FlowMatchingTrainerTests
     }
 
     [Fact]
+    public void CancellationStopsBetweenStepsAfterWritingACheckpoint()
+    {
+        using var folder = new TempFolder();
+        using var model = TinyModels.NextDiT(seed: 1);
+        using var trainer = new FlowMatchingTrainer(new NextDiTVelocityModel(model), TinyModels.CaptionEncoder(), Fast with { OutputDirectory = folder.Path });
+        using var cts = new CancellationTokenSource();
+        var progress = new SyncProgress<TrainingProgress>(p => { if (p.Step == 2) cts.Cancel(); });
+        Assert.Throws<OperationCanceledException>(() => trainer.Train(new FixedData(() => TinyModels.FixedBatch()), 10, progress, cts.Token));
+        Assert.Equal(2, trainer.Step);
+        Assert.Equal(TrainingCheckpoint.FolderFor(folder.Path, 2), TrainingCheckpoint.Latest(folder.Path));
+    }
+
+    [Fact]
     public void LogitNormalTimesFollowTheSigmoidOfAStandardNormal()
     {
         using var g = new Generator(3);

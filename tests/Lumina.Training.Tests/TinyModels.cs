@@ -42,7 +42,7 @@ internal static class TinyModels
         SentencePieceTextTokenizer.FromModelFile(Path.Combine(Golden.Directory, "tokenizers", "gemma_like.model")));
 
     /// <summary>A 2-layer Gemma (vocab of the golden Gemma-like tokenizer) with seeded random weights, frozen.</summary>
-    public static TextModelCaptionEncoder CaptionEncoder()
+    public static GemmaCaptionEncoder CaptionEncoder()
     {
         var config = new GemmaConfig
         {
@@ -60,7 +60,7 @@ internal static class TinyModels
                 p.requires_grad = false;
             }
         }
-        return new TextModelCaptionEncoder(Tokenizer.Value, model);
+        return new GemmaCaptionEncoder(model, Tokenizer.Value, ownsModel: true);
     }
 
     /// <summary>A fixed batch of smooth coloured patterns in [−1, 1] with distinct captions.</summary>

@@ -73,7 +73,7 @@ internal static class TrainDemoCommand
 
         var options = new FlowMatchingTrainerOptions { LearningRate = lr, BatchSize = batch, Seed = seed, OutputDirectory = output, CheckpointEvery = every };
         var data = new LatentShapes(new ShapesDataset(size, seed), pipeline.Vae, seed);
-        using var trainer = new FlowMatchingTrainer(new NextDiTVelocityModel(dit), new PipelineCaptions(pipeline.CaptionEncoder), options);
+        using var trainer = new FlowMatchingTrainer(new NextDiTVelocityModel(dit), pipeline.CaptionEncoder, options);
         var first = double.NaN;
         var last = await ConsoleProgress.RunStepsAsync($"training {steps} steps", bar => Task.Run(() => trainer.Train(data, steps, new ActionProgress<TrainingProgress>(p =>
         {
@@ -101,17 +101,6 @@ internal static class TrainDemoCommand
             using var noGrad = torch.no_grad();
             using var generator = new torch.Generator(unchecked((ulong)(seed * 1_000_003 + step)));
             return new TrainingBatch(vae.EncodeToLatents(pixels.Data, generator), pixels.Captions);
-        }
-    }
-
-    /// <summary>The pipeline's caption encoder (Gemma hidden_states[-2] for Lumina-Next) as the trainer's.</summary>
-    private sealed class PipelineCaptions(Lumina.Models.TextEncoders.ICaptionEncoder encoder) : Lumina.Training.ICaptionEncoder
-    {
-        public CaptionFeatures Encode(IReadOnlyList<string> captions)
-        {
-            using var noGrad = torch.no_grad();
-            var embeddings = encoder.Encode(captions);
-            return new CaptionFeatures(embeddings.Features, embeddings.Mask);
         }
     }
 }

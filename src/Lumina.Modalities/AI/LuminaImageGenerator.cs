@@ -22,7 +22,7 @@ public sealed class LuminaImageGenerator : IImageGenerator
 
     /// <summary>Wraps a pipeline that the caller keeps ownership of.</summary>
     public LuminaImageGenerator(TextToImagePipeline pipeline)
-        : this(_ => Task.FromResult(pipeline ?? throw new ArgumentNullException(nameof(pipeline))), pipeline.ModelId)
+        : this(_ => Task.FromResult(pipeline), (pipeline ?? throw new ArgumentNullException(nameof(pipeline))).ModelId)
     {
     }
 

@@ -1,3 +1,4 @@
+using Lumina.Models.TextEncoders;
 using System.Diagnostics;
 using Lumina.Tensors;
 using Lumina.Training.Lora;
@@ -222,13 +223,20 @@ public sealed class FlowMatchingTrainer : IDisposable
         var t = FlowMatching.SampleTimes(b, Options.TimestepSampling, generator).to(x1.device);
         var x0 = randn(x1.shape, ScalarType.Float32, generator: generator).to_type(x1.dtype).to(x1.device);
         var (xt, target) = FlowMatching.Interpolate(x0, x1, t);
-        using var cap = _captions.Encode(captions);
+        using var cap = EncodeCaptions(captions);
         if (cap.Mask.dim() != 2 || cap.Mask.shape[0] != b || cap.Features.shape[0] != b)
             throw new InvalidOperationException($"The caption encoder returned features [{string.Join(", ", cap.Features.shape)}] and mask [{string.Join(", ", cap.Mask.shape)}] for {b} captions.");
         if (cap.Mask.ne(0).sum([1]).min().item<long>() == 0)
             throw new InvalidOperationException("The caption encoder returned a caption without any token; the empty caption of caption dropout needs at least one (for example BOS).");
         var prediction = _model.Velocity(xt, t, cap.Features, cap.Mask);
         return FlowMatching.Loss(prediction, target);
+    }
+
+    private CaptionEmbeddings EncodeCaptions(IReadOnlyList<string> captions)
+    {
+        // The text encoder is frozen: no graph through it.
+        using var noGrad = no_grad();
+        return _captions.Encode(captions);
     }
 
     private static void ValidateBatch(TrainingBatch batch)

@@ -34,6 +34,27 @@ public sealed class BlockTests
         TensorAssert.Close(r + scale.unsqueeze(1) * norm.forward(x), norm.GatedResidual(r, x, scale), what: "gated residual");
     }
 
+    [Fact]
+    public void FusedRmsNormPathsBackpropagateLikeTheComposition()
+    {
+        using var scope = NewDisposeScope();
+        using var norm = new RmsNorm(8);
+        var x1 = randn(2, 3, 8, generator: new Generator(7)).requires_grad_(true);
+        var x2 = x1.detach().clone().requires_grad_(true);
+        var scale = randn(2, 8, generator: new Generator(8));
+        var gate = randn(2, 8, generator: new Generator(9));
+        var residual = randn(2, 3, 8, generator: new Generator(10));
+        var w = randn(2, 3, 8, generator: new Generator(11));
+
+        (norm.GatedResidual(residual, norm.NormalizeAndScale(x1, scale), gate) * w).sum().backward();
+        var fusedWeightGrad = norm.Weight.grad!.clone();
+        norm.Weight.grad = null;
+        var composed = residual + gate.unsqueeze(1) * norm.forward(AdaLNModulation.Modulate(norm.forward(x2), scale));
+        (composed * w).sum().backward();
+        TensorAssert.Close(x2.grad!, x1.grad!, what: "input gradient");
+        TensorAssert.Close(norm.Weight.grad!, fusedWeightGrad, what: "weight gradient");
+    }
+
     [Theory]
     [InlineData(64, 16, null, 176)]
     [InlineData(2304, 256, null, 6144)]

@@ -1,3 +1,4 @@
+using Lumina.Models.TextEncoders;
 using Lumina.Guidance;
 using Lumina.Models.DiT;
 using Lumina.Schedulers;
