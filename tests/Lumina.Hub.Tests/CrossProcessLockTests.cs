@@ -80,7 +80,7 @@ public sealed class CrossProcessLockTests
         long kept = new FileInfo(incomplete).Length;
         Assert.InRange(kept, 2 * 1024 * 1024, file.Content.Length - 1);
 
-        // The server logs a request when it ends: wait until it has noticed that the killed process went away.
+        // Wait until the server has recorded the killed process's GET (recorded when its response started).
         for (int i = 0; i < 500 && !env.Hub.Requests.Any(r => r.Method == "GET"); i++)
         {
             await Task.Delay(20);

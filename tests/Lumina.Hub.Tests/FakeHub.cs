@@ -180,6 +180,30 @@ public sealed class FakeHub : IAsyncDisposable
     private async Task HandleAsync(HttpContext ctx)
     {
         string authority = $"{ctx.Connection.LocalIpAddress}:{ctx.Connection.LocalPort}";
+        // Record the request when its response starts, so the record exists before the client can see the answer
+        // (recording only at the end raced with tests that look right after a download returns). A request whose
+        // response never starts (an aborted connection) is recorded at the end.
+        int recorded = 0;
+        void Record()
+        {
+            if (Interlocked.Exchange(ref recorded, 1) == 0)
+            {
+                Requests.Enqueue(new RequestRecord(
+                    authority,
+                    ctx.Request.Method,
+                    ctx.Request.Path.Value ?? string.Empty,
+                    ctx.Request.Headers.Authorization.FirstOrDefault(),
+                    ctx.Request.Headers.Range.FirstOrDefault(),
+                    ctx.Response.StatusCode,
+                    DateTime.UtcNow));
+            }
+        }
+
+        ctx.Response.OnStarting(() =>
+        {
+            Record();
+            return Task.CompletedTask;
+        });
         try
         {
             bool onCdn = ctx.Connection.LocalPort == Cdn.Port;
@@ -203,14 +227,7 @@ public sealed class FakeHub : IAsyncDisposable
         }
         finally
         {
-            Requests.Enqueue(new RequestRecord(
-                authority,
-                ctx.Request.Method,
-                ctx.Request.Path.Value ?? string.Empty,
-                ctx.Request.Headers.Authorization.FirstOrDefault(),
-                ctx.Request.Headers.Range.FirstOrDefault(),
-                ctx.Response.StatusCode,
-                DateTime.UtcNow));
+            Record();
         }
     }
 

@@ -141,7 +141,9 @@ public sealed class SnapshotDownloadTests
         Assert.Equal(expected, HubCache.ListSnapshotFiles(folder));
         Assert.Equal(0, env.Hub.BodyGets("org/patterns", "weights/part0.bin"));
         Assert.Equal(0, env.Hub.BodyGets("org/patterns", "docs/readme.md"));
-        Assert.Equal(2, env.Hub.MaxConcurrentBodies);
+        // The bound is what is promised. How many bodies overlap below it depends on scheduling: on a loaded machine
+        // the thread pool may start the second download only after the first finished, so "exactly 2" was flaky.
+        Assert.InRange(env.Hub.MaxConcurrentBodies, 1, 2);
     }
 
     [Theory]
