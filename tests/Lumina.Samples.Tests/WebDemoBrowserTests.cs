@@ -51,9 +51,10 @@ public sealed class WebDemoBrowserTests(WebDemoServer server)
             await page.FillAsync("#prompt", "a red circle on the left");
             await page.FillAsync("#seed", "7");
 
-            // Someone else's slower request is running: the page shows that ours waits behind it.
+            // Someone else's much slower request is running (large enough that it cannot finish before the click, even
+            // on an idle machine): the page shows that ours waits behind it.
             using var http = new HttpClient { BaseAddress = server.Address };
-            using var other = await http.PostAsJsonAsync("/api/jobs", new { prompt = "someone else's request", width = 64, height = 64, steps = 10, seed = 1 });
+            using var other = await http.PostAsJsonAsync("/api/jobs", new { prompt = "someone else's request", width = 256, height = 256, steps = 100, seed = 1 });
             Assert.Equal(System.Net.HttpStatusCode.Accepted, other.StatusCode);
             await page.ClickAsync("#generate");
             await Assertions.Expect(page.Locator("#status")).ToHaveTextAsync("Queued: 1 request ahead of yours");
