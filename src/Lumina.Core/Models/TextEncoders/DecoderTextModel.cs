@@ -101,7 +101,7 @@ public abstract class DecoderTextModel : nn.Module<Tensor, Tensor?, TextEncoderO
     private (Tensor Last, IReadOnlyList<Tensor> All) Run(
         Tensor inputIds, Tensor? attentionMask, int layerCount, bool applyFinalNorm, bool outputHiddenStates, CancellationToken cancellationToken)
     {
-        ValidateInputs(inputIds, attentionMask);
+        TextModelInputs.Validate(inputIds, attentionMask, _spec.VocabSize);
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
         long b = inputIds.shape[0], l = inputIds.shape[1];
@@ -173,36 +173,5 @@ public abstract class DecoderTextModel : nn.Module<Tensor, Tensor?, TextEncoderO
         var mask = torch.zeros(new long[] { b, 1, l, l }, dtype: DType, device: Device)
             .masked_fill(allowed4.logical_not(), torch.finfo(DType).min);
         return mask.MoveToOuterDisposeScope();
-    }
-
-    private void ValidateInputs(Tensor inputIds, Tensor? attentionMask)
-    {
-        ArgumentNullException.ThrowIfNull(inputIds);
-        if (inputIds.dim() != 2 || inputIds.shape[1] == 0)
-        {
-            throw new ArgumentException(
-                $"inputIds must be [batch, tokens] with at least one token, got [{string.Join(", ", inputIds.shape)}].", nameof(inputIds));
-        }
-
-        if (inputIds.dtype is not (ScalarType.Int64 or ScalarType.Int32))
-        {
-            throw new ArgumentException($"inputIds must hold int64 or int32 token ids, got {inputIds.dtype}.", nameof(inputIds));
-        }
-
-        using var ids64 = inputIds.to(ScalarType.Int64);
-        using var minT = ids64.min();
-        using var maxT = ids64.max();
-        long min = minT.item<long>(), max = maxT.item<long>();
-        if (min < 0 || max >= _spec.VocabSize)
-        {
-            throw new ArgumentException($"Token ids must lie in [0, {_spec.VocabSize}), got [{min}, {max}]. Is the tokenizer the model's own?", nameof(inputIds));
-        }
-
-        if (attentionMask is not null && !attentionMask.shape.SequenceEqual(inputIds.shape))
-        {
-            throw new ArgumentException(
-                $"attentionMask must have the shape of inputIds [{string.Join(", ", inputIds.shape)}], got [{string.Join(", ", attentionMask.shape)}].",
-                nameof(attentionMask));
-        }
     }
 }
