@@ -25,7 +25,7 @@ public sealed class TrainDemoBench : IBenchCommand
     public string Description => "Train the shapes demo Next-DiT (pixel space, tiny Gemma encoder) and score prompt adherence (args: --steps N --batch B --eval N --out DIR)";
 
     /// <summary>The demo backbone: Next-DiT blocks at 32×32 pixels, patch 2 (256 tokens).</summary>
-    public static NextDiTConfig DemoConfig { get; } = new()
+    public static NextDiTConfig DemoConfig { get; set; } = new()
     {
         PatchSize = 2, InChannels = 3, Dim = 128, Layers = 4, Heads = 4, KvHeads = 2, MultipleOf = 32,
         LearnSigma = true, QkNorm = true, CaptionDim = 64,
@@ -41,6 +41,7 @@ public sealed class TrainDemoBench : IBenchCommand
         var lr = double.Parse(Arg(args, "--lr") ?? "5e-4", CultureInfo.InvariantCulture);
         var output = Path.GetFullPath(Arg(args, "--out") ?? Path.Combine("artifacts", "train-demo"));
         if (threads > 0) torch.set_num_threads(threads);
+        DemoConfig = DemoConfig with { PatchSize = IntArg(args, "--patch", DemoConfig.PatchSize), Dim = IntArg(args, "--dim", DemoConfig.Dim), Layers = IntArg(args, "--layers", DemoConfig.Layers), Heads = IntArg(args, "--heads", DemoConfig.Heads), KvHeads = IntArg(args, "--kvheads", DemoConfig.KvHeads ?? 2) };
         Directory.CreateDirectory(output);
         Console.WriteLine($"train-demo: {steps} steps × batch {batch} at {size}px, lr {lr}, output {output}, torch threads {torch.get_num_threads()}");
 
