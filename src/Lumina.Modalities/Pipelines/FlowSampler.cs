@@ -22,8 +22,11 @@ public static class FlowSampler
     /// <param name="cancellationToken">Checked before every model call.</param>
     /// <param name="strength">img2img: the grid starts at <see cref="Grid"/>(settings, strength)[0], where
     /// <paramref name="noise"/> must already be the mixed start latent; 1 = the whole grid.</param>
+    /// <param name="evaluations">Counts the transformer calls that ran and those step caching skipped
+    /// (<see cref="TextToImageSettings.StepCache"/>); null = not counted.</param>
     public static Tensor Sample(IImageTransformer transformer, Tensor noise, CaptionEmbeddings captions, TextToImageSettings settings,
-        double? scaleFactor, IProgress<SamplingProgress>? progress, CancellationToken cancellationToken, double strength = 1.0)
+        double? scaleFactor, IProgress<SamplingProgress>? progress, CancellationToken cancellationToken, double strength = 1.0,
+        ModelEvaluationCounter? evaluations = null)
     {
         ArgumentNullException.ThrowIfNull(transformer);
         ArgumentNullException.ThrowIfNull(noise);
@@ -36,19 +39,38 @@ public static class FlowSampler
             throw new ArgumentException(
                 $"Captions must hold [prompts; negative prompts] = {2 * noise.shape[0]} rows for {noise.shape[0]} latents; got {captions.BatchSize}.", nameof(captions));
         var grid = Grid(settings, strength);
-        var call = new TransformerCallOptions(scaleFactor, settings.ScaleWatershed, settings.ProportionalAttention);
+        using var cache = settings.StepCache is { } cacheOptions ? new StepCache(cacheOptions) : null;
+        var call = new TransformerCallOptions(scaleFactor, settings.ScaleWatershed, settings.ProportionalAttention) { BlockCache = cache };
+        // Step caching never skips a call of the first or the last solver step; the solver's per-interval progress
+        // (reported synchronously) says which step the next calls belong to.
+        var stepsDone = 0;
+        var lastStep = grid.Length - 2;
+        var solveProgress = new StepTracker(p =>
+        {
+            stepsDone = p.Step;
+            progress?.Report(p);
+        });
         var guidance = settings.GuidanceScale;
         using var scope = NewDisposeScope();
         var state = cat([noise, noise], 0);
         Tensor Velocity(Tensor x, double t)
         {
             using var inner = NewDisposeScope();
+            if (cache is not null && (stepsDone == 0 || stepsDone >= lastStep)) cache.ForceNextEvaluation();
             var tt = full([x.shape[0]], t, dtype: x.dtype, device: x.device);
-            return transformer.GuidedVelocity(x, tt, captions, guidance, call).MoveToOuterDisposeScope();
+            var skippedBefore = cache?.Skipped ?? 0;
+            var velocity = transformer.GuidedVelocity(x, tt, captions, guidance, call);
+            evaluations?.Record(wasSkipped: (cache?.Skipped ?? 0) > skippedBefore);
+            return velocity.MoveToOuterDisposeScope();
         }
         using var solution = OdeSolver.Create(settings.Solver).Solve(Velocity, state, grid,
-            new SolveOptions { Progress = progress }, cancellationToken);
+            new SolveOptions { Progress = solveProgress }, cancellationToken);
         return solution.Final.narrow(0, 0, noise.shape[0]).clone().MoveToOuterDisposeScope();
+    }
+
+    private sealed class StepTracker(Action<SamplingProgress> report) : IProgress<SamplingProgress>
+    {
+        public void Report(SamplingProgress value) => report(value);
     }
 
     /// <summary>

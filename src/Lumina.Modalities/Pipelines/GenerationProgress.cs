@@ -23,4 +23,7 @@ public readonly record struct GenerationProgress(int Item, int Items, Generation
 {
     /// <summary>Overall fraction done in [0, 1], counting sampling steps only.</summary>
     public double Fraction => Items == 0 || TotalSteps == 0 ? 0 : (Item + (double)Step / TotalSteps) / Items;
+
+    /// <summary>Transformer calls of this output so far: run vs skipped by step caching (sampling reports only).</summary>
+    public ModelEvaluations Evaluations { get; init; }
 }

@@ -29,4 +29,11 @@ public interface IImageTransformer : IDisposable
 /// <param name="ScaleFactor">Time-aware RoPE scale factor; null = the model's default table.</param>
 /// <param name="ScaleWatershed">Switch point of the time-aware scaling.</param>
 /// <param name="ProportionalAttention">Scale attention by log of the token count relative to the training resolution.</param>
-public sealed record TransformerCallOptions(double? ScaleFactor, double ScaleWatershed, bool ProportionalAttention);
+public sealed record TransformerCallOptions(double? ScaleFactor, double ScaleWatershed, bool ProportionalAttention)
+{
+    /// <summary>
+    /// Step caching for this call (see <see cref="StepCache"/>): a transformer that supports it consults the cache
+    /// before its blocks; one that does not ignores it and evaluates. Null = no caching.
+    /// </summary>
+    public Lumina.Models.DiT.IBlockStackCache? BlockCache { get; init; }
+}

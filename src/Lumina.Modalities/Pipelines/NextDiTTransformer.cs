@@ -46,6 +46,7 @@ public sealed class NextDiTTransformer : IImageTransformer
             ScaleFactor = options.ScaleFactor,
             ScaleWatershed = options.ScaleWatershed,
             BaseSequenceLength = options.ProportionalAttention ? BaseSequenceLength : null,
+            BlockCache = options.BlockCache,
         };
         using var noGrad = no_grad();
         return Model.ForwardWithCfg(x, t, captions.Features, captions.Mask, guidanceScale, forward);

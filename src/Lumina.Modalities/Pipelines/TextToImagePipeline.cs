@@ -151,6 +151,7 @@ public sealed class TextToImagePipeline : IDisposable
     {
         var images = new List<Image<Rgb24>>();
         var metadata = new List<GenerationMetadata>();
+        var evaluations = new List<ModelEvaluations>();
         var total = request.ImageCount;
         var scale = settings.ScaleFactorFor(request.Width, request.Height);
         var (h, w) = (request.Height / Vae.DownscaleFactor, request.Width / Vae.DownscaleFactor);
@@ -169,8 +170,9 @@ public sealed class TextToImagePipeline : IDisposable
                 {
                     var seed = firstSeed + index;
                     var item = index;
+                    var counter = new ModelEvaluationCounter();
                     var stepProgress = progress is null ? null : new SynchronousProgress<SamplingProgress>(p =>
-                        progress.Report(new GenerationProgress(item, total, GenerationStage.Sampling, p.Step, p.TotalSteps)));
+                        progress.Report(new GenerationProgress(item, total, GenerationStage.Sampling, p.Step, p.TotalSteps) { Evaluations = counter.Current }));
                     using var scope = NewDisposeScope();
                     using var generator = new Generator((ulong)seed);
                     var noise = randn([1, Transformer.LatentChannels, h, w], dtype: ScalarType.Float32, generator: generator);
@@ -185,7 +187,8 @@ public sealed class TextToImagePipeline : IDisposable
                             x1 = Vae.EncodeToLatents(ImageTensorConverter.FromImage(edit.Image, vaeDType, vaeDevice), generator, cancellationToken: cancellationToken);
                         noise = noise.mul(1 - t0).add(x1.to(noise.dtype, noise.device).mul(t0));
                     }
-                    var latents = FlowSampler.Sample(Transformer, noise, captions, settings, scale, stepProgress, cancellationToken, strength);
+                    var latents = FlowSampler.Sample(Transformer, noise, captions, settings, scale, stepProgress, cancellationToken, strength, counter);
+                    evaluations.Add(counter.Current);
                     progress?.Report(new GenerationProgress(item, total, GenerationStage.Decoding, settings.NumInferenceSteps, settings.NumInferenceSteps));
                     cancellationToken.ThrowIfCancellationRequested();
                     Tensor decoded;
@@ -205,7 +208,7 @@ public sealed class TextToImagePipeline : IDisposable
             foreach (var image in images) image.Dispose();
             throw;
         }
-        return new TextToImageResult(images, metadata);
+        return new TextToImageResult(images, metadata, evaluations);
     }
 
     /// <summary>Frees the models' native memory. Waits for a running generation; later calls throw.</summary>

@@ -64,6 +64,12 @@ public record TextToImageRequest
     /// <summary>Proportional attention (scale by log of the token count relative to the training resolution).</summary>
     public bool? ProportionalAttention { get; init; }
 
+    /// <summary>
+    /// Step caching (skip transformer calls whose input barely changed, see <see cref="StepCacheOptions"/>). Null = the
+    /// pipeline default (off unless configured); <c>new StepCacheOptions { Threshold = 0 }</c> evaluates every call.
+    /// </summary>
+    public StepCacheOptions? StepCache { get; init; }
+
     /// <summary>Total number of images: prompts × images per prompt.</summary>
     public int ImageCount => (Prompts?.Count ?? 0) * ImagesPerPrompt;
 
@@ -85,6 +91,7 @@ public record TextToImageRequest
                 $"{nameof(ImagesPerPrompt)} must be ≥ 1 and prompts × images per prompt at most {RequestValidation.MaxImages}; got {ImagesPerPrompt} × {Prompts.Count}.");
         RequestValidation.Positive(ScaleFactor, nameof(ScaleFactor), "Use 1 for no extrapolation, or sqrt(w·h)/1024.");
         RequestValidation.UnitInterval(ScaleWatershed, nameof(ScaleWatershed), allowZero: true, "Upstream's extrapolation preset uses 0.3.");
+        StepCache?.Validate(nameof(StepCache));
     }
 
     /// <summary>The settings this request runs with: its own values, else the pipeline's.</summary>
@@ -98,5 +105,6 @@ public record TextToImageRequest
         ScaleFactor = ScaleFactor ?? defaults.ScaleFactor,
         ScaleWatershed = ScaleWatershed ?? defaults.ScaleWatershed,
         ProportionalAttention = ProportionalAttention ?? defaults.ProportionalAttention,
+        StepCache = StepCache ?? defaults.StepCache,
     };
 }

@@ -38,6 +38,9 @@ public sealed record TextToImageSettings
     /// <summary>Proportional attention (on by default upstream).</summary>
     public bool ProportionalAttention { get; init; } = true;
 
+    /// <summary>Step caching (skip transformer calls whose input barely changed); null = off, the default.</summary>
+    public StepCacheOptions? StepCache { get; init; }
+
     /// <summary>Checks every field; the exception's <c>ParamName</c> names the bad one.</summary>
     public void Validate()
     {
@@ -48,6 +51,7 @@ public sealed record TextToImageSettings
         if (NegativePrompt is null) throw new ArgumentNullException(nameof(NegativePrompt), "Use \"\" for no negative prompt.");
         RequestValidation.Positive(ScaleFactor, nameof(ScaleFactor), "Use null or 1 for no extrapolation.");
         RequestValidation.UnitInterval(ScaleWatershed, nameof(ScaleWatershed), allowZero: true, "Upstream's extrapolation preset uses 0.3.");
+        StepCache?.Validate(nameof(StepCache));
     }
 
     /// <summary>The RoPE scale factor a request of this size runs with (null = the model's default table).</summary>

@@ -170,12 +170,19 @@ public sealed class NextDiT : nn.Module
             ? DiTAttention.ProportionalScale(tokens.shape[1], baseLen, Config.HeadDim)
             : null;
         var h = tokens;
-        for (var i = 0; i < layers.Count; i++)
+        var cache = options.BlockCache;
+        if (cache is not null && layers.Count > 0 && cache.ReusableResidual(layers[0].ModulatedInput(tokens, adaln)) is { } residual)
+            h = tokens + residual; // step caching: the blocks' earlier residual stands in for running them
+        else
         {
-            var next = layers[i].Forward(h, mask, freqs, cap, capMask, adaln, scale);
-            if (!ReferenceEquals(h, tokens)) h.Dispose(); // keep one layer's activations alive, not all of them
-            h = next;
-            options.Trace?.Invoke($"layers.{i}", h);
+            for (var i = 0; i < layers.Count; i++)
+            {
+                var next = layers[i].Forward(h, mask, freqs, cap, capMask, adaln, scale);
+                if (!ReferenceEquals(h, tokens)) h.Dispose(); // keep one layer's activations alive, not all of them
+                h = next;
+                options.Trace?.Invoke($"layers.{i}", h);
+            }
+            cache?.Store(tokens, h);
         }
         h = final_layer.forward(h, adaln);
         options.Trace?.Invoke("final_layer", h);

@@ -44,6 +44,19 @@ public sealed class NextDiTBlock : nn.Module
     /// <summary>The block's attention.</summary>
     public DiTAttention Attention => attention;
 
+    /// <summary>
+    /// The attention input this block would compute: <c>attention_norm1(x)·(1 + scale_msa)</c>, the cheap
+    /// timestep-modulated signal step caching compares between calls.
+    /// </summary>
+    /// <param name="x">Tokens [B, N, dim].</param>
+    /// <param name="adalnInput">Conditioning [B, min(dim, 1024)].</param>
+    public Tensor ModulatedInput(Tensor x, Tensor adalnInput)
+    {
+        using var scope = NewDisposeScope();
+        var scaleMsa = adaLN_modulation.forward(adalnInput).chunk(4, 1)[0];
+        return attention_norm1.NormalizeAndScale(x, scaleMsa).MoveToOuterDisposeScope();
+    }
+
     /// <summary>Runs the block.</summary>
     /// <param name="x">Tokens [B, N, dim].</param>
     /// <param name="xMask">Key mask [B, N] for padded tokens, or null.</param>

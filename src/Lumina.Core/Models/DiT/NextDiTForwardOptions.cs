@@ -34,4 +34,10 @@ public sealed record NextDiTForwardOptions
     /// the call returns; clone what you keep.
     /// </summary>
     public Action<string, Tensor>? Trace { get; init; }
+
+    /// <summary>
+    /// Step caching: when set, the model consults it before its blocks and may reuse a cached residual instead of
+    /// running them (see <see cref="IBlockStackCache"/>). Null = always run the blocks.
+    /// </summary>
+    public IBlockStackCache? BlockCache { get; init; }
 }
