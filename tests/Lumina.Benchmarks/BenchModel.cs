@@ -1,0 +1,190 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Lumina.Checkpoints;
+using Lumina.Models.Autoencoders;
+using Lumina.Models.DiT;
+using Lumina.Models.TextEncoders;
+using Lumina.Pipelines;
+using Lumina.Tensors;
+using Lumina.Training.Shapes;
+using Lumina.Training.Text;
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.PixelFormats;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Lumina.Benchmarks;
+
+/// <summary>
+/// Shared plumbing of the generation benches: the <c>--model</c> folder (default <c>models/lumina-demo</c> under the
+/// repository root; <c>tiny</c> writes a tiny random Lumina-Next folder to a temp directory, for smoke runs), loading it
+/// through the public <c>FromPretrained</c> path, and simple argument parsing.
+/// </summary>
+internal static class BenchModel
+{
+    public const string DefaultModel = "models/lumina-demo";
+
+    /// <summary>The model folder named by <c>--model</c> (a path, or <c>tiny</c>).</summary>
+    public static string Folder(string[] args)
+    {
+        var model = Arg(args, "--model") ?? DefaultModel;
+        if (model == "tiny")
+        {
+            var temp = Path.Combine(Path.GetTempPath(), $"lumina-bench-tiny-{Environment.ProcessId}");
+            AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+            {
+                try { Directory.Delete(temp, recursive: true); }
+                catch (IOException) { }
+            };
+            return WriteTinyRandom(temp);
+        }
+        if (Directory.Exists(model)) return Path.GetFullPath(model);
+        var fromRoot = Path.Combine(RepositoryRoot(), model);
+        if (Directory.Exists(fromRoot)) return fromRoot;
+        throw new DirectoryNotFoundException($"No model folder '{model}' (also tried '{fromRoot}'); pass --model <folder> or --model tiny.");
+    }
+
+    /// <summary>Loads the pipeline through the same fluent path users take.</summary>
+    public static TextToImagePipeline Load(string folder)
+        => LuminaPipeline.TextToImage().FromPretrained(folder).BuildAsync().GetAwaiter().GetResult();
+
+    /// <summary>Sets torch threads from <c>--threads</c> (default: min(2, cores)) and prints the environment that matters.</summary>
+    public static void SetThreads(string[] args)
+    {
+        torch.set_num_threads(IntArg(args, "--threads", Math.Min(2, Environment.ProcessorCount)));
+        Console.WriteLine($"torch threads {torch.get_num_threads()}, OMP_WAIT_POLICY={Environment.GetEnvironmentVariable("OMP_WAIT_POLICY") ?? "(default)"}, load average {LoadAverage()}");
+    }
+
+    /// <summary>A request at the pipeline's default settings (size overridable with <c>--size</c>).</summary>
+    public static TextToImageRequest Request(string[] args, string prompt, long seed)
+    {
+        var request = new TextToImageRequest(prompt) { Seed = seed };
+        if (IntArg(args, "--size", 0) is > 0 and var size) request = request with { Width = size, Height = size };
+        if (IntArg(args, "--steps", 0) is > 0 and var steps) request = request with { NumInferenceSteps = steps };
+        return request;
+    }
+
+    /// <summary>Held-out captions (<c>new ShapesDataset(32, seed: 1)</c>), the stream the demo model is evaluated on.</summary>
+    public static IReadOnlyList<ShapeScene> HeldOut(int count)
+    {
+        var data = new ShapesDataset(32, seed: 1);
+        return Enumerable.Range(0, count).Select(i => data.Scene(i)).ToList();
+    }
+
+    /// <summary>An ImageSharp image as the analyser's <see cref="RgbImage"/>.</summary>
+    public static RgbImage ToRgb(Image<Rgb24> image)
+    {
+        var bytes = new byte[image.Width * image.Height * 3];
+        image.CopyPixelDataTo(bytes);
+        return new RgbImage(image.Width, image.Height, bytes);
+    }
+
+    public static string? Arg(string[] args, string name)
+    {
+        var i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+    }
+
+    public static int IntArg(string[] args, string name, int fallback)
+        => Arg(args, name) is { } v ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
+
+    public static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.OrderBy(v => v).ToArray();
+        return sorted.Length == 0 ? double.NaN
+            : sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
+    }
+
+    public static string LoadAverage()
+    {
+        try { return File.ReadAllText("/proc/loadavg").Split(' ')[0]; }
+        catch (IOException) { return "?"; }
+    }
+
+    private static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "Lumina.sln"))) return dir.FullName;
+        return Directory.GetCurrentDirectory();
+    }
+
+    /// <summary>
+    /// Writes a tiny random Lumina-Next folder in the diffusers layout (Next-DiT dim 32, a 2-layer Gemma with a
+    /// tokenizer built from shape captions, a 2-level VAE), for checking the benches run; its figures mean nothing.
+    /// </summary>
+    public static string WriteTinyRandom(string folder)
+    {
+        if (File.Exists(Path.Combine(folder, "model_index.json"))) return folder;
+        Directory.CreateDirectory(folder);
+        var dit = new NextDiTConfig
+        {
+            PatchSize = 2, InChannels = 4, Dim = 32, Layers = 2, Heads = 2, KvHeads = 1, MultipleOf = 16, LearnSigma = true,
+            QkNorm = true, CaptionDim = 32,
+        };
+        var tokenizerDir = Path.Combine(folder, "tokenizer");
+        var data = new ShapesDataset(32, seed: 0);
+        SentencePieceVocabularyBuilder.WriteTokenizerFolder(tokenizerDir, Enumerable.Range(0, 2000).Select(i => data.Scene(i).Caption));
+        var vocab = Lumina.Tokenizers.SentencePieceTextTokenizer.FromFolder(tokenizerDir).VocabularySize;
+        var gemma = new GemmaConfig
+        {
+            VocabSize = vocab, HiddenSize = 32, IntermediateSize = 64, NumHiddenLayers = 2, NumAttentionHeads = 2,
+            NumKeyValueHeads = 1, HeadDim = 16, MaxPositionEmbeddings = 256, RmsNormEps = 1e-6, PadTokenId = 0, EosTokenId = 1, BosTokenId = 2,
+        };
+        var vae = new AutoencoderKLConfig
+        {
+            BlockOutChannels = [8, 8], LayersPerBlock = 1, LatentChannels = 4, NormNumGroups = 4, SampleSize = 32, ScalingFactor = 0.13025,
+        };
+        using var generator = new Generator(20261126);
+        using var ditModel = Randomize(new NextDiT(dit), generator, 0.3);
+        using var gemmaModel = Randomize(new GemmaModel(gemma), generator, 0.3);
+        using var vaeModel = Randomize(new AutoencoderKL(vae), generator, 0.2);
+
+        File.WriteAllText(Path.Combine(folder, "model_index.json"), new JsonObject
+        {
+            ["_class_name"] = "LuminaText2ImgPipeline",
+            ["_diffusers_version"] = "0.30.0",
+            ["scheduler"] = new JsonArray("diffusers", "FlowMatchEulerDiscreteScheduler"),
+            ["text_encoder"] = new JsonArray("transformers", "GemmaModel"),
+            ["tokenizer"] = new JsonArray("transformers", "GemmaTokenizerFast"),
+            ["transformer"] = new JsonArray("diffusers", "LuminaNextDiT2DModel"),
+            ["vae"] = new JsonArray("diffusers", "AutoencoderKL"),
+        }.ToJsonString());
+        var transformerDir = Directory.CreateDirectory(Path.Combine(folder, "transformer")).FullName;
+        NextDiTCheckpoint.SaveDiffusers(ditModel, Path.Combine(transformerDir, "diffusion_pytorch_model.safetensors"));
+        NextDiTConfigJson.Write(dit, Path.Combine(transformerDir, "config.json"), sampleSize: 16);
+        var textDir = Directory.CreateDirectory(Path.Combine(folder, "text_encoder")).FullName;
+        gemmaModel.SaveSafetensors(Path.Combine(textDir, "model.safetensors"));
+        File.WriteAllText(Path.Combine(textDir, "config.json"), new JsonObject
+        {
+            ["model_type"] = "gemma", ["vocab_size"] = gemma.VocabSize, ["hidden_size"] = gemma.HiddenSize,
+            ["intermediate_size"] = gemma.IntermediateSize, ["num_hidden_layers"] = gemma.NumHiddenLayers,
+            ["num_attention_heads"] = gemma.NumAttentionHeads, ["num_key_value_heads"] = gemma.NumKeyValueHeads,
+            ["head_dim"] = gemma.HeadDim, ["max_position_embeddings"] = gemma.MaxPositionEmbeddings, ["rms_norm_eps"] = gemma.RmsNormEps,
+            ["hidden_activation"] = "gelu_pytorch_tanh", ["pad_token_id"] = 0, ["eos_token_id"] = 1, ["bos_token_id"] = 2,
+        }.ToJsonString());
+        var vaeDir = Directory.CreateDirectory(Path.Combine(folder, "vae")).FullName;
+        vaeModel.SaveSafetensors(Path.Combine(vaeDir, "diffusion_pytorch_model.safetensors"));
+        File.WriteAllText(Path.Combine(vaeDir, "config.json"), new JsonObject
+        {
+            ["_class_name"] = "AutoencoderKL", ["in_channels"] = 3, ["out_channels"] = 3,
+            ["block_out_channels"] = new JsonArray(8, 8),
+            ["down_block_types"] = new JsonArray("DownEncoderBlock2D", "DownEncoderBlock2D"),
+            ["up_block_types"] = new JsonArray("UpDecoderBlock2D", "UpDecoderBlock2D"),
+            ["layers_per_block"] = 1, ["latent_channels"] = 4, ["norm_num_groups"] = 4, ["sample_size"] = 32,
+            ["scaling_factor"] = 0.13025, ["act_fn"] = "silu",
+        }.ToJsonString());
+        var scheduler = Directory.CreateDirectory(Path.Combine(folder, "scheduler")).FullName;
+        File.WriteAllText(Path.Combine(scheduler, "scheduler_config.json"),
+            """{"_class_name": "FlowMatchEulerDiscreteScheduler", "num_train_timesteps": 1000, "shift": 1.0}""");
+        Console.WriteLine($"wrote a tiny random model to {folder} (its figures mean nothing)");
+        return folder;
+    }
+
+    private static T Randomize<T>(T module, Generator generator, double scale) where T : nn.Module
+    {
+        using var noGrad = no_grad();
+        foreach (var (_, p) in module.named_parameters())
+            p.copy_(randn(p.shape, dtype: p.dtype, generator: generator).mul_(scale));
+        return module;
+    }
+}
