@@ -36,6 +36,29 @@ public sealed class TextToImageResult : IDisposable
         return stream.ToArray();
     }
 
+    /// <summary>
+    /// Writes image <paramref name="index"/> as PNG (metadata chunks included) to <paramref name="destination"/>. The PNG
+    /// is encoded in memory first, so a failing stream (for example a full disk) surfaces as its own
+    /// <see cref="IOException"/> and leaves the result usable.
+    /// </summary>
+    public async Task WritePngAsync(int index, Stream destination, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        var png = ToPng(index);
+        await destination.WriteAsync(png, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Saves image <paramref name="index"/> as a PNG file, all-or-nothing (<see cref="Lumina.Media.AtomicFile"/>): if
+    /// writing fails, no partial file is left and an existing file at <paramref name="path"/> is unchanged.
+    /// </summary>
+    public Task SavePngAsync(int index, string path, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(index);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, Images.Count);
+        return Lumina.Media.AtomicFile.WriteAsync(path, (stream, ct) => WritePngAsync(index, stream, ct), cancellationToken);
+    }
+
     /// <inheritdoc />
     public void Dispose()
     {
