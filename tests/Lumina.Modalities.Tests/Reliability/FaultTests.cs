@@ -1,4 +1,5 @@
 using System.Text;
+using Lumina.Checkpoints;
 using Lumina.Media;
 using Lumina.Models.DiT;
 using Lumina.Modalities.Tests.Pipelines;
@@ -117,7 +118,7 @@ public sealed class FaultTests(TinyLuminaNextFolders folders) : IClassFixture<Ti
         var wide = TinyLuminaNextFolders.DiT with { CaptionDim = 48 }; // the Gemma gives 32-wide features
         using (var generator = new Generator(9))
         using (var dit = TinyLuminaNextFolders.Randomize(new NextDiT(wide), generator, 0.3))
-            Lumina.Checkpoints.NextDiTCheckpoint.SaveDiffusers(dit, Path.Combine(transformer, "diffusion_pytorch_model.safetensors"));
+            NextDiTCheckpoint.SaveDiffusers(dit, Path.Combine(transformer, "diffusion_pytorch_model.safetensors"));
 
         // weights for 48 under a config that says 32: a strict load lists the mismatched keys.
         var residue = GoodLoadResidue();
@@ -224,7 +225,7 @@ public sealed class FaultTests(TinyLuminaNextFolders folders) : IClassFixture<Ti
     }
 
     private static void NextDiTConfigJsonWrite(NextDiTConfig config, string path)
-        => Lumina.Pipelines.NextDiTConfigJson.Write(config, path, sampleSize: 16);
+        => NextDiTConfigJson.Write(config, path, sampleSize: 16); // Lumina.Pipelines, or Lumina.Checkpoints once moved
 
     private static string CopyOf(string source, string destination)
     {
