@@ -25,7 +25,7 @@ public sealed class SamplerOverheadBench : IBenchCommand
         var loaded = BenchModel.Load(folder);
         var timed = new TimedTransformer(loaded.Transformer);
         // The timed pipeline takes over the loaded components (the loaded one is dropped without disposing them).
-        using var pipe = new TextToImagePipeline(timed, loaded.CaptionEncoder, loaded.Vae, loaded.Settings, loaded.ModelId);
+        using var pipe = new TextToImagePipeline(timed, loaded.CaptionEncoder, loaded.LatentSpace, loaded.Settings, loaded.ModelId);
         var captions = BenchModel.HeldOut(count + 1);
 
         using (pipe.GenerateAsync(BenchModel.Request(args, captions[0].Caption, 0)).GetAwaiter().GetResult()) { } // warm-up
