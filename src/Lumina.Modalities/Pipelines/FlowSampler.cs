@@ -35,16 +35,27 @@ public static class FlowSampler
         if (captions.BatchSize != 2 * noise.shape[0])
             throw new ArgumentException(
                 $"Captions must hold [prompts; negative prompts] = {2 * noise.shape[0]} rows for {noise.shape[0]} latents; got {captions.BatchSize}.", nameof(captions));
-        var grid = Grid(settings, strength);
         var call = new TransformerCallOptions(scaleFactor, settings.ScaleWatershed, settings.ProportionalAttention);
         var guidance = settings.GuidanceScale;
+        return SampleGuided((x, t) => transformer.GuidedVelocity(x, t, captions, guidance, call), noise, settings, progress, cancellationToken, strength);
+    }
+
+    /// <summary>
+    /// The loop of <see cref="Sample"/> for any guided velocity over the doubled batch (compositional and video
+    /// pipelines): the state is <c>[noise; noise]</c> of any rank, <paramref name="guidedVelocity"/> gets it with t
+    /// [2B] in the latent dtype, and the first half of the final state is returned.
+    /// </summary>
+    internal static Tensor SampleGuided(Func<Tensor, Tensor, Tensor> guidedVelocity, Tensor noise, TextToImageSettings settings,
+        IProgress<SamplingProgress>? progress, CancellationToken cancellationToken, double strength = 1.0)
+    {
+        var grid = Grid(settings, strength);
         using var scope = NewDisposeScope();
         var state = cat([noise, noise], 0);
         Tensor Velocity(Tensor x, double t)
         {
             using var inner = NewDisposeScope();
             var tt = full([x.shape[0]], t, dtype: x.dtype, device: x.device);
-            return transformer.GuidedVelocity(x, tt, captions, guidance, call).MoveToOuterDisposeScope();
+            return guidedVelocity(x, tt).MoveToOuterDisposeScope();
         }
         using var solution = OdeSolver.Create(settings.Solver).Solve(Velocity, state, grid,
             new SolveOptions { Progress = progress }, cancellationToken);

@@ -68,6 +68,20 @@ public sealed class NextDiTVideoTests
     }
 
     [Fact]
+    public void AVideoModelSeesAnImageAsAOneFrameVideo()
+    {
+        using var scope = NewDisposeScope();
+        using var model = NextDiTCompositionalTests.RandomModel(TinyVideo, 20);
+        var x = randn(2, 4, 8, 12, generator: new Generator(21));
+        var t = tensor(new[] { 0.3f, 0.6f });
+        var cap = randn(2, 5, 32, generator: new Generator(22));
+        using var noGrad = no_grad();
+        var image = model.Forward(x, t, cap, ones(2, 5));
+        var video = model.ForwardVideo(x.unsqueeze(2), t, cap, ones(2, 5));
+        TensorAssert.Close(image, video.squeeze(2), atol: 1e-6, rtol: 0, what: "image forward vs 1-frame video forward");
+    }
+
+    [Fact]
     public void FramesAttendToEachOther()
     {
         using var scope = NewDisposeScope();

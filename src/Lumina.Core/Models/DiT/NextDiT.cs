@@ -54,10 +54,13 @@ public sealed partial class NextDiT : nn.Module
     /// <summary>
     /// The rotary table a call uses for a grid of <paramref name="rows"/>×<paramref name="cols"/> patches, complex64
     /// [rows·cols, hd/2]. With <paramref name="options"/>.ScaleFactor set, the time-aware scaling reads
-    /// <paramref name="t0"/>.
+    /// <paramref name="t0"/>. A video model (<see cref="NextDiTConfig.Video"/>) sees an image as a 1-frame video: its
+    /// table is the 3-D one at frame 0.
     /// </summary>
     public Tensor RotaryTable(int rows, int cols, double t0 = 1.0, NextDiTForwardOptions? options = null)
-        => RotaryEmbedding.Table2D(rows, cols, Config.HeadDim, Config.RopeTheta, RopeScalingFor(t0, options), pad_token.device);
+        => Config.Video
+            ? VideoRotaryTable(1, rows, cols, t0, options)
+            : RotaryEmbedding.Table2D(rows, cols, Config.HeadDim, Config.RopeTheta, RopeScalingFor(t0, options), pad_token.device);
 
     /// <summary>
     /// Forward over a batch of equally sized latents.
