@@ -5,7 +5,7 @@ namespace Lumina.Pipelines;
 /// <summary>
 /// Compositional generation (upstream Lumina-Next <c>lumina_next_compositional_generation</c>): the image is cut into a
 /// grid of equal regions, each region's tokens cross-attend to their own prompt, and a global prompt conditions the
-/// whole image through adaLN. Run it with <see cref="TextToImagePipeline.GenerateAsync(CompositionalRequest, IProgress{GenerationProgress}?, CancellationToken)"/>
+/// whole image through adaLN. Run it with <see cref="TextToImagePipeline.GenerateCompositionalAsync"/>
 /// on a Lumina-Next (Next-DiT) pipeline.
 /// <code>
 /// new CompositionalRequest([["a full moon in the sky", "a small river sparkling with light"],

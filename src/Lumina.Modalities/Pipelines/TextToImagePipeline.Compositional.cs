@@ -15,7 +15,8 @@ public sealed partial class TextToImagePipeline
     /// Compositional generation: each grid region of the image follows its own prompt through the caption
     /// cross-attention, and the global prompt conditions the whole image through adaLN (see <see cref="CompositionalRequest"/>).
     /// Needs a transformer that implements <see cref="IRegionalImageTransformer"/> (Lumina-Next). Same threading,
-    /// seeding, progress and cancellation rules as the text-to-image overload; each PNG also carries <c>regions</c> (a JSON
+    /// seeding, progress and cancellation rules as <c>GenerateAsync</c> (a separate name, so that
+    /// <c>GenerateAsync(new("prompt"))</c> stays unambiguous); each PNG also carries <c>regions</c> (a JSON
     /// array of rows) and <c>grid</c> (<c>rows×cols</c>) text chunks, with the global prompt as <c>prompt</c>.
     /// </summary>
     /// <param name="request">Region prompts and settings.</param>
@@ -23,7 +24,7 @@ public sealed partial class TextToImagePipeline
     /// <param name="cancellationToken">Checked before every model call.</param>
     /// <exception cref="ArgumentException">A request field is invalid (<c>ParamName</c> names it).</exception>
     /// <exception cref="NotSupportedException">The pipeline's transformer has no compositional forward (Flag-DiT).</exception>
-    public async Task<TextToImageResult> GenerateAsync(CompositionalRequest request, IProgress<GenerationProgress>? progress = null,
+    public async Task<TextToImageResult> GenerateCompositionalAsync(CompositionalRequest request, IProgress<GenerationProgress>? progress = null,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);

@@ -13,7 +13,7 @@ namespace Lumina.Pipelines;
 /// <summary>
 /// Text-to-image: prompt → <see cref="ICaptionEncoder"/> → caption features → the ODE solver drives the guided DiT
 /// velocity over the shifted time grid → latents → VAE decode → <see cref="Image{Rgb24}"/> with PNG metadata.
-/// <para><b>Threads:</b> an instance may be shared; calls to <c>GenerateAsync</c> (every overload) are <b>serialized</b> (one
+/// <para><b>Threads:</b> an instance may be shared; calls to <see cref="GenerateAsync"/> are <b>serialized</b> (one
 /// generation runs at a time, the others wait in order). Outputs do not depend on how calls interleave: each image's
 /// noise comes from its own generator seeded with its seed.</para>
 /// <para><b>Memory:</b> the pipeline owns its models; <see cref="Dispose"/> frees their native memory (it waits for a

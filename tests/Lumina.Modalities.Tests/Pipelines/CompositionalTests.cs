@@ -17,9 +17,9 @@ public sealed class CompositionalTests(TinyLuminaNextFolders folders) : IClassFi
     public async Task GridRequestGivesADecodablePngThatRepeatsPerSeed()
     {
         using var pipe = await LuminaPipeline.TextToImage().FromPretrained(folders.Diffusers).BuildAsync();
-        using var first = await pipe.GenerateAsync(Request(seed: 11));
-        using var again = await pipe.GenerateAsync(Request(seed: 11));
-        using var other = await pipe.GenerateAsync(Request(seed: 12));
+        using var first = await pipe.GenerateCompositionalAsync(Request(seed: 11));
+        using var again = await pipe.GenerateCompositionalAsync(Request(seed: 11));
+        using var other = await pipe.GenerateCompositionalAsync(Request(seed: 12));
         var png = first.ToPng(0);
         using var decoded = Image.Load<Rgb24>(png);
         Assert.Equal((32, 32), (decoded.Width, decoded.Height));
@@ -42,7 +42,7 @@ public sealed class CompositionalTests(TinyLuminaNextFolders folders) : IClassFi
         using var pipe = await LuminaPipeline.TextToImage().FromPretrained(folders.Diffusers).WithSolver(OdeMethod.Euler, steps: 3).BuildAsync();
         const string prompt = "a lighthouse at dusk";
         using var plain = await pipe.GenerateAsync(new TextToImageRequest(prompt) { Width = 32, Height = 32, Seed = 3, GuidanceScale = 1 });
-        using var composed = await pipe.GenerateAsync(new CompositionalRequest([[prompt, prompt], [prompt, prompt]])
+        using var composed = await pipe.GenerateCompositionalAsync(new CompositionalRequest([[prompt, prompt], [prompt, prompt]])
         {
             GlobalPrompt = prompt, Width = 32, Height = 32, Seed = 3, GuidanceScale = 1,
         });
@@ -55,8 +55,8 @@ public sealed class CompositionalTests(TinyLuminaNextFolders folders) : IClassFi
     public async Task SeveralImagesUseConsecutiveSeeds()
     {
         using var pipe = await LuminaPipeline.TextToImage().FromPretrained(folders.Diffusers).BuildAsync();
-        using var batch = await pipe.GenerateAsync(Request(seed: 20) with { ImageCount = 2, Regions = [["left", "right"]], Height = 16 });
-        using var second = await pipe.GenerateAsync(Request(seed: 21) with { Regions = [["left", "right"]], Height = 16 });
+        using var batch = await pipe.GenerateCompositionalAsync(Request(seed: 20) with { ImageCount = 2, Regions = [["left", "right"]], Height = 16 });
+        using var second = await pipe.GenerateCompositionalAsync(Request(seed: 21) with { Regions = [["left", "right"]], Height = 16 });
         Assert.Equal([20L, 21], batch.Metadata.Select(m => m.Seed));
         Assert.Equal(EndToEndTests.Pixels(second.Images[0]), EndToEndTests.Pixels(batch.Images[1]));
     }
@@ -87,7 +87,7 @@ public sealed class CompositionalTests(TinyLuminaNextFolders folders) : IClassFi
         Assert.Equal(field, Assert.ThrowsAny<ArgumentException>(request.Validate).ParamName);
         using var pipe = await LuminaPipeline.TextToImage().FromPretrained(folders.Diffusers).BuildAsync();
         var progress = new List<GenerationProgress>();
-        var e = await Assert.ThrowsAnyAsync<ArgumentException>(() => pipe.GenerateAsync(request, new Progress(progress)));
+        var e = await Assert.ThrowsAnyAsync<ArgumentException>(() => pipe.GenerateCompositionalAsync(request, new Progress(progress)));
         Assert.Equal(field, e.ParamName);
         Assert.Empty(progress);
     }
@@ -97,7 +97,7 @@ public sealed class CompositionalTests(TinyLuminaNextFolders folders) : IClassFi
     {
         using var t2i = new TinyLuminaT2IFolders();
         using var pipe = await t2i.Builder().BuildAsync();
-        await Assert.ThrowsAsync<NotSupportedException>(() => pipe.GenerateAsync(Request()));
+        await Assert.ThrowsAsync<NotSupportedException>(() => pipe.GenerateCompositionalAsync(Request()));
     }
 
     private sealed class Progress(List<GenerationProgress> reports) : IProgress<GenerationProgress>
