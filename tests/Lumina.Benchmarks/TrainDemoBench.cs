@@ -91,12 +91,13 @@ public sealed class TrainDemoBench : IBenchCommand
         }
 
         var clock = Stopwatch.StartNew();
+        var targetSteps = args.Contains("--eval-only") ? (int)trainer.Step : steps;
         var window = new List<double>();
         using var cts = new CancellationTokenSource();
         Console.CancelKeyPress += (_, e) => { e.Cancel = true; cts.Cancel(); };
         try
         {
-            trainer.Train(train, steps, new InlineProgress(p =>
+            trainer.Train(train, targetSteps, new InlineProgress(p =>
             {
                 window.Add(p.Loss);
                 if (p.Step % 10 == 0 || p.Step == p.TargetStep)
@@ -124,7 +125,21 @@ public sealed class TrainDemoBench : IBenchCommand
             var heldOut = new ShapesDataset(size, seed: 1);
             var scenes = Enumerable.Range(0, evalCount).Select(i => heldOut.Scene(i)).ToList();
             clock.Restart();
-            var (summary, _) = ShapeAdherenceEvaluator.Evaluate(evalModel, encoder, scenes, new ShapeEvaluationOptions { ImageSize = size, Steps = 30, GuidanceScale = 4 });
+            var shift = Arg(args, "--shift") is { } sh ? double.Parse(sh, CultureInfo.InvariantCulture) : (double?)null;
+            var cfg = Arg(args, "--cfg") is { } cf ? double.Parse(cf, CultureInfo.InvariantCulture) : 4.0;
+            var (summary, images) = ShapeAdherenceEvaluator.Evaluate(evalModel, encoder, scenes, new ShapeEvaluationOptions { ImageSize = size, Steps = 30, GuidanceScale = cfg, TimeShift = shift });
+            if (Arg(args, "--save") is { } saveDir)
+            {
+                Directory.CreateDirectory(saveDir);
+                for (var i = 0; i < images.Count; i++)
+                {
+                    var a = PromptAdherenceAnalyser.Analyse(images[i]);
+                    var name = $"{i:D3}-{scenes[i].Color.Name}-{scenes[i].Shape}-{scenes[i].Position}-got-{a.Color?.Name}-{a.Shape}-{a.Position}-fill{a.FillRatio:F2}.ppm".ToLowerInvariant();
+                    using var f = File.Create(Path.Combine(saveDir, name));
+                    f.Write(System.Text.Encoding.ASCII.GetBytes($"P6\n{images[i].Width} {images[i].Height}\n255\n"));
+                    f.Write(images[i].Pixels);
+                }
+            }
             Console.WriteLine($"held-out adherence ({(useEma ? "EMA" : "raw")} weights, midpoint 30 steps, cfg 4): {summary}  [{clock.Elapsed.TotalSeconds / evalCount:F2} s/image]");
         }
         return 0;

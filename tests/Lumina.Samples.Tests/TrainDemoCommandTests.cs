@@ -1,62 +1,78 @@
-using Lumina.Modalities.Tests.Pipelines;
+using Lumina.Pipelines;
 using Lumina.Tensors;
 using Lumina.Testing;
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.PixelFormats;
 
 namespace Lumina.Samples.Tests;
 
-/// <summary><c>lumina train-demo</c> run as a process: fine-tunes a tiny random Lumina-Next model on the shapes dataset.</summary>
-public sealed class TrainDemoCommandTests(TinyLuminaNextFolders models) : IClassFixture<TinyLuminaNextFolders>, IDisposable
+/// <summary>
+/// <c>lumina train-demo</c> run as a process: a short run of the demo-model recipe writes upstream-layout checkpoints,
+/// resumes from them, and exports a diffusers folder that <c>lumina generate</c> loads.
+/// </summary>
+public sealed class TrainDemoCommandTests : IDisposable
 {
     private readonly TempFolder _temp = new("lumina-cli-train");
 
     public void Dispose() => _temp.Dispose();
 
     [Fact]
-    public async Task WritesUpstreamLayoutCheckpointsWithTrainedWeights()
+    public async Task TrainsResumesAndExportsAModelThatGenerates()
     {
-        var output = _temp.File("results");
-        var run = await ProcessRun.DotnetAsync(SampleApps.LuminaCli,
-            ["train-demo", "--model", models.Diffusers, "--output", output, "--steps", "3", "--batch", "2", "--size", "32", "--lr", "1e-3"],
-            timeout: TimeSpan.FromSeconds(120));
+        var output = _temp.File("demo");
+        var work = _temp.File("work");
+        var run = await ProcessRun.LuminaAsync(["train-demo", "--output", output, "--work", work, "--steps", "2", "--batch", "4", "--checkpoint-every", "1"]);
 
         Assert.True(run.ExitCode == 0, run.ToString());
-        var folder = Path.Combine(output, "checkpoints", "0000003");
-        Assert.Equal(Path.GetFullPath(folder), run.StdOut.Trim());
-        Assert.Matches(@"3 steps, loss \d+\.\d{4} at step 1, \d+\.\d{4} at step 3", run.StdErr);
+        Assert.Equal(Path.GetFullPath(output), run.StdOut.Trim());
+        Assert.Matches(@"2 steps in \d+ s \(step 2\), loss \d+\.\d{4} at the first step, \d+\.\d{4} at the last", run.StdErr);
+        foreach (var step in new[] { "0000001", "0000002" })
+        {
+            using var ema = SafetensorsFile.Open(Path.Combine(work, "results", "checkpoints", step, "consolidated_ema.00-of-01.safetensors"));
+            Assert.Contains(ema.Tensors, t => t.Name == "x_embedder.weight");
+        }
+        Assert.Empty(Directory.GetDirectories(_temp.Path, "*.partial"));
+        Assert.Equal("""[null,null]""", System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(output, "model_index.json")))!["vae"]!.ToJsonString());
 
-        // Same file names and keys as upstream's consolidated checkpoint of the same model, and the weights moved.
-        using var trained = SafetensorsFile.Open(Path.Combine(folder, "consolidated.00-of-01.safetensors"));
-        using var ema = SafetensorsFile.Open(Path.Combine(folder, "consolidated_ema.00-of-01.safetensors"));
-        using var before = SafetensorsFile.Open(Path.Combine(models.Original, "consolidated.00-of-01.safetensors"));
-        var keys = before.Tensors.Select(t => t.Name).Order(StringComparer.Ordinal).ToList();
-        Assert.Equal(keys, trained.Tensors.Select(t => t.Name).Order(StringComparer.Ordinal));
-        Assert.Equal(keys, ema.Tensors.Select(t => t.Name).Order(StringComparer.Ordinal));
-        Assert.False(before.ReadBytes("x_embedder.weight").AsSpan().SequenceEqual(trained.ReadBytes("x_embedder.weight")), "training should change the weights");
+        // A second run with more steps resumes at step 2 and trains one more.
+        var resumed = await ProcessRun.LuminaAsync(["train-demo", "--output", output, "--work", work, "--steps", "3", "--batch", "4"]);
+        Assert.True(resumed.ExitCode == 0, resumed.ToString());
+        Assert.Matches(@"1 steps in \d+ s \(step 3\)", resumed.StdErr);
+        using (var exported = SafetensorsFile.Open(Path.Combine(output, "transformer", "diffusion_pytorch_model.safetensors")))
+            Assert.Equal("3", exported.Metadata["lumina.demo.steps"]);
 
-        var info = await ProcessRun.LuminaAsync("info", folder);
-        Assert.True(info.ExitCode == 0, info.ToString());
-        Assert.Contains("layout:     original (Lumina-T2X consolidated checkpoints)", info.StdOut);
-        Assert.Contains("family:     Next-DiT (Lumina-Next)", info.StdOut);
+        // The export loads through the same path as a real model: 32×32 by default, from its sample_size.
+        var png = _temp.File("red.png");
+        var generate = await ProcessRun.LuminaAsync(["generate", "a red circle on the left on a white background", "--model", output, "-o", png, "--steps", "2", "--seed", "1"]);
+        Assert.True(generate.ExitCode == 0, generate.ToString());
+        using var image = Image.Load<Rgb24>(png);
+        Assert.Equal((32, 32), (image.Width, image.Height));
+        Assert.Equal(Path.GetFullPath(output), GenerationMetadata.ReadFrom(image)!.ModelId);
     }
 
     [Theory]
-    [InlineData("--size|20")]
     [InlineData("--steps|0")]
+    [InlineData("--batch|0")]
     [InlineData("--lr|5")]
+    [InlineData("--checkpoint-every|-1")]
     public async Task BadSettings_ExitWith1(string args)
     {
-        var run = await ProcessRun.LuminaAsync(["train-demo", "--model", models.Diffusers, "--output", _temp.File("never"), .. args.Split('|')]);
+        var run = await ProcessRun.LuminaAsync(["train-demo", "--output", _temp.File("never"), .. args.Split('|')]);
 
         Assert.True(run.ExitCode == 1, run.ToString());
         Assert.False(Directory.Exists(_temp.File("never")));
+        Assert.False(Directory.Exists(_temp.File("never.work")));
     }
 
     [Fact]
-    public async Task MissingModel_FailsWithOneLineAndExitCode2()
+    public async Task AnUnwritableWorkFolder_FailsWithOneLineAndExitCode2()
     {
-        var run = await ProcessRun.LuminaAsync("train-demo", "--model", _temp.File("no-model"), "--output", _temp.File("never"), "--steps", "1");
+        var blocker = _temp.File("a-file");
+        await File.WriteAllTextAsync(blocker, "not a folder");
+        var run = await ProcessRun.LuminaAsync("train-demo", "--output", _temp.File("never"), "--work", Path.Combine(blocker, "work"), "--steps", "1");
 
         Assert.Equal(2, run.ExitCode);
         Assert.StartsWith("error: ", Assert.Single(run.ErrorLines));
+        Assert.False(Directory.Exists(_temp.File("never")));
     }
 }

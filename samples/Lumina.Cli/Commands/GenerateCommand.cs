@@ -17,8 +17,8 @@ internal static class GenerateCommand
             Required = true,
         };
         var output = new Option<string>("--output", "-o") { Description = "Where to write the PNG (with several images: name-1.png, name-2.png, …).", DefaultValueFactory = _ => "lumina.png" };
-        var width = new Option<int>("--width", "-W") { Description = "Width in pixels, a multiple of 16.", DefaultValueFactory = _ => 1024 };
-        var height = new Option<int>("--height", "-H") { Description = "Height in pixels, a multiple of 16.", DefaultValueFactory = _ => 1024 };
+        var width = new Option<int?>("--width", "-W") { Description = "Width in pixels, a multiple of 16 (default: the model's training size, 1024 for Lumina-Next)." };
+        var height = new Option<int?>("--height", "-H") { Description = "Height in pixels, a multiple of 16 (default: the model's training size)." };
         var steps = new Option<int?>("--steps", "-s") { Description = "Solver steps (default: the preset's, 30 for Lumina-Next)." };
         var solver = new Option<string?>("--solver") { Description = "ODE solver: euler, midpoint, heun2, rk4 or dopri5 (default: midpoint for Lumina-Next)." };
         var shift = new Option<double?>("--shift") { Description = "Time shift of the sampling grid (upstream 4; 1 = none)." };
@@ -34,8 +34,7 @@ internal static class GenerateCommand
         {
             side.Validators.Add(r =>
             {
-                var v = r.GetValueOrDefault<int>();
-                if (v <= 0 || v % 16 != 0)
+                if (r.GetValueOrDefault<int?>() is int v && (v <= 0 || v % 16 != 0))
                     r.AddError($"{r.Option.Name} must be a positive multiple of 16; got {v}.");
             });
         }

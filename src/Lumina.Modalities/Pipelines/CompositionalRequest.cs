@@ -37,11 +37,14 @@ public sealed record CompositionalRequest
     /// </summary>
     public string? NegativePrompt { get; init; }
 
-    /// <summary>Image width in pixels: a multiple of 16 · <see cref="Cols"/>, so each region holds whole patches.</summary>
-    public int Width { get; init; } = 1024;
+    /// <summary>
+    /// Image width in pixels: a multiple of 16 · <see cref="Cols"/>, so each region holds whole patches. Null = the
+    /// pipeline default (the model's training resolution).
+    /// </summary>
+    public int? Width { get; init; }
 
-    /// <summary>Image height in pixels: a multiple of 16 · <see cref="Rows"/>.</summary>
-    public int Height { get; init; } = 1024;
+    /// <summary>Image height in pixels: a multiple of 16 · <see cref="Rows"/>. Null = the pipeline default.</summary>
+    public int? Height { get; init; }
 
     /// <summary>Solver steps (grid intervals). Null = the pipeline default.</summary>
     public int? NumInferenceSteps { get; init; }
@@ -105,12 +108,12 @@ public sealed record CompositionalRequest
             throw new ArgumentException($"A {Rows}×{Cols} grid has {Rows * Cols} regions; at most {MaxRegions} are allowed.", nameof(Regions));
         RequestValidation.Count(ImageCount, RequestValidation.MaxImages, nameof(ImageCount));
         AsImageRequest().Validate();
-        if (Width % (16 * Cols) != 0)
-            throw new ArgumentOutOfRangeException(nameof(Width), Width,
-                $"{nameof(Width)} must split into {Cols} regions of whole patches: a multiple of {16 * Cols} (16 · columns); got {Width}.");
-        if (Height % (16 * Rows) != 0)
-            throw new ArgumentOutOfRangeException(nameof(Height), Height,
-                $"{nameof(Height)} must split into {Rows} regions of whole patches: a multiple of {16 * Rows} (16 · rows); got {Height}.");
+        if (Width is int width && width % (16 * Cols) != 0)
+            throw new ArgumentOutOfRangeException(nameof(Width), width,
+                $"{nameof(Width)} must split into {Cols} regions of whole patches: a multiple of {16 * Cols} (16 · columns); got {width}.");
+        if (Height is int height && height % (16 * Rows) != 0)
+            throw new ArgumentOutOfRangeException(nameof(Height), height,
+                $"{nameof(Height)} must split into {Rows} regions of whole patches: a multiple of {16 * Rows} (16 · rows); got {height}.");
     }
 
     /// <summary>The shared settings as a text-to-image request (same property names, so validation names the same field).</summary>

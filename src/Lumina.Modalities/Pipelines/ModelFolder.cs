@@ -1,3 +1,4 @@
+using Lumina.Checkpoints;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 

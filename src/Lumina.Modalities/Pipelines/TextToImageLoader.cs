@@ -3,12 +3,15 @@ using Lumina.Models.Autoencoders;
 using Lumina.Models.DiT;
 using Lumina.Models.TextEncoders;
 using Lumina.Tensors;
+using System.Text.Json.Nodes;
 
 namespace Lumina.Pipelines;
 
 /// <summary>
 /// Loads a text-to-image pipeline from a local folder in either published layout: Lumina-Next (Next-DiT + Gemma +
-/// SDXL VAE) or Lumina-T2I (Flag-DiT + LLaMA + SDXL VAE), the family read from the folder.
+/// SDXL VAE) or Lumina-T2I (Flag-DiT + LLaMA + SDXL VAE), the family read from the folder. A diffusers folder whose
+/// <c>model_index.json</c> has <c>"vae": [null, null]</c> holds a pixel-space model (<see cref="PixelSpace"/>, like the
+/// demo model), and its default image size comes from <c>transformer/config.json</c>'s <c>sample_size</c>.
 /// </summary>
 public static class TextToImageLoader
 {
@@ -27,7 +30,8 @@ public static class TextToImageLoader
             ?? throw new LuminaException(
                 $"'{folder}' has no text_encoder/ folder; set {nameof(ModelLoadOptions.TextEncoderPath)} (for example a {TransformerPresets.DefaultTextEncoderRepo(layout.Family)} snapshot).");
         var tokenizerDir = options.TokenizerPath ?? layout.Component("tokenizer") ?? textEncoderDir;
-        var vaeDir = options.VaePath ?? layout.Component("vae")
+        var pixelSpace = options.VaePath is null && IsPixelSpace(layout);
+        var vaeDir = pixelSpace ? null : options.VaePath ?? layout.Component("vae")
             ?? throw new LuminaException($"'{folder}' has no vae/ folder; set {nameof(ModelLoadOptions.VaePath)} (for example a stabilityai/sdxl-vae snapshot).");
         if (layout.Layout == ModelLayoutKind.Diffusers && layout.Component("scheduler") is { } scheduler
             && !File.Exists(Path.Combine(scheduler, "scheduler_config.json")))
@@ -49,16 +53,33 @@ public static class TextToImageLoader
             disposables.Add(encoder);
 
             cancellationToken.ThrowIfCancellationRequested();
-            var vae = AutoencoderKL.FromDirectory(vaeDir, options.Device, options.DType);
-            disposables.Add(vae);
-            return new TextToImagePipeline(transformer, encoder, vae, settings ?? TransformerPresets.DefaultSettings(layout.Family),
-                modelId ?? Path.GetFullPath(folder));
+            IImageLatentSpace latentSpace = vaeDir is null
+                ? new PixelSpace(options.Device, options.DType)
+                : AutoencoderKL.FromDirectory(vaeDir, options.Device, options.DType);
+            disposables.Add(latentSpace);
+            return new TextToImagePipeline(transformer, encoder, latentSpace,
+                WithTrainingSize(settings ?? TransformerPresets.DefaultSettings(layout.Family), layout, latentSpace), modelId ?? Path.GetFullPath(folder));
         }
         catch
         {
             foreach (var d in disposables) d.Dispose();
             throw;
         }
+    }
+
+    /// <summary>A diffusers folder that names no VAE (<c>"vae": [null, null]</c>) and has no <c>vae/</c> folder.</summary>
+    private static bool IsPixelSpace(ModelFolder layout)
+        => layout.Layout == ModelLayoutKind.Diffusers && layout.Component("vae") is null
+           && layout.ModelIndex?["vae"] is JsonArray { Count: 2 } entry && entry[0] is null && entry[1] is null;
+
+    /// <summary>Fills an unset default image size with the transformer's training resolution when its config says.</summary>
+    private static TextToImageSettings WithTrainingSize(TextToImageSettings settings, ModelFolder layout, IImageLatentSpace latentSpace)
+    {
+        if (settings.Width is not null && settings.Height is not null || layout.Layout != ModelLayoutKind.Diffusers) return settings;
+        var side = NextDiTConfigJson.ReadSampleSize(Path.Combine(layout.Path, "transformer", "config.json")) * latentSpace.DownscaleFactor;
+        return side is int s && s % 16 == 0 && s <= RequestValidation.MaxSide
+            ? settings with { Width = settings.Width ?? s, Height = settings.Height ?? s }
+            : settings;
     }
 
     private static NextDiTTransformer LoadNextDiT(ModelFolder layout, ModelLoadOptions options)

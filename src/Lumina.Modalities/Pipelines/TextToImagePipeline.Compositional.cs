@@ -30,11 +30,11 @@ public sealed partial class TextToImagePipeline
         ArgumentNullException.ThrowIfNull(request);
         request.Validate();
         var (settings, seed) = Prepare(request.AsImageRequest());
-        if (request.Width % (SizeMultiple * request.Cols) != 0)
-            throw new ArgumentOutOfRangeException(nameof(request.Width), request.Width,
+        if (settings.Width!.Value % (SizeMultiple * request.Cols) != 0)
+            throw new ArgumentOutOfRangeException(nameof(request.Width), settings.Width,
                 $"Width must split into {request.Cols} regions of whole patches: a multiple of {SizeMultiple * request.Cols} for this model.");
-        if (request.Height % (SizeMultiple * request.Rows) != 0)
-            throw new ArgumentOutOfRangeException(nameof(request.Height), request.Height,
+        if (settings.Height!.Value % (SizeMultiple * request.Rows) != 0)
+            throw new ArgumentOutOfRangeException(nameof(request.Height), settings.Height,
                 $"Height must split into {request.Rows} regions of whole patches: a multiple of {SizeMultiple * request.Rows} for this model.");
         if (Transformer is not IRegionalImageTransformer regional)
             throw new NotSupportedException($"Compositional generation needs a Lumina-Next (Next-DiT) transformer; this pipeline's is {Transformer.GetType().Name}.");
@@ -56,11 +56,11 @@ public sealed partial class TextToImagePipeline
         var images = new List<Image<Rgb24>>();
         var metadata = new List<GenerationMetadata>();
         var total = request.ImageCount;
-        var scale = settings.ScaleFactorFor(request.Width, request.Height);
+        var (width, height) = (settings.Width!.Value, settings.Height!.Value);
+        var scale = settings.ScaleFactorFor(width, height);
         var call = new TransformerCallOptions(scale, settings.ScaleWatershed, settings.ProportionalAttention);
-        var (h, w) = (request.Height / Vae.DownscaleFactor, request.Width / Vae.DownscaleFactor);
-        var vaeWeight = Vae.parameters().First();
-        var (vaeDType, vaeDevice) = (vaeWeight.dtype, vaeWeight.device);
+        var (h, w) = (height / LatentSpace.DownscaleFactor, width / LatentSpace.DownscaleFactor);
+        var (vaeDType, vaeDevice) = (LatentSpace.DType, LatentSpace.Device);
         var globalPrompt = request.EffectiveGlobalPrompt;
         var regionsJson = JsonSerializer.Serialize(request.Regions);
         try
@@ -84,10 +84,10 @@ public sealed partial class TextToImagePipeline
                 progress?.Report(new GenerationProgress(item, total, GenerationStage.Decoding, settings.NumInferenceSteps, settings.NumInferenceSteps));
                 cancellationToken.ThrowIfCancellationRequested();
                 Tensor decoded;
-                using (no_grad()) decoded = Vae.DecodeLatents(latents.to(vaeDType, vaeDevice), cancellationToken: cancellationToken);
+                using (no_grad()) decoded = LatentSpace.DecodeLatents(latents.to(vaeDType, vaeDevice), cancellationToken);
                 var image = ImageTensorConverter.ToImage(decoded);
                 var meta = new GenerationMetadata(globalPrompt, settings.NegativePrompt, seed, settings.NumInferenceSteps, settings.Solver,
-                    settings.TimeShift, settings.GuidanceScale, ModelId, request.Width, request.Height, scale);
+                    settings.TimeShift, settings.GuidanceScale, ModelId, width, height, scale);
                 meta.WriteTo(image);
                 var png = image.Metadata.GetPngMetadata();
                 png.TextData.Add(new PngTextData("regions", regionsJson, string.Empty, string.Empty));

@@ -12,7 +12,8 @@ namespace Lumina.Pipelines;
 
 /// <summary>
 /// Text-to-image: prompt → <see cref="ICaptionEncoder"/> → caption features → the ODE solver drives the guided DiT
-/// velocity over the shifted time grid → latents → VAE decode → <see cref="Image{Rgb24}"/> with PNG metadata.
+/// velocity over the shifted time grid → latents → decode (<see cref="IImageLatentSpace"/>: the VAE, or identity for a
+/// pixel-space model) → <see cref="Image{Rgb24}"/> with PNG metadata.
 /// <para><b>Threads:</b> an instance may be shared; calls to <see cref="GenerateAsync"/> are <b>serialized</b> (one
 /// generation runs at a time, the others wait in order). Outputs do not depend on how calls interleave: each image's
 /// noise comes from its own generator seeded with its seed.</para>
@@ -27,15 +28,15 @@ public sealed partial class TextToImagePipeline : IDisposable
     /// <summary>Assembles a pipeline from loaded components; it takes ownership of them.</summary>
     /// <param name="transformer">The DiT.</param>
     /// <param name="captionEncoder">Tokenizer + text encoder.</param>
-    /// <param name="vae">The image autoencoder.</param>
+    /// <param name="latentSpace">Where the transformer denoises: an <see cref="AutoencoderKL"/> or <see cref="PixelSpace"/>.</param>
     /// <param name="settings">Defaults for requests; null = <see cref="TextToImagePresets.LuminaNext"/>.</param>
     /// <param name="modelId">Where the weights came from (recorded in the PNG metadata).</param>
-    public TextToImagePipeline(IImageTransformer transformer, ICaptionEncoder captionEncoder, AutoencoderKL vae,
+    public TextToImagePipeline(IImageTransformer transformer, ICaptionEncoder captionEncoder, IImageLatentSpace latentSpace,
         TextToImageSettings? settings = null, string modelId = "local")
     {
         ArgumentNullException.ThrowIfNull(transformer);
         ArgumentNullException.ThrowIfNull(captionEncoder);
-        ArgumentNullException.ThrowIfNull(vae);
+        ArgumentNullException.ThrowIfNull(latentSpace);
         ArgumentNullException.ThrowIfNull(modelId);
         settings ??= TextToImagePresets.LuminaNext;
         settings.Validate();
@@ -43,15 +44,16 @@ public sealed partial class TextToImagePipeline : IDisposable
             throw new ArgumentException(
                 $"The text encoder gives {captionEncoder.FeatureSize}-wide features but the transformer expects {transformer.CaptionDim}; pair matching components.",
                 nameof(captionEncoder));
-        if (vae.Config.LatentChannels != transformer.LatentChannels)
+        if (latentSpace.LatentChannels != transformer.LatentChannels)
             throw new ArgumentException(
-                $"The VAE has {vae.Config.LatentChannels} latent channels but the transformer denoises {transformer.LatentChannels}.", nameof(vae));
+                $"The {(latentSpace is PixelSpace ? "pixel space" : "VAE")} has {latentSpace.LatentChannels} latent channels but the transformer denoises {transformer.LatentChannels}; pair matching components.",
+                nameof(latentSpace));
         Transformer = transformer;
         CaptionEncoder = captionEncoder;
-        Vae = vae;
+        LatentSpace = latentSpace;
         Settings = settings;
         ModelId = modelId;
-        vae.eval();
+        (latentSpace as TorchSharp.torch.nn.Module)?.eval();
     }
 
     /// <summary>The DiT.</summary>
@@ -60,8 +62,8 @@ public sealed partial class TextToImagePipeline : IDisposable
     /// <summary>The caption encoder (tokenizer + text encoder).</summary>
     public ICaptionEncoder CaptionEncoder { get; }
 
-    /// <summary>The VAE.</summary>
-    public AutoencoderKL Vae { get; }
+    /// <summary>Where the transformer denoises and how latents become pixels (the VAE, or <see cref="PixelSpace"/>).</summary>
+    public IImageLatentSpace LatentSpace { get; }
 
     /// <summary>Default settings for requests.</summary>
     public TextToImageSettings Settings { get; }
@@ -70,7 +72,7 @@ public sealed partial class TextToImagePipeline : IDisposable
     public string ModelId { get; }
 
     /// <summary>Pixels per latent cell times the patch size: width and height must be multiples of this.</summary>
-    public int SizeMultiple => Vae.DownscaleFactor * Transformer.PatchSize;
+    public int SizeMultiple => LatentSpace.DownscaleFactor * Transformer.PatchSize;
 
     /// <summary>
     /// Generates the images of <paramref name="request"/> (an <see cref="ImageToImageRequest"/> edits its image). The
@@ -121,7 +123,7 @@ public sealed partial class TextToImagePipeline : IDisposable
         if (captions.BatchSize != 2)
             throw new ArgumentException($"Captions must hold [prompt; negative prompt] (batch 2); got batch {captions.BatchSize}.", nameof(captions));
         ObjectDisposedException.ThrowIf(disposed, this);
-        var scale = settings.ScaleFactorFor((int)noise.shape[3] * Vae.DownscaleFactor, (int)noise.shape[2] * Vae.DownscaleFactor);
+        var scale = settings.ScaleFactorFor((int)noise.shape[3] * LatentSpace.DownscaleFactor, (int)noise.shape[2] * LatentSpace.DownscaleFactor);
         return FlowSampler.Sample(Transformer, noise, captions, settings, scale, progress, cancellationToken);
     }
 
@@ -138,10 +140,10 @@ public sealed partial class TextToImagePipeline : IDisposable
                 throw new ArgumentOutOfRangeException(nameof(img2img.Strength), img2img.Strength,
                     $"With {resolved.NumInferenceSteps} steps, strength {img2img.Strength} leaves no step to take; raise the strength or the step count.");
         }
-        if (request.Width % SizeMultiple != 0)
-            throw new ArgumentOutOfRangeException(nameof(request.Width), request.Width, $"Width must be a multiple of {SizeMultiple} for this model.");
-        if (request.Height % SizeMultiple != 0)
-            throw new ArgumentOutOfRangeException(nameof(request.Height), request.Height, $"Height must be a multiple of {SizeMultiple} for this model.");
+        if (resolved.Width!.Value % SizeMultiple != 0)
+            throw new ArgumentOutOfRangeException(nameof(request.Width), resolved.Width, $"Width must be a multiple of {SizeMultiple} for this model.");
+        if (resolved.Height!.Value % SizeMultiple != 0)
+            throw new ArgumentOutOfRangeException(nameof(request.Height), resolved.Height, $"Height must be a multiple of {SizeMultiple} for this model.");
         ObjectDisposedException.ThrowIf(disposed, this);
         return (resolved, request.Seed ?? Random.Shared.NextInt64(0, int.MaxValue));
     }
@@ -152,11 +154,11 @@ public sealed partial class TextToImagePipeline : IDisposable
         var images = new List<Image<Rgb24>>();
         var metadata = new List<GenerationMetadata>();
         var total = request.ImageCount;
-        var scale = settings.ScaleFactorFor(request.Width, request.Height);
-        var (h, w) = (request.Height / Vae.DownscaleFactor, request.Width / Vae.DownscaleFactor);
+        var (width, height) = (settings.Width!.Value, settings.Height!.Value);
+        var scale = settings.ScaleFactorFor(width, height);
+        var (h, w) = (height / LatentSpace.DownscaleFactor, width / LatentSpace.DownscaleFactor);
         // The sampler state stays fp32 (upstream samples in fp32); the VAE gets its own dtype and device.
-        var vaeWeight = Vae.parameters().First();
-        var (vaeDType, vaeDevice) = (vaeWeight.dtype, vaeWeight.device);
+        var (vaeDType, vaeDevice) = (LatentSpace.DType, LatentSpace.Device);
         try
         {
             var index = 0;
@@ -182,17 +184,17 @@ public sealed partial class TextToImagePipeline : IDisposable
                         var t0 = FlowSampler.Grid(settings, strength)[0];
                         Tensor x1;
                         using (no_grad())
-                            x1 = Vae.EncodeToLatents(ImageTensorConverter.FromImage(edit.Image, vaeDType, vaeDevice), generator, cancellationToken: cancellationToken);
+                            x1 = LatentSpace.EncodeToLatents(ImageTensorConverter.FromImage(edit.Image, vaeDType, vaeDevice), generator, cancellationToken);
                         noise = noise.mul(1 - t0).add(x1.to(noise.dtype, noise.device).mul(t0));
                     }
                     var latents = FlowSampler.Sample(Transformer, noise, captions, settings, scale, stepProgress, cancellationToken, strength);
                     progress?.Report(new GenerationProgress(item, total, GenerationStage.Decoding, settings.NumInferenceSteps, settings.NumInferenceSteps));
                     cancellationToken.ThrowIfCancellationRequested();
                     Tensor decoded;
-                    using (no_grad()) decoded = Vae.DecodeLatents(latents.to(vaeDType, vaeDevice), cancellationToken: cancellationToken);
+                    using (no_grad()) decoded = LatentSpace.DecodeLatents(latents.to(vaeDType, vaeDevice), cancellationToken);
                     var image = ImageTensorConverter.ToImage(decoded);
                     var meta = new GenerationMetadata(prompt, settings.NegativePrompt, seed, settings.NumInferenceSteps, settings.Solver,
-                        settings.TimeShift, settings.GuidanceScale, ModelId, request.Width, request.Height, scale,
+                        settings.TimeShift, settings.GuidanceScale, ModelId, width, height, scale,
                         request is ImageToImageRequest e ? e.Strength : null);
                     meta.WriteTo(image);
                     images.Add(image);
@@ -219,7 +221,7 @@ public sealed partial class TextToImagePipeline : IDisposable
             disposed = true;
             Transformer.Dispose();
             CaptionEncoder.Dispose();
-            Vae.Dispose();
+            LatentSpace.Dispose();
         }
         finally
         {

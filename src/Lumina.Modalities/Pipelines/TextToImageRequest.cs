@@ -22,11 +22,14 @@ public record TextToImageRequest
     /// <summary>The negative prompt (the unconditional half of classifier-free guidance). Null = the pipeline default ("").</summary>
     public string? NegativePrompt { get; init; }
 
-    /// <summary>Image width in pixels: a multiple of 16 (VAE /8 × patch 2). Any aspect ratio.</summary>
-    public int Width { get; init; } = 1024;
+    /// <summary>
+    /// Image width in pixels: a multiple of 16 (VAE /8 × patch 2). Any aspect ratio. Null = the pipeline default (the
+    /// model's training resolution: 1024 for the released Lumina models).
+    /// </summary>
+    public int? Width { get; init; }
 
-    /// <summary>Image height in pixels: a multiple of 16.</summary>
-    public int Height { get; init; } = 1024;
+    /// <summary>Image height in pixels: a multiple of 16. Null = the pipeline default.</summary>
+    public int? Height { get; init; }
 
     /// <summary>
     /// Solver steps (grid intervals; N steps walk N+1 grid points). Upstream's <c>num_sampling_steps = N</c> counts grid
@@ -74,8 +77,8 @@ public record TextToImageRequest
     public virtual void Validate()
     {
         RequestValidation.Prompts(Prompts, nameof(Prompts));
-        RequestValidation.Side(Width, 16, nameof(Width));
-        RequestValidation.Side(Height, 16, nameof(Height));
+        if (Width is int width) RequestValidation.Side(width, 16, nameof(Width));
+        if (Height is int height) RequestValidation.Side(height, 16, nameof(Height));
         RequestValidation.Steps(NumInferenceSteps, nameof(NumInferenceSteps));
         RequestValidation.Solver(Solver, nameof(Solver));
         RequestValidation.Positive(TimeShift, nameof(TimeShift), "Use 1 for no shift; upstream uses 4.");
@@ -90,6 +93,8 @@ public record TextToImageRequest
     /// <summary>The settings this request runs with: its own values, else the pipeline's.</summary>
     internal TextToImageSettings Resolve(TextToImageSettings defaults) => defaults with
     {
+        Width = Width ?? defaults.Width ?? TextToImageSettings.DefaultSide,
+        Height = Height ?? defaults.Height ?? TextToImageSettings.DefaultSide,
         Solver = Solver ?? defaults.Solver,
         NumInferenceSteps = NumInferenceSteps ?? defaults.NumInferenceSteps,
         TimeShift = TimeShift ?? defaults.TimeShift,

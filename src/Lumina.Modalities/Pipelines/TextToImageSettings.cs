@@ -8,6 +8,18 @@ namespace Lumina.Pipelines;
 /// </summary>
 public sealed record TextToImageSettings
 {
+    /// <summary>
+    /// Image width when a request gives none. Null = the model's training resolution: the loader fills it from the
+    /// transformer config's <c>sample_size</c>, else <see cref="DefaultSide"/>.
+    /// </summary>
+    public int? Width { get; init; }
+
+    /// <summary>Image height when a request gives none; null as for <see cref="Width"/>.</summary>
+    public int? Height { get; init; }
+
+    /// <summary>The side used when neither the request, the settings nor the model name a size (1024, the released models' resolution).</summary>
+    public const int DefaultSide = 1024;
+
     /// <summary>ODE solver (default midpoint, Lumina-Next's demo).</summary>
     public OdeMethod Solver { get; init; } = OdeMethod.Midpoint;
 
@@ -41,6 +53,8 @@ public sealed record TextToImageSettings
     /// <summary>Checks every field; the exception's <c>ParamName</c> names the bad one.</summary>
     public void Validate()
     {
+        if (Width is int width) RequestValidation.Side(width, 16, nameof(Width));
+        if (Height is int height) RequestValidation.Side(height, 16, nameof(Height));
         RequestValidation.Solver(Solver, nameof(Solver));
         RequestValidation.Steps(NumInferenceSteps, nameof(NumInferenceSteps));
         RequestValidation.Positive(TimeShift, nameof(TimeShift), "Use 1 for no shift; upstream uses 4.");

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Lumina.Checkpoints;
 using Lumina.Models.Autoencoders;
 using Lumina.Models.DiT;
@@ -10,7 +11,8 @@ namespace Lumina.Video;
 /// Loads a text-to-video pipeline from a local folder. The diffusers-like layout is the natural one: <c>model_index.json</c>,
 /// <c>transformer/</c> (<c>config.json</c> of <c>LuminaNextDiT2DModel</c> with <c>"video": true</c> +
 /// <c>diffusion_pytorch_model.safetensors</c>, which holds <c>nextframe_token</c>), <c>vae/</c>, <c>text_encoder/</c>
-/// (Gemma), <c>tokenizer/</c>. An original-layout folder (<c>consolidated*.safetensors</c>) works with an explicit
+/// (Gemma), <c>tokenizer/</c> (a pixel-space model has no <c>vae/</c> and <c>"vae": [null, null]</c> in
+/// <c>model_index.json</c>, as for text-to-image). An original-layout folder (<c>consolidated*.safetensors</c>) works with an explicit
 /// <see cref="ModelLoadOptions.TransformerConfig"/> that has <see cref="NextDiTConfig.Video"/> set and component folders.
 /// </summary>
 public static class TextToVideoLoader
@@ -39,7 +41,10 @@ public static class TextToVideoLoader
         var textEncoderDir = options.TextEncoderPath ?? layout.Component("text_encoder")
             ?? throw new LuminaException($"'{folder}' has no text_encoder/ folder; set {nameof(ModelLoadOptions.TextEncoderPath)}.");
         var tokenizerDir = options.TokenizerPath ?? layout.Component("tokenizer") ?? textEncoderDir;
-        var vaeDir = options.VaePath ?? layout.Component("vae")
+        // As text-to-image: "vae": [null, null] in model_index.json (and no vae/ folder) marks a pixel-space model.
+        var pixelSpace = options.VaePath is null && layout.Component("vae") is null
+            && layout.ModelIndex?["vae"] is JsonArray { Count: 2 } entry && entry[0] is null && entry[1] is null;
+        var vaeDir = pixelSpace ? null : options.VaePath ?? layout.Component("vae")
             ?? throw new LuminaException($"'{folder}' has no vae/ folder; set {nameof(ModelLoadOptions.VaePath)}.");
 
         var disposables = new List<IDisposable>();
@@ -53,9 +58,11 @@ public static class TextToVideoLoader
             var encoder = GemmaCaptionEncoder.FromPretrained(textEncoderDir, tokenizerDir, options.Device, options.DType);
             disposables.Add(encoder);
             cancellationToken.ThrowIfCancellationRequested();
-            var vae = AutoencoderKL.FromDirectory(vaeDir, options.Device, options.DType);
-            disposables.Add(vae);
-            return new TextToVideoPipeline(dit, encoder, vae, settings, modelId ?? Path.GetFullPath(folder), options.BaseSequenceLength ?? 4096);
+            IImageLatentSpace latentSpace = vaeDir is null
+                ? new PixelSpace(options.Device, options.DType)
+                : AutoencoderKL.FromDirectory(vaeDir, options.Device, options.DType);
+            disposables.Add(latentSpace);
+            return new TextToVideoPipeline(dit, encoder, latentSpace, settings, modelId ?? Path.GetFullPath(folder), options.BaseSequenceLength ?? 4096);
         }
         catch
         {

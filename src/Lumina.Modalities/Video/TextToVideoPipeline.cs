@@ -15,7 +15,8 @@ namespace Lumina.Video;
 /// <summary>
 /// Text-to-video over a video Next-DiT (<see cref="NextDiTConfig.Video"/>): prompt → caption features → the ODE solver
 /// integrates the guided <see cref="NextDiT.ForwardVideoWithCfg"/> velocity over latents [1, C, F, h, w] (frames
-/// joined by the learned <c>[nextframe]</c> token, 3-D RoPE) → each latent frame decoded by the image VAE → frames.
+/// joined by the learned <c>[nextframe]</c> token, 3-D RoPE) → each latent frame decoded by the image VAE (or taken as
+/// pixels by <see cref="PixelSpace"/>) → frames.
 /// No upstream video checkpoint exists: this runs a model trained in that layout (docs/models-dit.md describes it).
 /// <para><b>Threads:</b> calls to <see cref="GenerateAsync"/> are serialized, as in <see cref="TextToImagePipeline"/>.
 /// <b>Memory:</b> the pipeline owns its models; <see cref="Dispose"/> frees them (waiting for a running call).</para>
@@ -28,16 +29,16 @@ public sealed class TextToVideoPipeline : IDisposable
     /// <summary>Assembles a pipeline from loaded components; it takes ownership of them.</summary>
     /// <param name="transformer">A video Next-DiT (<see cref="NextDiTConfig.Video"/> = true), put in eval mode.</param>
     /// <param name="captionEncoder">Tokenizer + text encoder.</param>
-    /// <param name="vae">The image autoencoder, applied frame by frame.</param>
+    /// <param name="latentSpace">The image VAE (applied frame by frame), or <see cref="PixelSpace"/> for a pixel-space model.</param>
     /// <param name="settings">Defaults for requests; null = <see cref="TextToImagePresets.LuminaNext"/>.</param>
     /// <param name="modelId">Where the weights came from (recorded in the frames' metadata).</param>
     /// <param name="baseSequenceLength">Token count at the training size, for proportional attention (4096 as Lumina-Next).</param>
-    public TextToVideoPipeline(NextDiT transformer, ICaptionEncoder captionEncoder, AutoencoderKL vae, TextToImageSettings? settings = null,
+    public TextToVideoPipeline(NextDiT transformer, ICaptionEncoder captionEncoder, IImageLatentSpace latentSpace, TextToImageSettings? settings = null,
         string modelId = "local", int baseSequenceLength = 4096)
     {
         ArgumentNullException.ThrowIfNull(transformer);
         ArgumentNullException.ThrowIfNull(captionEncoder);
-        ArgumentNullException.ThrowIfNull(vae);
+        ArgumentNullException.ThrowIfNull(latentSpace);
         ArgumentNullException.ThrowIfNull(modelId);
         ArgumentOutOfRangeException.ThrowIfLessThan(baseSequenceLength, 2);
         if (!transformer.Config.Video)
@@ -48,17 +49,18 @@ public sealed class TextToVideoPipeline : IDisposable
             throw new ArgumentException(
                 $"The text encoder gives {captionEncoder.FeatureSize}-wide features but the transformer expects {transformer.Config.CaptionDim}; pair matching components.",
                 nameof(captionEncoder));
-        if (vae.Config.LatentChannels != transformer.Config.InChannels)
+        if (latentSpace.LatentChannels != transformer.Config.InChannels)
             throw new ArgumentException(
-                $"The VAE has {vae.Config.LatentChannels} latent channels but the transformer denoises {transformer.Config.InChannels}.", nameof(vae));
+                $"The latent space has {latentSpace.LatentChannels} channels but the transformer denoises {transformer.Config.InChannels}; pair matching components.",
+                nameof(latentSpace));
         Transformer = transformer;
         CaptionEncoder = captionEncoder;
-        Vae = vae;
+        LatentSpace = latentSpace;
         Settings = settings;
         ModelId = modelId;
         BaseSequenceLength = baseSequenceLength;
         transformer.eval();
-        vae.eval();
+        (latentSpace as nn.Module)?.eval();
     }
 
     /// <summary>The video DiT.</summary>
@@ -67,8 +69,8 @@ public sealed class TextToVideoPipeline : IDisposable
     /// <summary>The caption encoder.</summary>
     public ICaptionEncoder CaptionEncoder { get; }
 
-    /// <summary>The VAE (per frame).</summary>
-    public AutoencoderKL Vae { get; }
+    /// <summary>Where the transformer denoises: the VAE (decoding frame by frame) or <see cref="PixelSpace"/>.</summary>
+    public IImageLatentSpace LatentSpace { get; }
 
     /// <summary>Default settings for requests.</summary>
     public TextToImageSettings Settings { get; }
@@ -80,7 +82,7 @@ public sealed class TextToVideoPipeline : IDisposable
     public int BaseSequenceLength { get; }
 
     /// <summary>Width and height must be multiples of this (VAE factor × patch size).</summary>
-    public int SizeMultiple => Vae.DownscaleFactor * Transformer.Config.PatchSize;
+    public int SizeMultiple => LatentSpace.DownscaleFactor * Transformer.Config.PatchSize;
 
     /// <summary>Generates the video of <paramref name="request"/>. The request is validated first; nothing runs if it is bad.</summary>
     /// <param name="request">Prompt, frames, size and settings.</param>
@@ -118,9 +120,8 @@ public sealed class TextToVideoPipeline : IDisposable
         var steps = settings.NumInferenceSteps;
         progress?.Report(new GenerationProgress(0, 1, GenerationStage.EncodingPrompt, 0, steps));
         cancellationToken.ThrowIfCancellationRequested();
-        var (h, w) = (request.Height / Vae.DownscaleFactor, request.Width / Vae.DownscaleFactor);
-        var vaeWeight = Vae.parameters().First();
-        var (vaeDType, vaeDevice) = (vaeWeight.dtype, vaeWeight.device);
+        var (h, w) = (request.Height / LatentSpace.DownscaleFactor, request.Width / LatentSpace.DownscaleFactor);
+        var (vaeDType, vaeDevice) = (LatentSpace.DType, LatentSpace.Device);
         var options = new NextDiTForwardOptions
         {
             ScaleWatershed = settings.ScaleWatershed,
@@ -151,7 +152,7 @@ public sealed class TextToVideoPipeline : IDisposable
                 cancellationToken.ThrowIfCancellationRequested();
                 using var frameScope = NewDisposeScope();
                 Tensor decoded;
-                using (no_grad()) decoded = Vae.DecodeLatents(latents.select(2, f).to(vaeDType, vaeDevice), cancellationToken: cancellationToken);
+                using (no_grad()) decoded = LatentSpace.DecodeLatents(latents.select(2, f).to(vaeDType, vaeDevice), cancellationToken);
                 var image = ImageTensorConverter.ToImage(decoded);
                 frames.Add(image);
                 metadata.WriteTo(image);
@@ -179,7 +180,7 @@ public sealed class TextToVideoPipeline : IDisposable
             disposed = true;
             Transformer.Dispose();
             CaptionEncoder.Dispose();
-            Vae.Dispose();
+            LatentSpace.Dispose();
         }
         finally
         {

@@ -11,7 +11,7 @@ public sealed class DTypeTests(TinyLuminaNextFolders folders) : IClassFixture<Ti
     {
         using var pipe = await LuminaPipeline.TextToImage().FromPretrained(folders.Diffusers).WithDevice(CPU, ScalarType.BFloat16).WithSteps(2).BuildAsync();
         Assert.Equal(ScalarType.BFloat16, ((NextDiTTransformer)pipe.Transformer).Model.parameters().First().dtype);
-        Assert.Equal(ScalarType.BFloat16, pipe.Vae.parameters().First().dtype);
+        Assert.Equal(ScalarType.BFloat16, pipe.LatentSpace.DType);
         using var result = await pipe.GenerateAsync(TinyLuminaNextFolders.Request());
         Assert.Equal((32, 48), (result.Images[0].Width, result.Images[0].Height));
         using var edited = await pipe.GenerateAsync(new ImageToImageRequest("a blue square", result.Images[0]) { Seed = 2, Strength = 0.7 });

@@ -17,7 +17,7 @@ namespace Lumina.Models.Autoencoders;
 /// <see cref="ScaleLatents"/>/<see cref="UnscaleLatents"/> (<c>(z − shift) · scale</c>).</para>
 /// <para>Large images are tiled (see <see cref="VaeTilingOptions"/>) so memory depends on the tile, not the image.</para>
 /// </remarks>
-public sealed class AutoencoderKL : nn.Module<Tensor, Tensor>
+public sealed class AutoencoderKL : nn.Module<Tensor, Tensor>, IImageLatentSpace
 {
 #pragma warning disable IDE1006 // Field names are the checkpoint keys.
     private readonly VaeEncoder encoder;
@@ -80,6 +80,23 @@ public sealed class AutoencoderKL : nn.Module<Tensor, Tensor>
 
     /// <summary>Pixels per latent cell along each axis (8 for SD/SDXL).</summary>
     public int DownscaleFactor => Config.DownscaleFactor;
+
+    /// <inheritdoc />
+    int IImageLatentSpace.LatentChannels => Config.LatentChannels;
+
+    /// <summary>Element type of the weights (the encoder and decoder compute in it).</summary>
+    public ScalarType DType => parameters().First().dtype;
+
+    /// <summary>Device of the weights.</summary>
+    public Device Device => parameters().First().device;
+
+    /// <inheritdoc />
+    Tensor IImageLatentSpace.EncodeToLatents(Tensor image, Generator? generator, CancellationToken cancellationToken)
+        => EncodeToLatents(image, generator, null, cancellationToken);
+
+    /// <inheritdoc />
+    Tensor IImageLatentSpace.DecodeLatents(Tensor latents, CancellationToken cancellationToken)
+        => DecodeLatents(latents, null, null, cancellationToken);
 
     /// <summary>Reconstructs an image through the mean of its latent distribution (encode, mode, decode), untiled.</summary>
     public override Tensor forward(Tensor image)

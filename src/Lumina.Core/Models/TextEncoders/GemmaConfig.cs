@@ -70,6 +70,33 @@ public sealed record GemmaConfig
     /// <param name="path">File or folder path.</param>
     public static GemmaConfig FromFile(string path) => From(ConfigJson.Load(path));
 
+    /// <summary>This configuration as the text of a Hugging Face <c>config.json</c> (readable by <see cref="FromJson"/> and transformers).</summary>
+    public string ToJson()
+    {
+        var root = new System.Text.Json.Nodes.JsonObject
+        {
+            ["architectures"] = new System.Text.Json.Nodes.JsonArray("GemmaModel"),
+            ["model_type"] = "gemma",
+            ["vocab_size"] = VocabSize,
+            ["hidden_size"] = HiddenSize,
+            ["intermediate_size"] = IntermediateSize,
+            ["num_hidden_layers"] = NumHiddenLayers,
+            ["num_attention_heads"] = NumAttentionHeads,
+            ["num_key_value_heads"] = NumKeyValueHeads,
+            ["head_dim"] = HeadDim,
+            ["hidden_activation"] = HiddenActivation,
+            ["max_position_embeddings"] = MaxPositionEmbeddings,
+            ["rms_norm_eps"] = RmsNormEps,
+            ["rope_theta"] = RopeTheta,
+            ["attention_bias"] = AttentionBias,
+            ["pad_token_id"] = PadTokenId,
+            ["eos_token_id"] = EosTokenId,
+            ["bos_token_id"] = BosTokenId,
+            ["torch_dtype"] = "float32",
+        };
+        return root.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true });
+    }
+
     private static GemmaConfig From(ConfigJson c)
     {
         c.RequireModelType("gemma");

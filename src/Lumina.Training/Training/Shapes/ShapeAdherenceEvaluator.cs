@@ -8,7 +8,7 @@ using static TorchSharp.torch;
 
 namespace Lumina.Training.Shapes;
 
-/// <summary>Settings of <see cref="ShapeAdherenceEvaluator.Evaluate"/>.</summary>
+/// <summary>Settings of <see cref="ShapeAdherenceEvaluator.Evaluate(Lumina.Models.DiT.NextDiT, ICaptionEncoder, IReadOnlyList{ShapeScene}, ShapeEvaluationOptions?, CancellationToken)"/>.</summary>
 public sealed record ShapeEvaluationOptions
 {
     /// <summary>Image side in pixels (the model works in pixel space).</summary>
@@ -39,6 +39,28 @@ public sealed record ShapeEvaluationOptions
 /// </summary>
 public static class ShapeAdherenceEvaluator
 {
+    /// <summary>
+    /// Scores images made by any generator (for example a <c>TextToImagePipeline</c> loaded from a folder, so the score
+    /// covers the whole user path): <paramref name="generate"/> gets each scene and its index and returns the image.
+    /// </summary>
+    /// <param name="generate">Makes the image for a scene's caption (use the index for the seed).</param>
+    /// <param name="scenes">The scenes whose captions are the prompts.</param>
+    /// <param name="cancellationToken">Checked between images.</param>
+    public static AdherenceSummary Evaluate(Func<ShapeScene, int, RgbImage> generate, IReadOnlyList<ShapeScene> scenes,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(generate);
+        ArgumentNullException.ThrowIfNull(scenes);
+        if (scenes.Count == 0) throw new ArgumentException("Give at least one scene.", nameof(scenes));
+        var results = new List<ShapeAdherence>(scenes.Count);
+        for (var i = 0; i < scenes.Count; i++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            results.Add(PromptAdherenceAnalyser.Score(scenes[i], generate(scenes[i], i)));
+        }
+        return AdherenceSummary.From(results);
+    }
+
     /// <summary>Runs the evaluation.</summary>
     /// <param name="model">A pixel-space Next-DiT (3 input channels).</param>
     /// <param name="captions">The caption encoder it was trained with.</param>

@@ -2,12 +2,12 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Lumina.Models.DiT;
 
-namespace Lumina.Pipelines;
+namespace Lumina.Checkpoints;
 
 /// <summary>
-/// diffusers <c>transformer/config.json</c> of <c>LuminaNextDiT2DModel</c> ↔ <see cref="NextDiTConfig"/>, and the named
-/// presets of <see cref="TransformerPresets"/>. A video model (<see cref="NextDiTConfig.Video"/>) is marked with
-/// <c>"video": true</c>, a key of Lumina.NET's own (no upstream video checkpoint exists).
+/// diffusers <c>transformer/config.json</c> of <c>LuminaNextDiT2DModel</c> ↔ <see cref="NextDiTConfig"/>. A video model
+/// (<see cref="NextDiTConfig.Video"/>) is marked with <c>"video": true</c>, a key of Lumina.NET's own (no upstream video
+/// checkpoint exists).
 /// </summary>
 public static class NextDiTConfigJson
 {
@@ -58,6 +58,23 @@ public static class NextDiTConfigJson
         catch (Exception e) when (e is InvalidOperationException or FormatException or ArgumentException)
         {
             throw new LuminaException($"{path}: {e.Message}", e);
+        }
+    }
+
+    /// <summary>
+    /// The <c>sample_size</c> of a diffusers transformer <c>config.json</c>: the latent side at the training resolution
+    /// (128 for the 1024-px Lumina-Next), or null when absent or unreadable.
+    /// </summary>
+    public static int? ReadSampleSize(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        try
+        {
+            return (JsonNode.Parse(File.ReadAllText(path)) as JsonObject)?["sample_size"] is JsonValue v && v.TryGetValue<int>(out var n) && n > 0 ? n : null;
+        }
+        catch (Exception e) when (e is JsonException or IOException)
+        {
+            return null;
         }
     }
 
