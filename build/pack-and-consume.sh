@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Packs every library to a local folder feed, then builds and runs a fresh console app (outside the repository,
 # so none of the repository's build settings apply) that references only those packages.
-# Usage: build/pack-and-consume.sh [safetensors file]   (default: ../shared/golden/nextdit.weights.safetensors)
+# Usage: build/pack-and-consume.sh [model folder]   (default: models/lumina-demo; the app generates a PNG with it)
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
-weights=${1:-$repo/../shared/golden/nextdit.weights.safetensors}
+model=${1:-$repo/models/lumina-demo}
 work=$(mktemp -d -t lumina-consumer-XXXXXX)
 trap 'rm -rf "$work"' EXIT
 # A unique prerelease version per run, so the global package cache never serves a stale copy.
@@ -30,4 +30,5 @@ echo '<Project />' > "$work/app/Directory.Build.props"
 echo '<Project />' > "$work/app/Directory.Build.targets"
 echo '<Project><PropertyGroup><ManagePackageVersionsCentrally>false</ManagePackageVersionsCentrally></PropertyGroup></Project>' > "$work/app/Directory.Packages.props"
 
-(cd "$work/app" && dotnet run -c Release -- "$weights")
+(cd "$work/app" && dotnet run -c Release -- "$model" "$work/consumer.png")
+test -s "$work/consumer.png"

@@ -24,8 +24,8 @@ public sealed record DemoRequest(string? Prompt, int? Width = null, int? Height 
         };
         if (request.NumInferenceSteps > defaults.MaxSteps)
             throw new ArgumentOutOfRangeException("steps", request.NumInferenceSteps, $"This demo runs at most {defaults.MaxSteps} steps.");
-        if ((long)request.Width * request.Height > (long)defaults.MaxPixels)
-            throw new ArgumentOutOfRangeException("width", request.Width, $"This demo makes images of at most {defaults.MaxPixels} pixels (width × height).");
+        if (request.Width is int w && request.Height is int h && (long)w * h > defaults.MaxPixels)
+            throw new ArgumentOutOfRangeException("width", w, $"This demo makes images of at most {defaults.MaxPixels} pixels (width × height).");
         request.Validate();
         return request;
     }
@@ -34,11 +34,11 @@ public sealed record DemoRequest(string? Prompt, int? Width = null, int? Height 
 /// <summary>The demo's defaults and limits (configuration section <c>Demo</c>, or <c>--width</c> etc. on the command line).</summary>
 public sealed class DemoDefaults
 {
-    /// <summary>Default width.</summary>
-    public int Width { get; set; } = 512;
+    /// <summary>Default width; null = the model's training size (32 for the demo model, 1024 for Lumina-Next).</summary>
+    public int? Width { get; set; }
 
-    /// <summary>Default height.</summary>
-    public int Height { get; set; } = 512;
+    /// <summary>Default height; null = the model's training size.</summary>
+    public int? Height { get; set; }
 
     /// <summary>Default steps; null = the pipeline preset's.</summary>
     public int? Steps { get; set; }

@@ -4,14 +4,10 @@ using Lumina.WebDemo;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 
-// Usage: dotnet run --project samples/Lumina.WebDemo -- --model <folder or org/name> [--port 5080] [--width 512 --height 512 --steps 30] [--threads N]
+// Usage: dotnet run --project samples/Lumina.WebDemo -- [--model <folder or org/name>] [--port 5080] [--width 512 --height 512 --steps 30] [--threads N]
+// Without --model it serves the bundled demo model (32×32 coloured shapes).
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
-var model = builder.Configuration["model"];
-if (string.IsNullOrWhiteSpace(model))
-{
-    Console.Error.WriteLine("error: pass --model <folder or Hub repo id>, for example --model Alpha-VLLM/Lumina-Next-SFT-diffusers.");
-    return 1;
-}
+var model = builder.Configuration["model"] is { Length: > 0 } given ? given : Path.Combine(AppContext.BaseDirectory, "models", "lumina-demo");
 
 var port = builder.Configuration.GetValue("port", 5080);
 

@@ -6,16 +6,15 @@ using SixLabors.ImageSharp.PixelFormats;
 
 namespace Lumina.Samples.Tests;
 
-/// <summary>The QuickStart sample (the README's code) run as a process on a tiny random Lumina-Next folder.</summary>
+/// <summary>The QuickStart sample (the README's code) run as a process: with the bundled demo model, and with a given folder.</summary>
 public sealed class QuickStartTests(TinyLuminaNextFolders models) : IClassFixture<TinyLuminaNextFolders>
 {
     [Fact]
-    public async Task WritesLuminaPngInTheWorkingFolder()
+    public async Task WithoutArguments_DrawsTheDefaultPromptWithTheDemoModel()
     {
         using var work = new TempFolder("lumina-quickstart");
 
-        var run = await ProcessRun.DotnetAsync(SampleApps.QuickStart, [models.Diffusers, "a lighthouse at dusk", "32"], workingDirectory: work.Path,
-            timeout: TimeSpan.FromSeconds(120));
+        var run = await ProcessRun.DotnetAsync(SampleApps.QuickStart, [], workingDirectory: work.Path, timeout: TimeSpan.FromSeconds(120));
 
         Assert.True(run.ExitCode == 0, run.ToString());
         var png = work.File("lumina.png");
@@ -23,25 +22,28 @@ public sealed class QuickStartTests(TinyLuminaNextFolders models) : IClassFixtur
         using var image = Image.Load<Rgb24>(png);
         Assert.Equal((32, 32), (image.Width, image.Height));
         var metadata = GenerationMetadata.ReadFrom(image)!;
-        Assert.Equal(("a lighthouse at dusk", 42L, 30), (metadata.Prompt, metadata.Seed, metadata.Steps));
+        Assert.Equal(("a red circle on the left on a white background", 42L, 30), (metadata.Prompt, metadata.Seed, metadata.Steps));
+        Assert.EndsWith(Path.Combine("models", "lumina-demo"), metadata.ModelId);
+    }
+
+    [Fact]
+    public async Task APromptAndAModelFolderFromTheCommandLine()
+    {
+        using var work = new TempFolder("lumina-quickstart");
+
+        var run = await ProcessRun.DotnetAsync(SampleApps.QuickStart, ["a lighthouse at dusk", models.Diffusers], workingDirectory: work.Path,
+            timeout: TimeSpan.FromSeconds(120));
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        using var image = Image.Load<Rgb24>(work.File("lumina.png"));
+        var metadata = GenerationMetadata.ReadFrom(image)!;
+        Assert.Equal(("a lighthouse at dusk", 42L, Path.GetFullPath(models.Diffusers)), (metadata.Prompt, metadata.Seed, metadata.ModelId));
     }
 
     [Fact]
     public void ProgramStaysUnder20Lines()
     {
-        var program = FindRepoFile("samples/Lumina.QuickStart/Program.cs");
+        var program = RepositoryFiles.Path("samples/Lumina.QuickStart/Program.cs");
         Assert.True(File.ReadAllLines(program).Length < 20, $"{program} should stay under 20 lines (it is the README's example).");
-    }
-
-    private static string FindRepoFile(string relative)
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, relative);
-            if (File.Exists(candidate))
-                return candidate;
-        }
-
-        throw new FileNotFoundException($"{relative} not found above {AppContext.BaseDirectory}.");
     }
 }

@@ -13,8 +13,9 @@ internal static class GenerateCommand
         var prompt = new Argument<string>("prompt") { Description = "What the image should show." };
         var model = new Option<string>("--model", "-m")
         {
-            Description = "A model folder (diffusers or original layout) or a Hub repo id (org/name[@revision]), downloaded into the shared cache.",
-            Required = true,
+            Description = "A model folder (diffusers or original layout) or a Hub repo id (org/name[@revision]), downloaded into the shared cache. " +
+                          "Default: the bundled demo model (32×32 coloured shapes, for example \"a red circle on the left on a white background\").",
+            DefaultValueFactory = _ => DemoModel.Folder,
         };
         var output = new Option<string>("--output", "-o") { Description = "Where to write the PNG (with several images: name-1.png, name-2.png, …).", DefaultValueFactory = _ => "lumina.png" };
         var width = new Option<int?>("--width", "-W") { Description = "Width in pixels, a multiple of 16 (default: the model's training size, 1024 for Lumina-Next)." };

@@ -57,6 +57,12 @@ internal static class ModelInspector
         {
             if (name.StartsWith('_') || value is not JsonArray { Count: 2 } spec)
                 continue;
+            if (spec[0] is null && spec[1] is null)
+            {
+                others.Add((name, name == "vae" ? "none: a pixel-space model (images are denoised directly as RGB)" : "none"));
+                continue;
+            }
+
             var className = $"{spec[0]?.ToString()}.{spec[1]?.ToString()}";
             var dir = System.IO.Path.Combine(folder, name);
             if (!Directory.Exists(dir))

@@ -5,7 +5,9 @@ using Lumina.Models.DiT;
 namespace Lumina.Checkpoints;
 
 /// <summary>
-/// diffusers <c>transformer/config.json</c> of <c>LuminaNextDiT2DModel</c> ↔ <see cref="NextDiTConfig"/>.
+/// diffusers <c>transformer/config.json</c> of <c>LuminaNextDiT2DModel</c> ↔ <see cref="NextDiTConfig"/>. A video model
+/// (<see cref="NextDiTConfig.Video"/>) is marked with <c>"video": true</c>, a key of Lumina.NET's own (no upstream video
+/// checkpoint exists).
 /// </summary>
 public static class NextDiTConfigJson
 {
@@ -48,6 +50,7 @@ public static class NextDiTConfigJson
                 QkNorm = root["qk_norm"]?.GetValue<bool>() ?? d.QkNorm,
                 CaptionDim = Int(root, "cross_attention_dim") ?? d.CaptionDim,
                 ScaleFactor = root["scaling_factor"]?.GetValue<double>() ?? d.ScaleFactor,
+                Video = root["video"]?.GetValue<bool>() ?? false,
             };
             config.Validate();
             return config;
@@ -101,6 +104,8 @@ public static class NextDiTConfigJson
             ["cross_attention_dim"] = config.CaptionDim,
             ["scaling_factor"] = config.ScaleFactor,
         };
+        // Lumina.NET's own key: a video model (nextframe_token, 3-D RoPE). diffusers has no video Lumina class.
+        if (config.Video) root["video"] = true;
         File.WriteAllText(path, root.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
     }
 

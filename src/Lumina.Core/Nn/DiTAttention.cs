@@ -103,7 +103,11 @@ public sealed class DiTAttention : nn.Module
     /// <param name="xMask">Optional key mask [B, N] (nonzero/true = real token); null = no padding.</param>
     /// <param name="freqsCis">Rotary table, complex64 [N, hd/2] or [B, N, hd/2].</param>
     /// <param name="y">Caption features [B, L, captionDim] (already normed by the block), or null without cross-attention.</param>
-    /// <param name="yMask">Optional caption key mask [B, L]; null = all tokens valid.</param>
+    /// <param name="yMask">
+    /// Optional caption mask: [B, L] (a key mask) or [B, N, L] (which caption tokens each image token may attend to,
+    /// e.g. compositional generation's per-region captions; every row needs at least one true entry). Null = all
+    /// tokens valid.
+    /// </param>
     /// <param name="softmaxScale">Self-attention scale; null = 1/sqrt(hd).</param>
     public Tensor Forward(Tensor x, Tensor? xMask, Tensor freqsCis, Tensor? y, Tensor? yMask, double? softmaxScale = null)
     {
@@ -150,7 +154,7 @@ public sealed class DiTAttention : nn.Module
             if (ky_norm is not null) yk = ky_norm.forward(yk);
             var ykg = yk.reshape(b, l, KvHeads, hd).permute(0, 2, 1, 3);
             var yvg = ykv.narrow(-1, kvWidth, kvWidth).reshape(b, l, KvHeads, hd).permute(0, 2, 1, 3);
-            var crossMask = KeyMask(yMask, b, l);
+            var crossMask = yMask is not null && yMask.dim() == 3 ? QueryKeyMask(yMask, b, n, l, rep) : KeyMask(yMask, b, l);
             var outY = F.scaled_dot_product_attention(qg, ykg, yvg, crossMask);
             var g = gate!.tanh().view(1, KvHeads, rep, 1, 1);
             output = output.view(b, KvHeads, rep, n, hd).addcmul(outY.view(b, KvHeads, rep, n, hd), g, 1);
@@ -158,6 +162,17 @@ public sealed class DiTAttention : nn.Module
 
         var merged = output.view(b, KvHeads, rep, n, hd).permute(0, 3, 1, 2, 4).reshape(b, n, qWidth);
         return wo.forward(merged).MoveToOuterDisposeScope();
+    }
+
+    // A per-query mask [B, N, L] in the grouped query layout [B, KV, rep·N, hd]: each query row repeats per head group.
+    private static Tensor? QueryKeyMask(Tensor mask, long b, long n, long l, int rep)
+    {
+        if (mask.shape[0] != b || mask.shape[1] != n || mask.shape[2] != l)
+            throw new ArgumentException($"A per-token caption mask must be [B, N, L] = [{b}, {n}, {l}]; got [{string.Join(", ", mask.shape)}].", nameof(mask));
+        var m = mask.dtype == ScalarType.Bool ? mask : mask.ne(0);
+        if (m.all().item<bool>()) return null;
+        var perQuery = m.view(b, 1, n, l);
+        return rep == 1 ? perQuery : perQuery.unsqueeze(2).expand(b, 1, rep, n, l).reshape(b, 1, (long)rep * n, l);
     }
 
     private static Tensor? KeyMask(Tensor? mask, long b, long n)

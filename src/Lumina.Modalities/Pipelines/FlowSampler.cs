@@ -38,11 +38,26 @@ public static class FlowSampler
         if (captions.BatchSize != 2 * noise.shape[0])
             throw new ArgumentException(
                 $"Captions must hold [prompts; negative prompts] = {2 * noise.shape[0]} rows for {noise.shape[0]} latents; got {captions.BatchSize}.", nameof(captions));
-        var grid = Grid(settings, strength);
         using var cache = settings.StepCache is { } cacheOptions ? new StepCache(cacheOptions) : null;
         var call = new TransformerCallOptions(scaleFactor, settings.ScaleWatershed, settings.ProportionalAttention) { BlockCache = cache };
-        // Step caching never skips a call of the first or the last solver step; the solver's per-interval progress
-        // (reported synchronously) says which step the next calls belong to.
+        var guidance = settings.GuidanceScale;
+        return SampleGuided((x, t) => transformer.GuidedVelocity(x, t, captions, guidance, call), noise, settings, progress, cancellationToken,
+            strength, cache, evaluations);
+    }
+
+    /// <summary>
+    /// The loop of <see cref="Sample"/> for any guided velocity over the doubled batch (compositional and video
+    /// pipelines): the state is <c>[noise; noise]</c> of any rank, <paramref name="guidedVelocity"/> gets it with t
+    /// [2B] in the latent dtype, and the first half of the final state is returned. With a <paramref name="cache"/> (which
+    /// the velocity's transformer consults), every call of the first and the last solver step is forced to evaluate;
+    /// <paramref name="evaluations"/> counts calls run and skipped.
+    /// </summary>
+    internal static Tensor SampleGuided(Func<Tensor, Tensor, Tensor> guidedVelocity, Tensor noise, TextToImageSettings settings,
+        IProgress<SamplingProgress>? progress, CancellationToken cancellationToken, double strength = 1.0,
+        StepCache? cache = null, ModelEvaluationCounter? evaluations = null)
+    {
+        var grid = Grid(settings, strength);
+        // The solver reports each finished grid interval synchronously, which tells the calls of which step come next.
         var stepsDone = 0;
         var lastStep = grid.Length - 2;
         var solveProgress = new StepTracker(p =>
@@ -50,7 +65,6 @@ public static class FlowSampler
             stepsDone = p.Step;
             progress?.Report(p);
         });
-        var guidance = settings.GuidanceScale;
         using var scope = NewDisposeScope();
         var state = cat([noise, noise], 0);
         Tensor Velocity(Tensor x, double t)
@@ -59,7 +73,7 @@ public static class FlowSampler
             if (cache is not null && (stepsDone == 0 || stepsDone >= lastStep)) cache.ForceNextEvaluation();
             var tt = full([x.shape[0]], t, dtype: x.dtype, device: x.device);
             var skippedBefore = cache?.Skipped ?? 0;
-            var velocity = transformer.GuidedVelocity(x, tt, captions, guidance, call);
+            var velocity = guidedVelocity(x, tt);
             evaluations?.Record(wasSkipped: (cache?.Skipped ?? 0) > skippedBefore);
             return velocity.MoveToOuterDisposeScope();
         }

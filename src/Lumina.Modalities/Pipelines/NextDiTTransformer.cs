@@ -4,8 +4,9 @@ using static TorchSharp.torch;
 
 namespace Lumina.Pipelines;
 
-/// <summary>Lumina-Next's <see cref="NextDiT"/> behind <see cref="IImageTransformer"/>. Owns the model.</summary>
-public sealed class NextDiTTransformer : IImageTransformer
+/// <summary>Lumina-Next's <see cref="NextDiT"/> behind <see cref="IImageTransformer"/> (and the compositional
+/// <see cref="IRegionalImageTransformer"/>). Owns the model.</summary>
+public sealed class NextDiTTransformer : IRegionalImageTransformer
 {
     /// <summary>Wraps <paramref name="model"/> (put in eval mode).</summary>
     /// <param name="model">The loaded model; disposed with this wrapper.</param>
@@ -40,16 +41,29 @@ public sealed class NextDiTTransformer : IImageTransformer
     public Tensor GuidedVelocity(Tensor x, Tensor t, CaptionEmbeddings captions, double guidanceScale, TransformerCallOptions options)
     {
         ArgumentNullException.ThrowIfNull(captions);
+        var forward = ForwardOptions(options);
+        using var noGrad = no_grad();
+        return Model.ForwardWithCfg(x, t, captions.Features, captions.Mask, guidanceScale, forward);
+    }
+
+    /// <inheritdoc />
+    public Tensor GuidedRegionalVelocity(Tensor x, Tensor t, RegionalCaptions captions, double guidanceScale, TransformerCallOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(captions);
+        using var noGrad = no_grad();
+        return Model.ForwardCompositionalWithCfg(x, t, captions, guidanceScale, ForwardOptions(options));
+    }
+
+    private NextDiTForwardOptions ForwardOptions(TransformerCallOptions options)
+    {
         ArgumentNullException.ThrowIfNull(options);
-        var forward = new NextDiTForwardOptions
+        return new NextDiTForwardOptions
         {
             ScaleFactor = options.ScaleFactor,
             ScaleWatershed = options.ScaleWatershed,
             BaseSequenceLength = options.ProportionalAttention ? BaseSequenceLength : null,
             BlockCache = options.BlockCache,
         };
-        using var noGrad = no_grad();
-        return Model.ForwardWithCfg(x, t, captions.Features, captions.Mask, guidanceScale, forward);
     }
 
     /// <inheritdoc />

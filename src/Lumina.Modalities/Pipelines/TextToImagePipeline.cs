@@ -20,7 +20,7 @@ namespace Lumina.Pipelines;
 /// <para><b>Memory:</b> the pipeline owns its models; <see cref="Dispose"/> frees their native memory (it waits for a
 /// running generation to finish).</para>
 /// </summary>
-public sealed class TextToImagePipeline : IDisposable
+public sealed partial class TextToImagePipeline : IDisposable
 {
     private readonly SemaphoreSlim gate = new(1, 1);
     private bool disposed;

@@ -13,7 +13,7 @@ namespace Lumina.Models.DiT;
 /// <c>pad_token</c>), so <c>state_dict()</c> matches <c>consolidated*.safetensors</c> without remapping.
 /// <para>The model predicts the velocity x1 − x0 at time t ∈ [0, 1] (t = 0 noise, t = 1 data).</para>
 /// </summary>
-public sealed class NextDiT : nn.Module
+public sealed partial class NextDiT : nn.Module
 {
 #pragma warning disable IDE1006 // field names follow the checkpoint keys
     private readonly Linear x_embedder;
@@ -41,6 +41,7 @@ public sealed class NextDiT : nn.Module
         layers = new ModuleList<NextDiTBlock>(Enumerable.Range(0, config.Layers).Select(_ => new NextDiTBlock(config, device, dtype)).ToArray());
         final_layer = new DiTFinalLayer(dim, condDim, (long)config.PatchSize * config.PatchSize * config.OutChannels, withShift: false, device, dtype);
         pad_token = new Parameter(empty(dim, dtype: dtype ?? ScalarType.Float32, device: device));
+        if (config.Video) nextframe_token = new Parameter(empty(dim, dtype: dtype ?? ScalarType.Float32, device: device));
         RegisterComponents();
     }
 
@@ -53,10 +54,13 @@ public sealed class NextDiT : nn.Module
     /// <summary>
     /// The rotary table a call uses for a grid of <paramref name="rows"/>×<paramref name="cols"/> patches, complex64
     /// [rows·cols, hd/2]. With <paramref name="options"/>.ScaleFactor set, the time-aware scaling reads
-    /// <paramref name="t0"/>.
+    /// <paramref name="t0"/>. A video model (<see cref="NextDiTConfig.Video"/>) sees an image as a 1-frame video: its
+    /// table is the 3-D one at frame 0.
     /// </summary>
     public Tensor RotaryTable(int rows, int cols, double t0 = 1.0, NextDiTForwardOptions? options = null)
-        => RotaryEmbedding.Table2D(rows, cols, Config.HeadDim, Config.RopeTheta, RopeScalingFor(t0, options), pad_token.device);
+        => Config.Video
+            ? VideoRotaryTable(1, rows, cols, t0, options)
+            : RotaryEmbedding.Table2D(rows, cols, Config.HeadDim, Config.RopeTheta, RopeScalingFor(t0, options), pad_token.device);
 
     /// <summary>
     /// Forward over a batch of equally sized latents.
@@ -69,26 +73,41 @@ public sealed class NextDiT : nn.Module
     /// <returns>The velocity [B, C, H, W] (or [B, 2C, H, W] with <see cref="NextDiTForwardOptions.KeepLearnedSigma"/>).</returns>
     public Tensor Forward(Tensor x, Tensor t, Tensor captionFeatures, Tensor captionMask, NextDiTForwardOptions? options = null)
     {
-        ArgumentNullException.ThrowIfNull(x);
-        if (x.dim() != 4 || x.shape[1] != Config.InChannels)
-            throw new ArgumentException($"Latents must be [B, {Config.InChannels}, H, W]; got [{string.Join(", ", x.shape)}].", nameof(x));
-        var b = x.shape[0];
-        ValidateConditioning(b, t, captionFeatures, captionMask);
-        var p = Config.PatchSize;
-        Patchify.CheckDivisible(x.shape[2], x.shape[3], p);
+        ValidateLatents(x);
+        ValidateConditioning(x.shape[0], t, captionFeatures, captionMask);
         options ??= Default;
 
         using var scope = NewDisposeScope();
-        var (rows, cols) = ((int)(x.shape[2] / p), (int)(x.shape[3] / p));
-        var tokens = x_embedder.forward(Patchify.ToPatches(x.to(x_embedder.weight!.dtype, x_embedder.weight!.device), p));
-        options.Trace?.Invoke("x_embedder", tokens);
-        tokens = tokens.reshape(b, (long)rows * cols, Config.Dim);
+        var (tokens, rows, cols) = EmbedPatches(x, options);
         var freqs = RotaryTable(rows, cols, FirstTimestep(t, options), options);
 
         var hidden = RunTransformer(tokens, null, freqs, t, captionFeatures, captionMask, options);
-        var image = Patchify.FromPatches(hidden, p, x.shape[2], x.shape[3], Config.OutChannels);
-        if (Config.LearnSigma && !options.KeepLearnedSigma) image = image.narrow(1, 0, Config.InChannels).contiguous();
-        return image.MoveToOuterDisposeScope();
+        return ToLatents(hidden, x.shape[2], x.shape[3], options).MoveToOuterDisposeScope();
+    }
+
+    // [B, C, H, W] → patch tokens [B, (H/p)·(W/p), dim] and the patch grid.
+    private (Tensor Tokens, int Rows, int Cols) EmbedPatches(Tensor x, NextDiTForwardOptions options)
+    {
+        var p = Config.PatchSize;
+        var (rows, cols) = ((int)(x.shape[2] / p), (int)(x.shape[3] / p));
+        var tokens = x_embedder.forward(Patchify.ToPatches(x.to(x_embedder.weight!.dtype, x_embedder.weight!.device), p));
+        options.Trace?.Invoke("x_embedder", tokens);
+        return (tokens.reshape(x.shape[0], (long)rows * cols, Config.Dim), rows, cols);
+    }
+
+    // Final-layer tokens [B, ≥(H/p)·(W/p), p²·C'] → latents [B, C (or C'), H, W].
+    private Tensor ToLatents(Tensor hidden, long height, long width, NextDiTForwardOptions options)
+    {
+        var image = Patchify.FromPatches(hidden, Config.PatchSize, height, width, Config.OutChannels);
+        return Config.LearnSigma && !options.KeepLearnedSigma ? image.narrow(1, 0, Config.InChannels).contiguous() : image;
+    }
+
+    private void ValidateLatents(Tensor x)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        if (x.dim() != 4 || x.shape[1] != Config.InChannels)
+            throw new ArgumentException($"Latents must be [B, {Config.InChannels}, H, W]; got [{string.Join(", ", x.shape)}].", nameof(x));
+        Patchify.CheckDivisible(x.shape[2], x.shape[3], Config.PatchSize);
     }
 
     /// <summary>
@@ -155,16 +174,24 @@ public sealed class NextDiT : nn.Module
     private static readonly NextDiTForwardOptions Default = new();
 
     private Tensor RunTransformer(Tensor tokens, Tensor? mask, Tensor freqs, Tensor t, Tensor captionFeatures, Tensor captionMask, NextDiTForwardOptions options)
+        => RunTransformer(tokens, mask, freqs, t, captionFeatures, captionMask, captionFeatures, captionMask, options);
+
+    /// <summary>
+    /// The shared trunk. The cross-attention reads <paramref name="crossFeatures"/> with <paramref name="crossMask"/>
+    /// ([B, L] per caption, or [B, N, L] per image token); adaLN reads the pooled <paramref name="pooledFeatures"/>.
+    /// </summary>
+    private Tensor RunTransformer(Tensor tokens, Tensor? mask, Tensor freqs, Tensor t, Tensor crossFeatures, Tensor crossMask,
+        Tensor pooledFeatures, Tensor pooledMask, NextDiTForwardOptions options)
     {
         var wdtype = x_embedder.weight!.dtype;
         var tEmb = t_embedder.forward(t.to(x_embedder.weight!.device));
         options.Trace?.Invoke("t_embedder", tEmb);
-        var cap = captionFeatures.to(wdtype, x_embedder.weight!.device);
-        captionMask = captionMask.to(cap.device);
-        var capEmb = cap_embedder.Embed(cap, captionMask);
+        var pooled = pooledFeatures.to(wdtype, x_embedder.weight!.device);
+        var capEmb = cap_embedder.Embed(pooled, pooledMask.to(pooled.device));
         options.Trace?.Invoke("cap_embedder", capEmb);
         var adaln = tEmb + capEmb;
-        var capMask = DiTInputs.KeyMaskOrNull(captionMask);
+        var cap = ReferenceEquals(crossFeatures, pooledFeatures) ? pooled : crossFeatures.to(wdtype, x_embedder.weight!.device);
+        var capMask = DiTInputs.KeyMaskOrNull(crossMask.to(cap.device));
 
         double? scale = options.BaseSequenceLength is int baseLen
             ? DiTAttention.ProportionalScale(tokens.shape[1], baseLen, Config.HeadDim)

@@ -51,6 +51,13 @@ public sealed record NextDiTConfig
     /// <summary>RoPE base θ (10000).</summary>
     public double RopeTheta { get; init; } = 10000.0;
 
+    /// <summary>
+    /// A video model: adds the learned <c>nextframe_token</c> that separates frames in
+    /// <see cref="NextDiT.ForwardVideo"/> and uses 3-D RoPE over (frame, row, col), which needs a head width divisible
+    /// by 6. No upstream video checkpoint exists; see docs/models-dit.md for the layout.
+    /// </summary>
+    public bool Video { get; init; }
+
     /// <summary>Output channels of the final layer (2·C with learned sigma).</summary>
     public int OutChannels => LearnSigma ? 2 * InChannels : InChannels;
 
@@ -65,6 +72,7 @@ public sealed record NextDiTConfig
         if (Layers < 0) throw new ArgumentException($"Layers must be ≥ 0; got {Layers}.");
         if (Heads < 1 || Dim % Heads != 0) throw new ArgumentException($"Dim ({Dim}) must be a multiple of Heads ({Heads}).");
         if (HeadDim % 4 != 0) throw new ArgumentException($"Next-DiT's 2-D RoPE needs a head width divisible by 4; Dim/Heads = {HeadDim}.");
+        if (Video && HeadDim % 6 != 0) throw new ArgumentException($"A video Next-DiT's 3-D RoPE needs a head width divisible by 6 (and 4); Dim/Heads = {HeadDim}.");
         var kv = KvHeads ?? Heads;
         if (kv < 1 || Heads % kv != 0) throw new ArgumentException($"KvHeads ({kv}) must divide Heads ({Heads}).");
         if (CaptionDim < 1) throw new ArgumentException($"CaptionDim must be ≥ 1; got {CaptionDim}.");

@@ -1,3 +1,5 @@
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.PixelFormats;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -26,6 +28,18 @@ public sealed class RgbImage
         ArgumentNullException.ThrowIfNull(fill);
         for (var i = 0; i < Pixels.Length; i += 3) (Pixels[i], Pixels[i + 1], Pixels[i + 2]) = (fill.R, fill.G, fill.B);
     }
+
+    /// <summary>Copies the pixels of an ImageSharp image (for example a pipeline's output).</summary>
+    public static RgbImage FromImage(Image<Rgb24> image)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        var pixels = new byte[image.Width * image.Height * 3];
+        image.CopyPixelDataTo(pixels);
+        return new RgbImage(image.Width, image.Height, pixels);
+    }
+
+    /// <summary>The pixels as an ImageSharp image (for saving as PNG).</summary>
+    public Image<Rgb24> ToImage() => Image.LoadPixelData<Rgb24>(Pixels, Width, Height);
 
     /// <summary>Width in pixels.</summary>
     public int Width { get; }

@@ -1,0 +1,195 @@
+using System.Globalization;
+using Lumina.Media;
+using Lumina.Models.Autoencoders;
+using Lumina.Models.DiT;
+using Lumina.Models.TextEncoders;
+using Lumina.Pipelines;
+using Lumina.Solvers;
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.Formats.Png;
+using SixLabors.ImageSharp.PixelFormats;
+using static TorchSharp.torch;
+
+namespace Lumina.Video;
+
+/// <summary>
+/// Text-to-video over a video Next-DiT (<see cref="NextDiTConfig.Video"/>): prompt → caption features → the ODE solver
+/// integrates the guided <see cref="NextDiT.ForwardVideoWithCfg"/> velocity over latents [1, C, F, h, w] (frames
+/// joined by the learned <c>[nextframe]</c> token, 3-D RoPE) → each latent frame decoded by the image VAE (or taken as
+/// pixels by <see cref="PixelSpace"/>) → frames.
+/// No upstream video checkpoint exists: this runs a model trained in that layout (docs/models-dit.md describes it).
+/// <para><b>Threads:</b> calls to <see cref="GenerateAsync"/> are serialized, as in <see cref="TextToImagePipeline"/>.
+/// <b>Memory:</b> the pipeline owns its models; <see cref="Dispose"/> frees them (waiting for a running call).</para>
+/// </summary>
+public sealed class TextToVideoPipeline : IDisposable
+{
+    private readonly SemaphoreSlim gate = new(1, 1);
+    private bool disposed;
+
+    /// <summary>Assembles a pipeline from loaded components; it takes ownership of them.</summary>
+    /// <param name="transformer">A video Next-DiT (<see cref="NextDiTConfig.Video"/> = true), put in eval mode.</param>
+    /// <param name="captionEncoder">Tokenizer + text encoder.</param>
+    /// <param name="latentSpace">The image VAE (applied frame by frame), or <see cref="PixelSpace"/> for a pixel-space model.</param>
+    /// <param name="settings">Defaults for requests; null = <see cref="TextToImagePresets.LuminaNext"/>.</param>
+    /// <param name="modelId">Where the weights came from (recorded in the frames' metadata).</param>
+    /// <param name="baseSequenceLength">Token count at the training size, for proportional attention (4096 as Lumina-Next).</param>
+    public TextToVideoPipeline(NextDiT transformer, ICaptionEncoder captionEncoder, IImageLatentSpace latentSpace, TextToImageSettings? settings = null,
+        string modelId = "local", int baseSequenceLength = 4096)
+    {
+        ArgumentNullException.ThrowIfNull(transformer);
+        ArgumentNullException.ThrowIfNull(captionEncoder);
+        ArgumentNullException.ThrowIfNull(latentSpace);
+        ArgumentNullException.ThrowIfNull(modelId);
+        ArgumentOutOfRangeException.ThrowIfLessThan(baseSequenceLength, 2);
+        if (!transformer.Config.Video)
+            throw new ArgumentException("The transformer is an image Next-DiT; a video pipeline needs one built with NextDiTConfig.Video = true.", nameof(transformer));
+        settings ??= TextToImagePresets.LuminaNext;
+        settings.Validate();
+        if (captionEncoder.FeatureSize != transformer.Config.CaptionDim)
+            throw new ArgumentException(
+                $"The text encoder gives {captionEncoder.FeatureSize}-wide features but the transformer expects {transformer.Config.CaptionDim}; pair matching components.",
+                nameof(captionEncoder));
+        if (latentSpace.LatentChannels != transformer.Config.InChannels)
+            throw new ArgumentException(
+                $"The latent space has {latentSpace.LatentChannels} channels but the transformer denoises {transformer.Config.InChannels}; pair matching components.",
+                nameof(latentSpace));
+        Transformer = transformer;
+        CaptionEncoder = captionEncoder;
+        LatentSpace = latentSpace;
+        Settings = settings;
+        ModelId = modelId;
+        BaseSequenceLength = baseSequenceLength;
+        transformer.eval();
+        (latentSpace as nn.Module)?.eval();
+    }
+
+    /// <summary>The video DiT.</summary>
+    public NextDiT Transformer { get; }
+
+    /// <summary>The caption encoder.</summary>
+    public ICaptionEncoder CaptionEncoder { get; }
+
+    /// <summary>Where the transformer denoises: the VAE (decoding frame by frame) or <see cref="PixelSpace"/>.</summary>
+    public IImageLatentSpace LatentSpace { get; }
+
+    /// <summary>Default settings for requests.</summary>
+    public TextToImageSettings Settings { get; }
+
+    /// <summary>Repo id or folder of the weights.</summary>
+    public string ModelId { get; }
+
+    /// <summary>Token count at the training size (proportional attention's base).</summary>
+    public int BaseSequenceLength { get; }
+
+    /// <summary>Width and height must be multiples of this (VAE factor × patch size).</summary>
+    public int SizeMultiple => LatentSpace.DownscaleFactor * Transformer.Config.PatchSize;
+
+    /// <summary>Generates the video of <paramref name="request"/>. The request is validated first; nothing runs if it is bad.</summary>
+    /// <param name="request">Prompt, frames, size and settings.</param>
+    /// <param name="progress">Receives stage and step reports (one item).</param>
+    /// <param name="cancellationToken">Checked before every model call and between decoded frames.</param>
+    /// <exception cref="ArgumentException">A request field is invalid (<c>ParamName</c> names it).</exception>
+    public async Task<TextToVideoResult> GenerateAsync(TextToVideoRequest request, IProgress<GenerationProgress>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        request.Validate();
+        var settings = request.AsImageRequest().Resolve(Settings) with { ScaleFactor = null, AutoScaleFactor = false };
+        settings.Validate();
+        if (request.Width % SizeMultiple != 0)
+            throw new ArgumentOutOfRangeException(nameof(request.Width), request.Width, $"Width must be a multiple of {SizeMultiple} for this model.");
+        if (request.Height % SizeMultiple != 0)
+            throw new ArgumentOutOfRangeException(nameof(request.Height), request.Height, $"Height must be a multiple of {SizeMultiple} for this model.");
+        ObjectDisposedException.ThrowIf(disposed, this);
+        var seed = request.Seed ?? Random.Shared.NextInt64(0, int.MaxValue);
+        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            ObjectDisposedException.ThrowIf(disposed, this);
+            return await Task.Run(() => Run(request, settings, seed, progress, cancellationToken), cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    private TextToVideoResult Run(TextToVideoRequest request, TextToImageSettings settings, long seed, IProgress<GenerationProgress>? progress,
+        CancellationToken cancellationToken)
+    {
+        var steps = settings.NumInferenceSteps;
+        progress?.Report(new GenerationProgress(0, 1, GenerationStage.EncodingPrompt, 0, steps));
+        cancellationToken.ThrowIfCancellationRequested();
+        var (h, w) = (request.Height / LatentSpace.DownscaleFactor, request.Width / LatentSpace.DownscaleFactor);
+        var (vaeDType, vaeDevice) = (LatentSpace.DType, LatentSpace.Device);
+        var options = new NextDiTForwardOptions
+        {
+            ScaleWatershed = settings.ScaleWatershed,
+            BaseSequenceLength = settings.ProportionalAttention ? BaseSequenceLength : null,
+        };
+        var frames = new List<Image<Rgb24>>();
+        try
+        {
+            using var scope = NewDisposeScope();
+            using var captions = CaptionEncoder.Encode([request.Prompt, settings.NegativePrompt], cancellationToken);
+            using var generator = new TorchSharp.torch.Generator((ulong)seed);
+            var noise = randn([1, Transformer.Config.InChannels, request.Frames, h, w], dtype: ScalarType.Float32, generator: generator);
+            var stepProgress = progress is null ? null : new SynchronousProgress<SamplingProgress>(p =>
+                progress.Report(new GenerationProgress(0, 1, GenerationStage.Sampling, p.Step, p.TotalSteps)));
+            var guidance = settings.GuidanceScale;
+            var latents = FlowSampler.SampleGuided((x, t) =>
+            {
+                using var noGrad = no_grad();
+                return Transformer.ForwardVideoWithCfg(x, t, captions.Features, captions.Mask, guidance, options);
+            }, noise, settings, stepProgress, cancellationToken);
+
+            progress?.Report(new GenerationProgress(0, 1, GenerationStage.Decoding, steps, steps));
+            var metadata = new GenerationMetadata(request.Prompt, settings.NegativePrompt, seed, steps, settings.Solver, settings.TimeShift,
+                settings.GuidanceScale, ModelId, request.Width, request.Height);
+            var count = request.Frames.ToString(CultureInfo.InvariantCulture);
+            for (var f = 0; f < request.Frames; f++)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                using var frameScope = NewDisposeScope();
+                Tensor decoded;
+                using (no_grad()) decoded = LatentSpace.DecodeLatents(latents.select(2, f).to(vaeDType, vaeDevice), cancellationToken);
+                var image = ImageTensorConverter.ToImage(decoded);
+                frames.Add(image);
+                metadata.WriteTo(image);
+                var png = image.Metadata.GetPngMetadata();
+                png.TextData.Add(new PngTextData("frame", f.ToString(CultureInfo.InvariantCulture), string.Empty, string.Empty));
+                png.TextData.Add(new PngTextData("frames", count, string.Empty, string.Empty));
+            }
+            return new TextToVideoResult(frames, metadata);
+        }
+        catch
+        {
+            foreach (var frame in frames) frame.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Frees the models' native memory. Waits for a running generation; later calls throw.</summary>
+    public void Dispose()
+    {
+        if (disposed) return;
+        gate.Wait();
+        try
+        {
+            if (disposed) return;
+            disposed = true;
+            Transformer.Dispose();
+            CaptionEncoder.Dispose();
+            LatentSpace.Dispose();
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    private sealed class SynchronousProgress<T>(Action<T> report) : IProgress<T>
+    {
+        public void Report(T value) => report(value);
+    }
+}
