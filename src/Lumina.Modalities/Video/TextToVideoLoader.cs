@@ -62,6 +62,11 @@ public static class TextToVideoLoader
                 ? new PixelSpace(options.Device, options.DType)
                 : AutoencoderKL.FromDirectory(vaeDir, options.Device, options.DType);
             disposables.Add(latentSpace);
+            settings ??= TextToImagePresets.LuminaNext;
+            if (layout.Layout == ModelLayoutKind.Diffusers && (settings.Width is null || settings.Height is null)
+                && NextDiTConfigJson.ReadSampleSize(Path.Combine(layout.Path, "transformer", "config.json")) * latentSpace.DownscaleFactor is int side
+                && side % 16 == 0 && side <= 8192)
+                settings = settings with { Width = settings.Width ?? side, Height = settings.Height ?? side }; // the training resolution
             return new TextToVideoPipeline(dit, encoder, latentSpace, settings, modelId ?? Path.GetFullPath(folder), options.BaseSequenceLength ?? 4096);
         }
         catch

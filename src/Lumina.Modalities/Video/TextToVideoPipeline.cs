@@ -96,10 +96,10 @@ public sealed class TextToVideoPipeline : IDisposable
         request.Validate();
         var settings = request.AsImageRequest().Resolve(Settings) with { ScaleFactor = null, AutoScaleFactor = false };
         settings.Validate();
-        if (request.Width % SizeMultiple != 0)
-            throw new ArgumentOutOfRangeException(nameof(request.Width), request.Width, $"Width must be a multiple of {SizeMultiple} for this model.");
-        if (request.Height % SizeMultiple != 0)
-            throw new ArgumentOutOfRangeException(nameof(request.Height), request.Height, $"Height must be a multiple of {SizeMultiple} for this model.");
+        if (settings.Width!.Value % SizeMultiple != 0)
+            throw new ArgumentOutOfRangeException(nameof(request.Width), settings.Width, $"Width must be a multiple of {SizeMultiple} for this model.");
+        if (settings.Height!.Value % SizeMultiple != 0)
+            throw new ArgumentOutOfRangeException(nameof(request.Height), settings.Height, $"Height must be a multiple of {SizeMultiple} for this model.");
         ObjectDisposedException.ThrowIf(disposed, this);
         var seed = request.Seed ?? Random.Shared.NextInt64(0, int.MaxValue);
         await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -120,7 +120,8 @@ public sealed class TextToVideoPipeline : IDisposable
         var steps = settings.NumInferenceSteps;
         progress?.Report(new GenerationProgress(0, 1, GenerationStage.EncodingPrompt, 0, steps));
         cancellationToken.ThrowIfCancellationRequested();
-        var (h, w) = (request.Height / LatentSpace.DownscaleFactor, request.Width / LatentSpace.DownscaleFactor);
+        var (width, height) = (settings.Width!.Value, settings.Height!.Value);
+        var (h, w) = (height / LatentSpace.DownscaleFactor, width / LatentSpace.DownscaleFactor);
         var (vaeDType, vaeDevice) = (LatentSpace.DType, LatentSpace.Device);
         var options = new NextDiTForwardOptions
         {
@@ -145,7 +146,7 @@ public sealed class TextToVideoPipeline : IDisposable
 
             progress?.Report(new GenerationProgress(0, 1, GenerationStage.Decoding, steps, steps));
             var metadata = new GenerationMetadata(request.Prompt, settings.NegativePrompt, seed, steps, settings.Solver, settings.TimeShift,
-                settings.GuidanceScale, ModelId, request.Width, request.Height);
+                settings.GuidanceScale, ModelId, width, height);
             var count = request.Frames.ToString(CultureInfo.InvariantCulture);
             for (var f = 0; f < request.Frames; f++)
             {

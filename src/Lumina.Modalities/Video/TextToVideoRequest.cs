@@ -25,11 +25,14 @@ public sealed record TextToVideoRequest
     /// <summary>Number of frames (1 to <see cref="MaxFrames"/>); each frame is one latent frame (the VAE is per frame).</summary>
     public int Frames { get; init; } = 16;
 
-    /// <summary>Frame width in pixels: a multiple of 16 (VAE /8 × patch 2).</summary>
-    public int Width { get; init; } = 512;
+    /// <summary>
+    /// Frame width in pixels: a multiple of 16 (VAE /8 × patch 2). Null = the pipeline default (the model's training
+    /// resolution from its <c>sample_size</c>, else 1024).
+    /// </summary>
+    public int? Width { get; init; }
 
-    /// <summary>Frame height in pixels: a multiple of 16.</summary>
-    public int Height { get; init; } = 512;
+    /// <summary>Frame height in pixels: a multiple of 16. Null = the pipeline default.</summary>
+    public int? Height { get; init; }
 
     /// <summary>Solver steps (grid intervals). Null = the pipeline default.</summary>
     public int? NumInferenceSteps { get; init; }

@@ -52,6 +52,33 @@ public sealed class CompositionalTests(TinyLuminaNextFolders folders) : IClassFi
     }
 
     [Fact]
+    public async Task ChangingOneRegionPromptChangesMostlyThatRegionsPixels()
+    {
+        using var pipe = await LuminaPipeline.TextToImage().FromPretrained(folders.Diffusers).WithSolver(OdeMethod.Euler, steps: 2).BuildAsync();
+        var request = Request(seed: 30) with { Width = 64, Height = 64 };
+        using var before = await pipe.GenerateCompositionalAsync(request with { GlobalPrompt = "a landscape" });
+        using var after = await pipe.GenerateCompositionalAsync(request with
+        {
+            GlobalPrompt = "a landscape", Regions = [["a full moon", "a red sports car"], ["an old house", "a cherry tree"]],
+        });
+        var a = EndToEndTests.Pixels(before.Images[0]);
+        var b = EndToEndTests.Pixels(after.Images[0]);
+        double inside = 0, outside = 0;
+        for (var y = 0; y < 64; y++)
+            for (var x = 0; x < 64; x++)
+                for (var c = 0; c < 3; c++)
+                {
+                    var i = (y * 64 + x) * 3 + c;
+                    if (y < 32 && x >= 32) inside += Math.Abs(a[i] - b[i]);   // region 1: top right
+                    else outside += Math.Abs(a[i] - b[i]);
+                }
+        inside /= 32 * 32 * 3;
+        outside /= 64 * 64 * 3 - 32 * 32 * 3;
+        Assert.True(inside > 0, "the changed prompt must change its region");
+        Assert.True(inside > 2 * outside, $"mean change inside the region {inside:F2} should dominate the change outside {outside:F2}");
+    }
+
+    [Fact]
     public async Task SeveralImagesUseConsecutiveSeeds()
     {
         using var pipe = await LuminaPipeline.TextToImage().FromPretrained(folders.Diffusers).BuildAsync();

@@ -118,6 +118,16 @@ public sealed class TextToVideoTests(TinyLuminaVideoFolder model) : IClassFixtur
     }
 
     [Fact]
+    public async Task WithoutASizeFramesHaveTheModelsTrainingSize()
+    {
+        // transformer/config.json says sample_size 16; the tiny VAE downsamples by 2.
+        using var pipe = await LuminaPipeline.TextToVideo().FromPretrained(model.Folder).BuildAsync();
+        using var video = await pipe.GenerateAsync(TinyLuminaVideoFolder.Request(frames: 1) with { Width = null, Height = null });
+        Assert.Equal((32, 32), (video.Frames[0].Width, video.Frames[0].Height));
+        Assert.Equal((32, 32), (video.Metadata.Width, video.Metadata.Height));
+    }
+
+    [Fact]
     public async Task ProgressReachesTheSamplerAndCancellationStopsIt()
     {
         using var pipe = await LuminaPipeline.TextToVideo().FromPretrained(model.Folder).WithSolver(OdeMethod.Euler).BuildAsync();
