@@ -52,6 +52,16 @@ internal static class BenchModel
             };
             return WriteRandomDemo(temp);
         }
+        if (Directory.Exists(Path.Combine(model, "results")) && Directory.Exists(Path.Combine(model, "tokenizer")))
+        {
+            var temp = Path.Combine(Path.GetTempPath(), $"lumina-bench-checkpoint-{Environment.ProcessId}");
+            AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+            {
+                try { Directory.Delete(temp, recursive: true); }
+                catch (IOException) { }
+            };
+            return ExportLatestCheckpoint(model, temp);
+        }
         if (Directory.Exists(model)) return Path.GetFullPath(model);
         var fromRoot = Path.Combine(RepositoryRoot(), model);
         if (Directory.Exists(fromRoot)) return fromRoot;
@@ -207,6 +217,25 @@ internal static class BenchModel
         DemoModelExporter.Write(folder, dit, gemma, tokenizerFolder, trainer.Recipe.ImageSize);
         Directory.Delete(work, recursive: true);
         Console.WriteLine($"wrote the demo architecture with untrained weights to {folder} (timings are the demo model's; images are noise)");
+        return folder;
+    }
+
+    /// <summary>
+    /// A train-demo work folder (tokenizer/ and results/checkpoints): exports its latest EMA checkpoint the way the
+    /// trainer exports the final model, so an intermediate checkpoint can be benchmarked.
+    /// </summary>
+    public static string ExportLatestCheckpoint(string workFolder, string folder)
+    {
+        var trainer = new DemoModelTrainer();
+        var checkpoint = TrainingCheckpoint.Latest(Path.Combine(workFolder, "results"))
+            ?? throw new DirectoryNotFoundException($"'{workFolder}/results' holds no checkpoint yet.");
+        var tokenizerFolder = Path.Combine(workFolder, "tokenizer");
+        var vocabulary = Lumina.Tokenizers.SentencePieceTextTokenizer.FromFolder(tokenizerFolder).VocabularySize;
+        using var gemma = trainer.CreateTextEncoder(vocabulary);
+        using var ema = new NextDiT(trainer.Recipe.Transformer);
+        ema.LoadSafetensors(Path.Combine(checkpoint, TrainingCheckpoint.EmaFile));
+        DemoModelExporter.Write(folder, ema, gemma, tokenizerFolder, trainer.Recipe.ImageSize);
+        Console.WriteLine($"exported the EMA weights of {checkpoint} to {folder}");
         return folder;
     }
 
