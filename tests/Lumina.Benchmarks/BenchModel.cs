@@ -6,6 +6,8 @@ using Lumina.Models.DiT;
 using Lumina.Models.TextEncoders;
 using Lumina.Pipelines;
 using Lumina.Tensors;
+using Lumina.Training;
+using Lumina.Training.Demo;
 using Lumina.Training.Shapes;
 using Lumina.Training.Text;
 using SixLabors.ImageSharp;
@@ -18,7 +20,9 @@ namespace Lumina.Benchmarks;
 /// <summary>
 /// Shared plumbing of the generation benches: the <c>--model</c> folder (default <c>models/lumina-demo</c> under the
 /// repository root; <c>tiny</c> writes a tiny random Lumina-Next folder to a temp directory, for smoke runs), loading it
-/// through the public <c>FromPretrained</c> path, and simple argument parsing.
+/// through the public <c>FromPretrained</c> path, and simple argument parsing. <c>random-demo</c> writes the demo model's
+/// exact architecture and layout (pixel space, <see cref="DemoModelRecipe"/>) with untrained weights: its timings and
+/// memory are the demo model's, its images are noise.
 /// </summary>
 internal static class BenchModel
 {
@@ -37,6 +41,16 @@ internal static class BenchModel
                 catch (IOException) { }
             };
             return WriteTinyRandom(temp);
+        }
+        if (model == "random-demo")
+        {
+            var temp = Path.Combine(Path.GetTempPath(), $"lumina-bench-random-demo-{Environment.ProcessId}");
+            AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+            {
+                try { Directory.Delete(temp, recursive: true); }
+                catch (IOException) { }
+            };
+            return WriteRandomDemo(temp);
         }
         if (Directory.Exists(model)) return Path.GetFullPath(model);
         var fromRoot = Path.Combine(RepositoryRoot(), model);
@@ -177,6 +191,22 @@ internal static class BenchModel
         File.WriteAllText(Path.Combine(scheduler, "scheduler_config.json"),
             """{"_class_name": "FlowMatchEulerDiscreteScheduler", "num_train_timesteps": 1000, "shift": 1.0}""");
         Console.WriteLine($"wrote a tiny random model to {folder} (its figures mean nothing)");
+        return folder;
+    }
+
+    /// <summary>The demo model's recipe (architecture, tokenizer, text encoder) with an untrained transformer, exported as the demo is.</summary>
+    public static string WriteRandomDemo(string folder)
+    {
+        var trainer = new DemoModelTrainer();
+        var work = folder + ".work";
+        var tokenizerFolder = trainer.EnsureTokenizer(work);
+        var vocabulary = Lumina.Tokenizers.SentencePieceTextTokenizer.FromFolder(tokenizerFolder).VocabularySize;
+        using var gemma = trainer.CreateTextEncoder(vocabulary);
+        using var dit = new NextDiT(trainer.Recipe.Transformer);
+        DiTInitializer.Initialize(dit, seed: 0);
+        DemoModelExporter.Write(folder, dit, gemma, tokenizerFolder, trainer.Recipe.ImageSize);
+        Directory.Delete(work, recursive: true);
+        Console.WriteLine($"wrote the demo architecture with untrained weights to {folder} (timings are the demo model's; images are noise)");
         return folder;
     }
 

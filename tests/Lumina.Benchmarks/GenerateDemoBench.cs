@@ -10,7 +10,7 @@ public sealed class GenerateDemoBench : IBenchCommand
 {
     public string Name => "generate-demo";
 
-    public string Description => "Load time and seconds per image at the model's defaults (args: [--model models/lumina-demo|tiny] [--images 5] [--size S] [--steps N] [--threads T])";
+    public string Description => "Load time and seconds per image at the model's defaults (args: [--model models/lumina-demo|random-demo|tiny] [--images 5] [--size S] [--steps N] [--threads T])";
 
     public int Run(string[] args)
     {

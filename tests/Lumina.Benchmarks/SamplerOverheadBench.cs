@@ -15,7 +15,7 @@ public sealed class SamplerOverheadBench : IBenchCommand
 {
     public string Name => "sampler-overhead";
 
-    public string Description => "Time outside model calls ÷ total generation time (args: [--model models/lumina-demo|tiny] [--images 5] [--size S] [--steps N] [--threads T])";
+    public string Description => "Time outside model calls ÷ total generation time (args: [--model models/lumina-demo|random-demo|tiny] [--images 5] [--size S] [--steps N] [--threads T])";
 
     public int Run(string[] args)
     {

@@ -10,7 +10,7 @@ public sealed class SoakBench : IBenchCommand
 {
     public string Name => "soak";
 
-    public string Description => "RSS after generation 10 vs after N consecutive generations (args: [--model models/lumina-demo|tiny] [--n 100] [--size S] [--steps N] [--threads T])";
+    public string Description => "RSS after generation 10 vs after N consecutive generations (args: [--model models/lumina-demo|random-demo|tiny] [--n 100] [--size S] [--steps N] [--threads T])";
 
     public int Run(string[] args)
     {

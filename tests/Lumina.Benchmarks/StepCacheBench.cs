@@ -16,7 +16,7 @@ public sealed class StepCacheBench : IBenchCommand
 {
     public string Name => "step-cache";
 
-    public string Description => "Evaluations, time and adherence per step-cache threshold (args: [--model models/lumina-demo|tiny] [--n 100] [--thresholds 0,0.05,0.1,0.2] [--size S] [--steps N] [--threads T])";
+    public string Description => "Evaluations, time and adherence per step-cache threshold (args: [--model models/lumina-demo|random-demo|tiny] [--n 100] [--thresholds 0,0.05,0.1,0.2] [--size S] [--steps N] [--threads T])";
 
     public int Run(string[] args)
     {
