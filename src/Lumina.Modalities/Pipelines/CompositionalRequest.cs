@@ -73,6 +73,9 @@ public sealed record CompositionalRequest
     /// <summary>Proportional attention. Null = the pipeline default.</summary>
     public bool? ProportionalAttention { get; init; }
 
+    /// <summary>Step caching (see <see cref="StepCacheOptions"/>). Null = the pipeline default.</summary>
+    public StepCacheOptions? StepCache { get; init; }
+
     /// <summary>Rows of the region grid.</summary>
     public int Rows => Regions?.Count ?? 0;
 
@@ -121,6 +124,6 @@ public sealed record CompositionalRequest
     {
         NegativePrompt = NegativePrompt, Width = Width, Height = Height, NumInferenceSteps = NumInferenceSteps, Solver = Solver,
         TimeShift = TimeShift, GuidanceScale = GuidanceScale, Seed = Seed, ImagesPerPrompt = ImageCount, ScaleFactor = ScaleFactor,
-        ScaleWatershed = ScaleWatershed, ProportionalAttention = ProportionalAttention,
+        ScaleWatershed = ScaleWatershed, ProportionalAttention = ProportionalAttention, StepCache = StepCache,
     };
 }

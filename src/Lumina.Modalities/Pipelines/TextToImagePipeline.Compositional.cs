@@ -15,7 +15,7 @@ public sealed partial class TextToImagePipeline
     /// Compositional generation: each grid region of the image follows its own prompt through the caption
     /// cross-attention, and the global prompt conditions the whole image through adaLN (see <see cref="CompositionalRequest"/>).
     /// Needs a transformer that implements <see cref="IRegionalImageTransformer"/> (Lumina-Next). Same threading,
-    /// seeding, progress and cancellation rules as <c>GenerateAsync</c> (a separate name, so that
+    /// seeding, progress, step caching and cancellation rules as <c>GenerateAsync</c> (a separate name, so that
     /// <c>GenerateAsync(new("prompt"))</c> stays unambiguous); each PNG also carries <c>regions</c> (a JSON
     /// array of rows) and <c>grid</c> (<c>rows×cols</c>) text chunks, with the global prompt as <c>prompt</c>.
     /// </summary>
@@ -55,6 +55,7 @@ public sealed partial class TextToImagePipeline
     {
         var images = new List<Image<Rgb24>>();
         var metadata = new List<GenerationMetadata>();
+        var evaluations = new List<ModelEvaluations>();
         var total = request.ImageCount;
         var (width, height) = (settings.Width!.Value, settings.Height!.Value);
         var scale = settings.ScaleFactorFor(width, height);
@@ -73,14 +74,18 @@ public sealed partial class TextToImagePipeline
             {
                 var seed = firstSeed + index;
                 var item = index;
+                var counter = new ModelEvaluationCounter();
                 var stepProgress = progress is null ? null : new SynchronousProgress<SamplingProgress>(p =>
-                    progress.Report(new GenerationProgress(item, total, GenerationStage.Sampling, p.Step, p.TotalSteps)));
+                    progress.Report(new GenerationProgress(item, total, GenerationStage.Sampling, p.Step, p.TotalSteps) { Evaluations = counter.Current }));
                 using var scope = NewDisposeScope();
+                using var cache = settings.StepCache is { } cacheOptions ? new StepCache(cacheOptions) : null;
+                var imageCall = call with { BlockCache = cache };
                 using var generator = new TorchSharp.torch.Generator((ulong)seed);
                 var noise = randn([1, Transformer.LatentChannels, h, w], dtype: ScalarType.Float32, generator: generator);
                 var guidance = settings.GuidanceScale;
-                var latents = FlowSampler.SampleGuided((x, t) => regional.GuidedRegionalVelocity(x, t, captions, guidance, call),
-                    noise, settings, stepProgress, cancellationToken);
+                var latents = FlowSampler.SampleGuided((x, t) => regional.GuidedRegionalVelocity(x, t, captions, guidance, imageCall),
+                    noise, settings, stepProgress, cancellationToken, cache: cache, evaluations: counter);
+                evaluations.Add(counter.Current);
                 progress?.Report(new GenerationProgress(item, total, GenerationStage.Decoding, settings.NumInferenceSteps, settings.NumInferenceSteps));
                 cancellationToken.ThrowIfCancellationRequested();
                 Tensor decoded;
@@ -101,7 +106,7 @@ public sealed partial class TextToImagePipeline
             foreach (var image in images) image.Dispose();
             throw;
         }
-        return new TextToImageResult(images, metadata);
+        return new TextToImageResult(images, metadata, evaluations);
     }
 
     // Encodes [regions…, negative, global] in one batch (as upstream) and lays them out for [cond; uncond]: the

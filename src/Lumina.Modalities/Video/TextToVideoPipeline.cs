@@ -123,10 +123,13 @@ public sealed class TextToVideoPipeline : IDisposable
         var (width, height) = (settings.Width!.Value, settings.Height!.Value);
         var (h, w) = (height / LatentSpace.DownscaleFactor, width / LatentSpace.DownscaleFactor);
         var (vaeDType, vaeDevice) = (LatentSpace.DType, LatentSpace.Device);
+        using var cache = settings.StepCache is { } cacheOptions ? new StepCache(cacheOptions) : null;
+        var counter = new ModelEvaluationCounter();
         var options = new NextDiTForwardOptions
         {
             ScaleWatershed = settings.ScaleWatershed,
             BaseSequenceLength = settings.ProportionalAttention ? BaseSequenceLength : null,
+            BlockCache = cache,
         };
         var frames = new List<Image<Rgb24>>();
         try
@@ -136,13 +139,13 @@ public sealed class TextToVideoPipeline : IDisposable
             using var generator = new TorchSharp.torch.Generator((ulong)seed);
             var noise = randn([1, Transformer.Config.InChannels, request.Frames, h, w], dtype: ScalarType.Float32, generator: generator);
             var stepProgress = progress is null ? null : new SynchronousProgress<SamplingProgress>(p =>
-                progress.Report(new GenerationProgress(0, 1, GenerationStage.Sampling, p.Step, p.TotalSteps)));
+                progress.Report(new GenerationProgress(0, 1, GenerationStage.Sampling, p.Step, p.TotalSteps) { Evaluations = counter.Current }));
             var guidance = settings.GuidanceScale;
             var latents = FlowSampler.SampleGuided((x, t) =>
             {
                 using var noGrad = no_grad();
                 return Transformer.ForwardVideoWithCfg(x, t, captions.Features, captions.Mask, guidance, options);
-            }, noise, settings, stepProgress, cancellationToken);
+            }, noise, settings, stepProgress, cancellationToken, cache: cache, evaluations: counter);
 
             progress?.Report(new GenerationProgress(0, 1, GenerationStage.Decoding, steps, steps));
             var metadata = new GenerationMetadata(request.Prompt, settings.NegativePrompt, seed, steps, settings.Solver, settings.TimeShift,
@@ -161,7 +164,7 @@ public sealed class TextToVideoPipeline : IDisposable
                 png.TextData.Add(new PngTextData("frame", f.ToString(CultureInfo.InvariantCulture), string.Empty, string.Empty));
                 png.TextData.Add(new PngTextData("frames", count, string.Empty, string.Empty));
             }
-            return new TextToVideoResult(frames, metadata);
+            return new TextToVideoResult(frames, metadata, counter.Current);
         }
         catch
         {

@@ -52,6 +52,9 @@ public sealed record TextToVideoRequest
     /// <summary>Proportional attention over the whole video sequence. Null = the pipeline default.</summary>
     public bool? ProportionalAttention { get; init; }
 
+    /// <summary>Step caching (see <see cref="StepCacheOptions"/>). Null = the pipeline default.</summary>
+    public StepCacheOptions? StepCache { get; init; }
+
     /// <summary>
     /// Checks every field and throws an <see cref="ArgumentException"/> whose <c>ParamName</c> names the first bad one.
     /// The pipeline calls it before any model runs.
@@ -68,5 +71,6 @@ public sealed record TextToVideoRequest
     {
         NegativePrompt = NegativePrompt, Width = Width, Height = Height, NumInferenceSteps = NumInferenceSteps, Solver = Solver,
         TimeShift = TimeShift, GuidanceScale = GuidanceScale, Seed = Seed, ProportionalAttention = ProportionalAttention,
+        StepCache = StepCache,
     };
 }

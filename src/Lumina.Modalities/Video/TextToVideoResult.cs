@@ -9,11 +9,15 @@ namespace Lumina.Video;
 /// <summary>One generated video: its frames in order, each carrying the generation metadata in its PNG text chunks.</summary>
 public sealed class TextToVideoResult : IDisposable
 {
-    internal TextToVideoResult(IReadOnlyList<Image<Rgb24>> frames, GenerationMetadata metadata)
+    internal TextToVideoResult(IReadOnlyList<Image<Rgb24>> frames, GenerationMetadata metadata, ModelEvaluations evaluations)
     {
         Frames = frames;
         Metadata = metadata;
+        Evaluations = evaluations;
     }
+
+    /// <summary>Transformer calls the sampler made, and how many step caching skipped.</summary>
+    public ModelEvaluations Evaluations { get; }
 
     /// <summary>The frames, first to last, all <see cref="GenerationMetadata.Width"/>×<see cref="GenerationMetadata.Height"/>.</summary>
     public IReadOnlyList<Image<Rgb24>> Frames { get; }

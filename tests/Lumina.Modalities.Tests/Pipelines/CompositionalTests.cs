@@ -79,6 +79,16 @@ public sealed class CompositionalTests(TinyLuminaNextFolders folders) : IClassFi
     }
 
     [Fact]
+    public async Task StepCachingReachesTheCompositionalForward()
+    {
+        using var pipe = await LuminaPipeline.TextToImage().FromPretrained(folders.Diffusers).WithSolver(OdeMethod.Euler, steps: 6).BuildAsync();
+        using var plain = await pipe.GenerateCompositionalAsync(Request() with { NumInferenceSteps = null });
+        using var cached = await pipe.GenerateCompositionalAsync(Request() with { NumInferenceSteps = null, StepCache = new StepCacheOptions { Threshold = 1e9 } });
+        Assert.Equal(new ModelEvaluations(6, 0), plain.Evaluations[0]);
+        Assert.True(cached.Evaluations[0].Skipped > 0 && cached.Evaluations[0].Total == 6, $"{cached.Evaluations[0]}");
+    }
+
+    [Fact]
     public async Task SeveralImagesUseConsecutiveSeeds()
     {
         using var pipe = await LuminaPipeline.TextToImage().FromPretrained(folders.Diffusers).BuildAsync();

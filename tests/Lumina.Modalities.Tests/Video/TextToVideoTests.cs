@@ -118,6 +118,21 @@ public sealed class TextToVideoTests(TinyLuminaVideoFolder model) : IClassFixtur
     }
 
     [Fact]
+    public async Task StepCachingReachesTheVideoForward()
+    {
+        using var pipe = await LuminaPipeline.TextToVideo().FromPretrained(model.Folder).WithSolver(OdeMethod.Euler, steps: 6).BuildAsync();
+        var request = TinyLuminaVideoFolder.Request(frames: 2) with { NumInferenceSteps = null };
+        using var plain = await pipe.GenerateAsync(request);
+        using var exact = await pipe.GenerateAsync(request with { StepCache = new StepCacheOptions { Threshold = 0 } });
+        using var cached = await pipe.GenerateAsync(request with { StepCache = new StepCacheOptions { Threshold = 1e9 } });
+        Assert.Equal(new ModelEvaluations(6, 0), plain.Evaluations);
+        Assert.Equal(new ModelEvaluations(6, 0), exact.Evaluations);
+        Assert.Equal(EndToEndTests.Pixels(plain.Frames[1]), EndToEndTests.Pixels(exact.Frames[1]));
+        Assert.True(cached.Evaluations.Skipped > 0 && cached.Evaluations.Total == 6, $"{cached.Evaluations}");
+        Assert.Equal(2, cached.Frames.Count);
+    }
+
+    [Fact]
     public async Task WithoutASizeFramesHaveTheModelsTrainingSize()
     {
         // transformer/config.json says sample_size 16; the tiny VAE downsamples by 2.
