@@ -16,14 +16,14 @@ public sealed class StepCacheBench : IBenchCommand
 {
     public string Name => "step-cache";
 
-    public string Description => "Evaluations, time and adherence per step-cache threshold (args: [--model models/lumina-demo|random-demo|tiny] [--n 100] [--thresholds 0,0.05,0.1,0.2] [--size S] [--steps N] [--threads T])";
+    public string Description => "Evaluations, time and adherence per step-cache threshold (args: [--model models/lumina-demo|random-demo|tiny] [--n 100] [--thresholds 0,0.01,0.02,0.05,0.1] [--size S] [--steps N] [--threads T])";
 
     public int Run(string[] args)
     {
         BenchModel.SetThreads(args);
         var folder = BenchModel.Folder(args);
         var n = BenchModel.IntArg(args, "--n", 100);
-        var thresholds = (BenchModel.Arg(args, "--thresholds") ?? "0,0.05,0.1,0.2").Split(',')
+        var thresholds = (BenchModel.Arg(args, "--thresholds") ?? "0,0.01,0.02,0.05,0.1").Split(',')
             .Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray();
         if (thresholds[0] != 0) thresholds = [0, .. thresholds];
         using var pipe = BenchModel.Load(folder);
