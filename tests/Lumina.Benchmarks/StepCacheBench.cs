@@ -51,17 +51,18 @@ public sealed class StepCacheBench : IBenchCommand
 
         var baseline = runs[0];
         var b = AdherenceSummary.From(baseline.Scores);
-        Console.WriteLine($"{"threshold",9} {"calls/img",9} {"evals/img",9} {"reduction",9} {"s/img",7} {"speed-up",8} {"colour",7} {"position",8} {"shape",6} {"backgr.",7} {"max drop (pts)",14}");
+        Console.WriteLine($"{"threshold",9} {"calls/img",9} {"evals/img",9} {"reduction",9} {"s/img",7} {"speed-up",8} {"colour",7} {"position",8} {"shape",6} {"backgr.",7} {"max drop (pts)",14} {"same verdicts",13}");
         foreach (var run in runs)
         {
             var a = AdherenceSummary.From(run.Scores);
             var calls = run.Evaluations.Average(e => e.Total);
             var evals = run.Evaluations.Average(e => e.Evaluated);
+            var same = run.Scores.Zip(baseline.Scores).Count(p => p.First == p.Second) / (double)n;
             var drops = new[] { b.Color - a.Color, b.Position - a.Position, b.Shape - a.Shape, b.Background - a.Background }.Select(d => d * 100).ToArray();
             Console.WriteLine($"{run.Threshold,9:G4} {calls,9:F2} {evals,9:F2} {calls / evals,9:F3} {run.Seconds / n,7:F3} {baseline.Seconds / run.Seconds,8:F3} "
-                + $"{a.Color,7:P1} {a.Position,8:P1} {a.Shape,6:P1} {a.Background,7:P1} {drops.Max(),14:F1}");
+                + $"{a.Color,7:P1} {a.Position,8:P1} {a.Shape,6:P1} {a.Background,7:P1} {drops.Max(),14:F1} {same,13:P1}");
         }
-        Console.WriteLine("reduction = model calls ÷ full evaluations; speed-up = caching-off time ÷ this threshold's time (same run, interleaved); drop = caching-off accuracy − this accuracy, worst attribute, in points.");
+        Console.WriteLine("reduction = model calls ÷ full evaluations; speed-up = caching-off time ÷ this threshold's time (same run, interleaved); drop = caching-off accuracy − this accuracy, worst attribute, in points; same verdicts = images whose four attribute verdicts equal the caching-off image's.");
         return 0;
     }
 
