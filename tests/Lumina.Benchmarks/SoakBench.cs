@@ -5,6 +5,8 @@ namespace Lumina.Benchmarks;
 /// <summary>
 /// Memory stability: N consecutive generations (held-out captions, one seed each) with one pipeline in one process.
 /// Resident memory is read after a full GC after generation 10 and after generation N; the figure is their ratio.
+/// The pipeline trims the native heap after each generation (<c>malloc_trim</c> on glibc); set <c>MALLOC_ARENA_MAX</c>
+/// to compare allocator settings.
 /// </summary>
 public sealed class SoakBench : IBenchCommand
 {
@@ -17,6 +19,7 @@ public sealed class SoakBench : IBenchCommand
         BenchModel.SetThreads(args);
         var folder = BenchModel.Folder(args);
         var n = BenchModel.IntArg(args, "--n", 100);
+        Console.WriteLine($"MALLOC_ARENA_MAX={Environment.GetEnvironmentVariable("MALLOC_ARENA_MAX") ?? "(default)"}");
         if (n < 10) throw new ArgumentOutOfRangeException(nameof(args), n, "--n must be at least 10.");
         using var pipe = BenchModel.Load(folder);
         var scenes = BenchModel.HeldOut(n);

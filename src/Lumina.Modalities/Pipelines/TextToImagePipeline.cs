@@ -94,6 +94,7 @@ public sealed partial class TextToImagePipeline : IDisposable
         }
         finally
         {
+            NativeHeap.Trim(); // keeps resident memory flat over many generations (see NativeHeap)
             gate.Release();
         }
     }
