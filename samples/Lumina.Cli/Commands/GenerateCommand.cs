@@ -100,7 +100,8 @@ internal static class GenerateCommand
         for (var i = 0; i < paths.Count; i++)
         {
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(paths[i]))!);
-            await File.WriteAllBytesAsync(paths[i], result.ToPng(i), ct).ConfigureAwait(false);
+            // Written to a temporary file and renamed: a full disk or Ctrl+C never leaves a truncated PNG.
+            await result.SavePngAsync(i, paths[i], ct).ConfigureAwait(false);
             var m = result.Metadata[i];
             Console.Error.WriteLine($"{m.Width}x{m.Height}, {m.Solver} {m.Steps} steps, shift {m.TimeShift}, guidance {m.GuidanceScale}, seed {m.Seed}");
             Console.WriteLine(Path.GetFullPath(paths[i]));

@@ -58,7 +58,7 @@ internal static class MusicCommand
             }), ct)).ConfigureAwait(false);
             var path = r.GetValue(output)!;
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-            await File.WriteAllBytesAsync(path, result.ToWav(0), ct).ConfigureAwait(false);
+            await result.SaveWavAsync(0, path, ct).ConfigureAwait(false);
             Console.Error.WriteLine($"{result.Waveforms[0].Length / (double)result.SampleRate:0.###} s at {result.SampleRate} Hz, seed {result.Seeds[0]}");
             Console.WriteLine(Path.GetFullPath(path));
             return ExitCodes.Success;

@@ -31,10 +31,17 @@ public sealed class TextToAudioResult
         return stream.ToArray();
     }
 
-    /// <summary>Writes clip <paramref name="index"/> to a WAV file.</summary>
-    public void SaveWav(int index, string path)
+    /// <summary>
+    /// Writes clip <paramref name="index"/> to a WAV file through a temporary file renamed into place, so a failed or
+    /// cancelled write never leaves a truncated file.
+    /// </summary>
+    public void SaveWav(int index, string path) => SaveWavAsync(index, path).GetAwaiter().GetResult();
+
+    /// <inheritdoc cref="SaveWav"/>
+    public Task SaveWavAsync(int index, string path, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        File.WriteAllBytes(path, ToWav(index));
+        var wav = ToWav(index);
+        return Lumina.Media.AtomicFile.WriteAsync(path, (stream, ct) => stream.WriteAsync(wav, ct).AsTask(), cancellationToken);
     }
 }
