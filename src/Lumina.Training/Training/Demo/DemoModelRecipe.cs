@@ -41,7 +41,7 @@ public sealed record DemoModelRecipe
     public long DataSeed { get; init; }
 
     /// <summary>Optimizer steps.</summary>
-    public int Steps { get; init; } = 6000;
+    public int Steps { get; init; } = 8000;
 
     /// <summary>Training settings (batch, learning rate, EMA, caption dropout, seed).</summary>
     public FlowMatchingTrainerOptions Training { get; init; } = new()
