@@ -113,6 +113,7 @@ public sealed class TextToAudioPipeline : IDisposable
         }
         finally
         {
+            NativeHeap.Trim(); // keeps resident memory flat over many generations (see NativeHeap)
             gate.Release();
         }
     }

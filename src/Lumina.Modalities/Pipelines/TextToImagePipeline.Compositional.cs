@@ -46,6 +46,7 @@ public sealed partial class TextToImagePipeline
         }
         finally
         {
+            NativeHeap.Trim(); // keeps resident memory flat over many generations (see NativeHeap)
             gate.Release();
         }
     }

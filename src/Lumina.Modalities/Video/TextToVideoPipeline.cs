@@ -110,6 +110,7 @@ public sealed class TextToVideoPipeline : IDisposable
         }
         finally
         {
+            NativeHeap.Trim(); // keeps resident memory flat over many generations (see NativeHeap)
             gate.Release();
         }
     }
