@@ -36,11 +36,19 @@ public sealed class DiT2B512Bench : IBenchCommand
         var flops = DiTSpeedBench.ForwardFlops(DiTPresets.NextDiT2BGqa, 2, 64, 64, captionTokens);
         using (no_grad())
         {
+            // fp32 1024² matmul FLOP/s on the same threads in the same process, before and after the forward.
+            using var ma = randn(1024, 1024, generator: new Generator(3));
+            using var mb = randn(1024, 1024, generator: new Generator(4));
+            double MatmulSeconds() => DiTSpeedBench.Median(Enumerable.Range(0, 9).Select(_ => DiTSpeedBench.Time(() => { using var m = ma.mm(mb); })).ToList());
+            var matmulBefore = MatmulSeconds();
             sw.Restart();
             using var output = model.Forward(x, t, cap, mask, new NextDiTForwardOptions { BaseSequenceLength = 4096 });
             var seconds = sw.Elapsed.TotalSeconds;
             Console.WriteLine($"forward 2x4x64x64 + caption 2x{captionTokens}x2048: {seconds:F2} s ({flops / 1e12:F2} TFLOP, {flops / seconds / 1e9:F1} GFLOP/s), " +
                               $"output [{string.Join(", ", output.shape)}], finite {output.isfinite().all().item<bool>()}");
+            var matmul = (matmulBefore + MatmulSeconds()) / 2;
+            const double matmulFlop = 2.0 * 1024 * 1024 * 1024;
+            Console.WriteLine($"matmul1024 {matmul * 1000:F2} ms ({matmulFlop / matmul / 1e9:F1} GFLOP/s); model FLOP/s ÷ matmul FLOP/s = {flops / seconds / (matmulFlop / matmul):F3}");
         }
         Console.WriteLine($"peak RSS (VmHWM) {ProcessMemory.Peak() / 1e9:F2} GB; load average at end {File.ReadAllText("/proc/loadavg").Trim()}");
         return 0;
