@@ -20,8 +20,7 @@ namespace Lumina.Audio;
 /// </summary>
 public sealed class TextToAudioPipeline : IDisposable
 {
-    private readonly SemaphoreSlim gate = new(1, 1);
-    private bool disposed;
+    private readonly GenerationGate gate;
 
     /// <summary>Assembles a pipeline from loaded components; it takes ownership of them.</summary>
     /// <param name="transformer">The music DiT.</param>
@@ -34,6 +33,7 @@ public sealed class TextToAudioPipeline : IDisposable
     public TextToAudioPipeline(MusicDiT transformer, ICaptionEncoder captionEncoder, AutoencoderKL1D vae, BigVGAN vocoder,
         int sampleRate = 16000, double latentScale = 1.0, TextToAudioSettings? settings = null)
     {
+        gate = new GenerationGate(this);
         ArgumentNullException.ThrowIfNull(transformer);
         ArgumentNullException.ThrowIfNull(captionEncoder);
         ArgumentNullException.ThrowIfNull(vae);
@@ -104,18 +104,7 @@ public sealed class TextToAudioPipeline : IDisposable
         var steps = request.NumInferenceSteps ?? Settings.NumInferenceSteps;
         var guidance = request.GuidanceScale ?? Settings.GuidanceScale;
         var firstSeed = request.Seed ?? Random.Shared.NextInt64(0, int.MaxValue);
-        ObjectDisposedException.ThrowIf(disposed, this);
-        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            ObjectDisposedException.ThrowIf(disposed, this);
-            return await Task.Run(() => Run(request, frames, steps, guidance, firstSeed, progress, cancellationToken), cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            NativeHeap.Trim(); // keeps resident memory flat over many generations (see NativeHeap)
-            gate.Release();
-        }
+        return await gate.RunAsync(() => Run(request, frames, steps, guidance, firstSeed, progress, cancellationToken), cancellationToken).ConfigureAwait(false);
     }
 
     private TextToAudioResult Run(TextToAudioRequest request, int frames, int steps, double guidance, long firstSeed,
@@ -141,7 +130,7 @@ public sealed class TextToAudioPipeline : IDisposable
             };
             var guided = ClassifierFreeGuidance.GuidedSingle(model, guidance, GuidanceChannels.All);
             var item = i;
-            var stepProgress = progress is null ? null : new ActionProgress<SamplingProgress>(p =>
+            var stepProgress = progress is null ? null : new SynchronousProgress<SamplingProgress>(p =>
                 progress.Report(new GenerationProgress(item, total, GenerationStage.Sampling, p.Step, p.TotalSteps)));
             using var solution = OdeSolver.Create(OdeMethod.Euler).Solve(
                 (x, t) => guided(x, full([x.shape[0]], t, dtype: x.dtype, device: x.device)),
@@ -159,27 +148,5 @@ public sealed class TextToAudioPipeline : IDisposable
     }
 
     /// <summary>Frees the models' native memory (waits for a running generation).</summary>
-    public void Dispose()
-    {
-        if (disposed) return;
-        gate.Wait();
-        try
-        {
-            if (disposed) return;
-            disposed = true;
-            Transformer.Dispose();
-            CaptionEncoder.Dispose();
-            Vae.Dispose();
-            Vocoder.Dispose();
-        }
-        finally
-        {
-            gate.Release();
-        }
-    }
-
-    private sealed class ActionProgress<T>(Action<T> report) : IProgress<T>
-    {
-        public void Report(T value) => report(value);
-    }
+    public void Dispose() => gate.Dispose(Transformer, CaptionEncoder, Vae, Vocoder);
 }

@@ -38,17 +38,7 @@ public sealed partial class TextToImagePipeline
                 $"Height must split into {request.Rows} regions of whole patches: a multiple of {SizeMultiple * request.Rows} for this model.");
         if (Transformer is not IRegionalImageTransformer regional)
             throw new NotSupportedException($"Compositional generation needs a Lumina-Next (Next-DiT) transformer; this pipeline's is {Transformer.GetType().Name}.");
-        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            ObjectDisposedException.ThrowIf(disposed, this);
-            return await Task.Run(() => RunCompositional(regional, request, settings, seed, progress, cancellationToken), cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            NativeHeap.Trim(); // keeps resident memory flat over many generations (see NativeHeap)
-            gate.Release();
-        }
+        return await gate.RunAsync(() => RunCompositional(regional, request, settings, seed, progress, cancellationToken), cancellationToken).ConfigureAwait(false);
     }
 
     private TextToImageResult RunCompositional(IRegionalImageTransformer regional, CompositionalRequest request, TextToImageSettings settings,

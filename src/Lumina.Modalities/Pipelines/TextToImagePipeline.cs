@@ -22,8 +22,7 @@ namespace Lumina.Pipelines;
 /// </summary>
 public sealed partial class TextToImagePipeline : IDisposable
 {
-    private readonly SemaphoreSlim gate = new(1, 1);
-    private bool disposed;
+    private readonly GenerationGate gate;
 
     /// <summary>Assembles a pipeline from loaded components; it takes ownership of them.</summary>
     /// <param name="transformer">The DiT.</param>
@@ -34,6 +33,7 @@ public sealed partial class TextToImagePipeline : IDisposable
     public TextToImagePipeline(IImageTransformer transformer, ICaptionEncoder captionEncoder, IImageLatentSpace latentSpace,
         TextToImageSettings? settings = null, string modelId = "local")
     {
+        gate = new GenerationGate(this);
         ArgumentNullException.ThrowIfNull(transformer);
         ArgumentNullException.ThrowIfNull(captionEncoder);
         ArgumentNullException.ThrowIfNull(latentSpace);
@@ -86,17 +86,7 @@ public sealed partial class TextToImagePipeline : IDisposable
         CancellationToken cancellationToken = default)
     {
         var (resolved, seed) = Prepare(request);
-        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            ObjectDisposedException.ThrowIf(disposed, this);
-            return await Task.Run(() => Run(request, resolved, seed, progress, cancellationToken), cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            NativeHeap.Trim(); // keeps resident memory flat over many generations (see NativeHeap)
-            gate.Release();
-        }
+        return await gate.RunAsync(() => Run(request, resolved, seed, progress, cancellationToken), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -123,7 +113,7 @@ public sealed partial class TextToImagePipeline : IDisposable
                 nameof(noise));
         if (captions.BatchSize != 2)
             throw new ArgumentException($"Captions must hold [prompt; negative prompt] (batch 2); got batch {captions.BatchSize}.", nameof(captions));
-        ObjectDisposedException.ThrowIf(disposed, this);
+        gate.ThrowIfDisposed();
         var scale = settings.ScaleFactorFor((int)noise.shape[3] * LatentSpace.DownscaleFactor, (int)noise.shape[2] * LatentSpace.DownscaleFactor);
         return FlowSampler.Sample(Transformer, noise, captions, settings, scale, progress, cancellationToken);
     }
@@ -145,7 +135,7 @@ public sealed partial class TextToImagePipeline : IDisposable
             throw new ArgumentOutOfRangeException(nameof(request.Width), resolved.Width, $"Width must be a multiple of {SizeMultiple} for this model.");
         if (resolved.Height!.Value % SizeMultiple != 0)
             throw new ArgumentOutOfRangeException(nameof(request.Height), resolved.Height, $"Height must be a multiple of {SizeMultiple} for this model.");
-        ObjectDisposedException.ThrowIf(disposed, this);
+        gate.ThrowIfDisposed();
         return (resolved, request.Seed ?? Random.Shared.NextInt64(0, int.MaxValue));
     }
 
@@ -215,26 +205,5 @@ public sealed partial class TextToImagePipeline : IDisposable
     }
 
     /// <summary>Frees the models' native memory. Waits for a running generation; later calls throw.</summary>
-    public void Dispose()
-    {
-        if (disposed) return;
-        gate.Wait();
-        try
-        {
-            if (disposed) return;
-            disposed = true;
-            Transformer.Dispose();
-            CaptionEncoder.Dispose();
-            LatentSpace.Dispose();
-        }
-        finally
-        {
-            gate.Release();
-        }
-    }
-
-    private sealed class SynchronousProgress<T>(Action<T> report) : IProgress<T>
-    {
-        public void Report(T value) => report(value);
-    }
+    public void Dispose() => gate.Dispose(Transformer, CaptionEncoder, LatentSpace);
 }

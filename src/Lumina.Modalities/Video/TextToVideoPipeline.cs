@@ -23,8 +23,7 @@ namespace Lumina.Video;
 /// </summary>
 public sealed class TextToVideoPipeline : IDisposable
 {
-    private readonly SemaphoreSlim gate = new(1, 1);
-    private bool disposed;
+    private readonly GenerationGate gate;
 
     /// <summary>Assembles a pipeline from loaded components; it takes ownership of them.</summary>
     /// <param name="transformer">A video Next-DiT (<see cref="NextDiTConfig.Video"/> = true), put in eval mode.</param>
@@ -36,6 +35,7 @@ public sealed class TextToVideoPipeline : IDisposable
     public TextToVideoPipeline(NextDiT transformer, ICaptionEncoder captionEncoder, IImageLatentSpace latentSpace, TextToImageSettings? settings = null,
         string modelId = "local", int baseSequenceLength = 4096)
     {
+        gate = new GenerationGate(this);
         ArgumentNullException.ThrowIfNull(transformer);
         ArgumentNullException.ThrowIfNull(captionEncoder);
         ArgumentNullException.ThrowIfNull(latentSpace);
@@ -100,19 +100,8 @@ public sealed class TextToVideoPipeline : IDisposable
             throw new ArgumentOutOfRangeException(nameof(request.Width), settings.Width, $"Width must be a multiple of {SizeMultiple} for this model.");
         if (settings.Height!.Value % SizeMultiple != 0)
             throw new ArgumentOutOfRangeException(nameof(request.Height), settings.Height, $"Height must be a multiple of {SizeMultiple} for this model.");
-        ObjectDisposedException.ThrowIf(disposed, this);
         var seed = request.Seed ?? Random.Shared.NextInt64(0, int.MaxValue);
-        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            ObjectDisposedException.ThrowIf(disposed, this);
-            return await Task.Run(() => Run(request, settings, seed, progress, cancellationToken), cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            NativeHeap.Trim(); // keeps resident memory flat over many generations (see NativeHeap)
-            gate.Release();
-        }
+        return await gate.RunAsync(() => Run(request, settings, seed, progress, cancellationToken), cancellationToken).ConfigureAwait(false);
     }
 
     private TextToVideoResult Run(TextToVideoRequest request, TextToImageSettings settings, long seed, IProgress<GenerationProgress>? progress,
@@ -175,26 +164,5 @@ public sealed class TextToVideoPipeline : IDisposable
     }
 
     /// <summary>Frees the models' native memory. Waits for a running generation; later calls throw.</summary>
-    public void Dispose()
-    {
-        if (disposed) return;
-        gate.Wait();
-        try
-        {
-            if (disposed) return;
-            disposed = true;
-            Transformer.Dispose();
-            CaptionEncoder.Dispose();
-            LatentSpace.Dispose();
-        }
-        finally
-        {
-            gate.Release();
-        }
-    }
-
-    private sealed class SynchronousProgress<T>(Action<T> report) : IProgress<T>
-    {
-        public void Report(T value) => report(value);
-    }
+    public void Dispose() => gate.Dispose(Transformer, CaptionEncoder, LatentSpace);
 }
