@@ -41,6 +41,13 @@ public sealed class ModelFolder
     /// <summary>The pipeline class named in <c>model_index.json</c> (<c>_class_name</c>), if any.</summary>
     public string? PipelineClass => ModelIndex?["_class_name"]?.GetValue<string>();
 
+    /// <summary>
+    /// A pixel-space model: a diffusers folder whose <c>model_index.json</c> names no VAE (<c>"vae": [null, null]</c>) and
+    /// that has no <c>vae/</c> folder (the repository's demo model). Its transformer denoises RGB pixels directly.
+    /// </summary>
+    public bool IsPixelSpace => Layout == ModelLayoutKind.Diffusers && Component("vae") is null
+        && ModelIndex?["vae"] is JsonArray { Count: 2 } entry && entry[0] is null && entry[1] is null;
+
     /// <summary>A subfolder when it exists (<c>vae</c>, <c>text_encoder</c>, <c>tokenizer</c>, <c>transformer</c>, <c>scheduler</c>).</summary>
     public string? Component(string name)
     {

@@ -3,7 +3,6 @@ using Lumina.Models.Autoencoders;
 using Lumina.Models.DiT;
 using Lumina.Models.TextEncoders;
 using Lumina.Tensors;
-using System.Text.Json.Nodes;
 
 namespace Lumina.Pipelines;
 
@@ -30,7 +29,7 @@ public static class TextToImageLoader
             ?? throw new LuminaException(
                 $"'{folder}' has no text_encoder/ folder; set {nameof(ModelLoadOptions.TextEncoderPath)} (for example a {TransformerPresets.DefaultTextEncoderRepo(layout.Family)} snapshot).");
         var tokenizerDir = options.TokenizerPath ?? layout.Component("tokenizer") ?? textEncoderDir;
-        var pixelSpace = options.VaePath is null && IsPixelSpace(layout);
+        var pixelSpace = options.VaePath is null && layout.IsPixelSpace;
         var vaeDir = pixelSpace ? null : options.VaePath ?? layout.Component("vae")
             ?? throw new LuminaException($"'{folder}' has no vae/ folder; set {nameof(ModelLoadOptions.VaePath)} (for example a stabilityai/sdxl-vae snapshot).");
         if (layout.Layout == ModelLayoutKind.Diffusers && layout.Component("scheduler") is { } scheduler
@@ -67,13 +66,8 @@ public static class TextToImageLoader
         }
     }
 
-    /// <summary>A diffusers folder that names no VAE (<c>"vae": [null, null]</c>) and has no <c>vae/</c> folder.</summary>
-    private static bool IsPixelSpace(ModelFolder layout)
-        => layout.Layout == ModelLayoutKind.Diffusers && layout.Component("vae") is null
-           && layout.ModelIndex?["vae"] is JsonArray { Count: 2 } entry && entry[0] is null && entry[1] is null;
-
     /// <summary>Fills an unset default image size with the transformer's training resolution when its config says.</summary>
-    private static TextToImageSettings WithTrainingSize(TextToImageSettings settings, ModelFolder layout, IImageLatentSpace latentSpace)
+    internal static TextToImageSettings WithTrainingSize(TextToImageSettings settings, ModelFolder layout, IImageLatentSpace latentSpace)
     {
         if (settings.Width is not null && settings.Height is not null || layout.Layout != ModelLayoutKind.Diffusers) return settings;
         var side = NextDiTConfigJson.ReadSampleSize(Path.Combine(layout.Path, "transformer", "config.json")) * latentSpace.DownscaleFactor;

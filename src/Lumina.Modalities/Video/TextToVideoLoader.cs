@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using Lumina.Checkpoints;
 using Lumina.Models.Autoencoders;
 using Lumina.Models.DiT;
@@ -41,9 +40,7 @@ public static class TextToVideoLoader
         var textEncoderDir = options.TextEncoderPath ?? layout.Component("text_encoder")
             ?? throw new LuminaException($"'{folder}' has no text_encoder/ folder; set {nameof(ModelLoadOptions.TextEncoderPath)}.");
         var tokenizerDir = options.TokenizerPath ?? layout.Component("tokenizer") ?? textEncoderDir;
-        // As text-to-image: "vae": [null, null] in model_index.json (and no vae/ folder) marks a pixel-space model.
-        var pixelSpace = options.VaePath is null && layout.Component("vae") is null
-            && layout.ModelIndex?["vae"] is JsonArray { Count: 2 } entry && entry[0] is null && entry[1] is null;
+        var pixelSpace = options.VaePath is null && layout.IsPixelSpace;
         var vaeDir = pixelSpace ? null : options.VaePath ?? layout.Component("vae")
             ?? throw new LuminaException($"'{folder}' has no vae/ folder; set {nameof(ModelLoadOptions.VaePath)}.");
 
@@ -62,11 +59,7 @@ public static class TextToVideoLoader
                 ? new PixelSpace(options.Device, options.DType)
                 : AutoencoderKL.FromDirectory(vaeDir, options.Device, options.DType);
             disposables.Add(latentSpace);
-            settings ??= TextToImagePresets.LuminaNext;
-            if (layout.Layout == ModelLayoutKind.Diffusers && (settings.Width is null || settings.Height is null)
-                && NextDiTConfigJson.ReadSampleSize(Path.Combine(layout.Path, "transformer", "config.json")) * latentSpace.DownscaleFactor is int side
-                && side % 16 == 0 && side <= 8192)
-                settings = settings with { Width = settings.Width ?? side, Height = settings.Height ?? side }; // the training resolution
+            settings = TextToImageLoader.WithTrainingSize(settings ?? TextToImagePresets.LuminaNext, layout, latentSpace);
             return new TextToVideoPipeline(dit, encoder, latentSpace, settings, modelId ?? Path.GetFullPath(folder), options.BaseSequenceLength ?? 4096);
         }
         catch
