@@ -178,14 +178,7 @@ internal static class BenchModel
         NextDiTConfigJson.Write(dit, Path.Combine(transformerDir, "config.json"), sampleSize: 16);
         var textDir = Directory.CreateDirectory(Path.Combine(folder, "text_encoder")).FullName;
         gemmaModel.SaveSafetensors(Path.Combine(textDir, "model.safetensors"));
-        File.WriteAllText(Path.Combine(textDir, "config.json"), new JsonObject
-        {
-            ["model_type"] = "gemma", ["vocab_size"] = gemma.VocabSize, ["hidden_size"] = gemma.HiddenSize,
-            ["intermediate_size"] = gemma.IntermediateSize, ["num_hidden_layers"] = gemma.NumHiddenLayers,
-            ["num_attention_heads"] = gemma.NumAttentionHeads, ["num_key_value_heads"] = gemma.NumKeyValueHeads,
-            ["head_dim"] = gemma.HeadDim, ["max_position_embeddings"] = gemma.MaxPositionEmbeddings, ["rms_norm_eps"] = gemma.RmsNormEps,
-            ["hidden_activation"] = "gelu_pytorch_tanh", ["pad_token_id"] = 0, ["eos_token_id"] = 1, ["bos_token_id"] = 2,
-        }.ToJsonString());
+        File.WriteAllText(Path.Combine(textDir, "config.json"), gemma.ToJson());
         var vaeDir = Directory.CreateDirectory(Path.Combine(folder, "vae")).FullName;
         vaeModel.SaveSafetensors(Path.Combine(vaeDir, "diffusion_pytorch_model.safetensors"));
         File.WriteAllText(Path.Combine(vaeDir, "config.json"), new JsonObject

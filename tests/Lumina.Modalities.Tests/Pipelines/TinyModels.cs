@@ -123,14 +123,7 @@ public sealed class TinyLuminaNextFolders : IDisposable
             new JsonObject { ["metadata"] = new JsonObject(), ["weight_map"] = map }.ToJsonString());
     }
 
-    private static void WriteGemmaConfig(string path) => File.WriteAllText(path, new JsonObject
-    {
-        ["model_type"] = "gemma", ["vocab_size"] = Gemma.VocabSize, ["hidden_size"] = Gemma.HiddenSize,
-        ["intermediate_size"] = Gemma.IntermediateSize, ["num_hidden_layers"] = Gemma.NumHiddenLayers,
-        ["num_attention_heads"] = Gemma.NumAttentionHeads, ["num_key_value_heads"] = Gemma.NumKeyValueHeads,
-        ["head_dim"] = Gemma.HeadDim, ["max_position_embeddings"] = Gemma.MaxPositionEmbeddings, ["rms_norm_eps"] = Gemma.RmsNormEps,
-        ["hidden_activation"] = "gelu_pytorch_tanh", ["pad_token_id"] = 0, ["eos_token_id"] = 1, ["bos_token_id"] = 2,
-    }.ToJsonString());
+    private static void WriteGemmaConfig(string path) => File.WriteAllText(path, Gemma.ToJson());
 
     private static void WriteTokenizer(string folder)
     {
