@@ -63,18 +63,8 @@ public sealed class AutoencoderKL : nn.Module<Tensor, Tensor>, IImageLatentSpace
         var weights = new[] { "diffusion_pytorch_model.safetensors", "diffusion_pytorch_model.safetensors.index.json" }
             .Select(n => Path.Combine(folder, n)).FirstOrDefault(File.Exists)
             ?? throw new FileNotFoundException($"No diffusion_pytorch_model.safetensors (or its .index.json) in '{folder}'. Download the VAE's safetensors weights; .bin pickles are not read.");
-        var vae = new AutoencoderKL(config, device, dtype);
-        try
-        {
-            vae.LoadSafetensors(weights);
-        }
-        catch
-        {
-            vae.Dispose();
-            throw;
-        }
-        vae.eval();
-        return vae;
+        using var source = SafetensorsCheckpoint.Open(weights);
+        return Load(config, source, device, dtype);
     }
 
     /// <summary>
@@ -96,6 +86,12 @@ public sealed class AutoencoderKL : nn.Module<Tensor, Tensor>, IImageLatentSpace
         if (!File.Exists(path)) throw new FileNotFoundException($"No VAE checkpoint at '{path}'. Pass the path of a .safetensors file (for Lumina-Image 2.0, ComfyUI's ae.safetensors).", path);
         config.Validate(path);
         using var source = VaeCheckpointSource.Open(path, config.BlockOutChannels.Count, vaeOnly: true);
+        return Load(config, source, device, dtype);
+    }
+
+    /// <summary>Builds the model and loads <paramref name="source"/> strictly; the model is disposed if that fails.</summary>
+    private static AutoencoderKL Load(AutoencoderKLConfig config, ITensorSource source, Device? device, ScalarType? dtype)
+    {
         var vae = new AutoencoderKL(config, device, dtype);
         try
         {
