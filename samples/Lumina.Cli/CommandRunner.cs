@@ -60,6 +60,7 @@ internal static class CommandRunner
         ["DurationSeconds"] = "--duration",
         ["NegativePrompt"] = "--negative",
         ["Prompts"] = "the prompt",
+        ["repoId"] = "the repo id", // HubPaths.ValidateRepoId
     };
 
     /// <summary>The first line of the message, prefixed with what kind of failure it is when that helps.</summary>

@@ -180,6 +180,39 @@ public sealed class CliFirstUseTests : IDisposable
         Assert.Contains($"GOMP_SPINCOUNT = {spinCount}", run.StdErr);
     }
 
+    [Theory]
+    [InlineData("http://lumina-hub-test.invalid")] // a name that does not resolve
+    [InlineData("closed-port")]                    // a local port nothing listens on
+    public async Task ARelativeFolderThatIsMissingHere_FailsAtOnce_SayingBothReadings(string endpoint)
+    {
+        if (endpoint == "closed-port")
+        {
+            using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+            listener.Start();
+            endpoint = $"http://127.0.0.1:{((System.Net.IPEndPoint)listener.LocalEndpoint).Port}";
+        }
+
+        var environment = new Dictionary<string, string?> { ["HF_ENDPOINT"] = endpoint, ["HF_HUB_CACHE"] = _temp.File("hub"), ["HF_HOME"] = _temp.File("home") };
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        // Run from a folder without models/: "models/lumina-demo" could be a Hub id (org/name), so the Hub is asked once.
+        var run = await ProcessRun.DotnetAsync(SampleApps.LuminaCli, ["generate", "x", "-m", "models/lumina-demo", "-o", _temp.File("x.png")],
+            environment, TimeSpan.FromSeconds(60), workingDirectory: _temp.Path);
+        var elapsed = started.Elapsed;
+
+        Assert.True(run.ExitCode == 2, run.ToString());
+        Assert.Contains("'models/lumina-demo': no such local folder", Assert.Single(run.ErrorLines));
+        Assert.Contains("as a Hub id, it could not be reached", run.StdErr);
+        // Before the fix this spent about 31 s in retries; one attempt plus process start-up is a few seconds.
+        Assert.True(elapsed < TimeSpan.FromSeconds(15), $"took {elapsed}");
+
+        // "./models/lumina-demo" can only be a path: the Hub is not asked at all.
+        var path = await ProcessRun.DotnetAsync(SampleApps.LuminaCli, ["generate", "x", "-m", "./models/lumina-demo", "-o", _temp.File("x.png")],
+            environment, workingDirectory: _temp.Path);
+        Assert.True(path.ExitCode == 2, path.ToString());
+        Assert.Contains("no such local folder", Assert.Single(path.ErrorLines));
+        Assert.DoesNotContain("Hub id, it could not", path.StdErr);
+    }
+
     private static void MakeFifo(string path)
     {
         using var mkfifo = System.Diagnostics.Process.Start("mkfifo", [path])!;
