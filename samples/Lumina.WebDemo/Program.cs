@@ -53,17 +53,11 @@ app.MapGet("/api/info", (GenerationQueue queue, Microsoft.Extensions.Options.IOp
 // Queue a request; poll GET /api/jobs/{id} for its position and progress.
 app.MapPost("/api/jobs", async (HttpRequest http, GenerationQueue queue, Microsoft.Extensions.Options.IOptions<DemoDefaults> defaults, CancellationToken ct) =>
 {
-    DemoRequest body;
-    try
-    {
-        body = await RequestBody.ReadAsync(http, ct);
-    }
-    catch (BadBodyException e)
-    {
-        return Results.BadRequest(new { error = e.Message, field = e.Field });
-    }
+    var (body, rejected) = await ReadBodyAsync(http, ct);
+    if (rejected is not null)
+        return rejected;
 
-    return Submit(body, queue, defaults.Value, job => Results.Accepted($"/api/jobs/{job.Id}", JobView.Of(job, queue)));
+    return Submit(body!, queue, defaults.Value, job => Results.Accepted($"/api/jobs/{job.Id}", JobView.Of(job, queue)));
 });
 
 app.MapGet("/api/jobs/{id}", (string id, GenerationQueue queue) =>
@@ -75,18 +69,12 @@ app.MapGet("/api/jobs/{id}/image", (string id, GenerationQueue queue) =>
 // The same in one call: queue, wait, and answer with the PNG (base64) and its settings.
 app.MapPost("/api/generate", async (HttpRequest http, GenerationQueue queue, Microsoft.Extensions.Options.IOptions<DemoDefaults> defaults, CancellationToken ct) =>
 {
-    DemoRequest body;
-    try
-    {
-        body = await RequestBody.ReadAsync(http, ct);
-    }
-    catch (BadBodyException e)
-    {
-        return Results.BadRequest(new { error = e.Message, field = e.Field });
-    }
+    var (body, rejected) = await ReadBodyAsync(http, ct);
+    if (rejected is not null)
+        return rejected;
 
     GenerationJob? queued = null;
-    var early = Submit(body, queue, defaults.Value, job =>
+    var early = Submit(body!, queue, defaults.Value, job =>
     {
         queued = job;
         return Results.Empty;
@@ -129,6 +117,18 @@ static IResult Submit(DemoRequest body, GenerationQueue queue, DemoDefaults defa
     catch (QueueFullException e)
     {
         return Results.Json(new { error = e.Message }, statusCode: StatusCodes.Status503ServiceUnavailable);
+    }
+}
+
+static async Task<(DemoRequest? Body, IResult? Rejected)> ReadBodyAsync(HttpRequest http, CancellationToken ct)
+{
+    try
+    {
+        return (await RequestBody.ReadAsync(http, ct), null);
+    }
+    catch (BadBodyException e)
+    {
+        return (null, Results.BadRequest(new { error = e.Message, field = e.Field }));
     }
 }
 
