@@ -17,7 +17,7 @@ internal static class PipelineSampling
     public static double[] Grid(TextToImageSettings settings, double strength = 1.0)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        return TimeGrid.ForSolver(settings.Solver, settings.NumInferenceSteps, settings.TimeShift, strength);
+        return TimeGrid.ForSolver(settings.Solver, settings.NumInferenceSteps, settings.TimeShift, strength, settings.Schedule);
     }
 
     /// <summary>The loop options of a run with these settings.</summary>
