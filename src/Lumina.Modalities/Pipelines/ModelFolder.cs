@@ -83,7 +83,15 @@ public sealed class ModelFolder
                 ?? throw new LuminaException(
                     $"'{path}' is a diffusers folder but transformer/ holds no diffusion_pytorch_model.safetensors (or its .index.json). Download the safetensors weights.");
             var configPath = System.IO.Path.Combine(transformer, "config.json");
-            var cls = File.Exists(configPath) ? (JsonNode.Parse(File.ReadAllText(configPath)) as JsonObject)?["_class_name"]?.GetValue<string>() : null;
+            string? cls;
+            try
+            {
+                cls = File.Exists(configPath) ? (JsonNode.Parse(File.ReadAllText(configPath)) as JsonObject)?["_class_name"]?.GetValue<string>() : null;
+            }
+            catch (Exception e) when (e is JsonException or InvalidOperationException)
+            {
+                throw new LuminaException($"{configPath} is not valid JSON ({e.Message}).", e);
+            }
             if (cls is not null && cls != NextDiTConfigJson.DiffusersClassName)
                 throw new LuminaException($"'{path}': transformer/config.json names '{cls}'; only {NextDiTConfigJson.DiffusersClassName} (Lumina-Next) has a diffusers layout.");
             return new ModelFolder(path, ModelLayoutKind.Diffusers, root, weights, TransformerFamily.NextDiT);

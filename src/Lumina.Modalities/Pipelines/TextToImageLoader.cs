@@ -87,6 +87,10 @@ public static class TextToImageLoader
             config = preset.Next ?? throw new LuminaException(
                 $"'{layout.TransformerWeights}' is a Next-DiT checkpoint but preset '{options.TransformerPreset}' is a {preset.Family}; use NextDiT-2B-GQA or NextDiT-2B.");
         }
+        // Before anything is allocated: a config that disagrees with the checkpoint's header is refused, naming both.
+        NextDiTHeaderCheck.Check(config, layout.TransformerWeights, layout.Layout == ModelLayoutKind.Diffusers
+            ? Path.Combine(layout.Path, "transformer", "config.json")
+            : options.TransformerConfig is not null ? "the given transformer config" : $"transformer preset '{options.TransformerPreset ?? "NextDiT-2B-GQA"}'");
         var dit = new NextDiT(config, options.Device, options.DType);
         try
         {
