@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Lumina.Models.TextEncoders;
+using Lumina.Models.DiT;
 using Lumina.Pipelines;
 using static TorchSharp.torch;
 
@@ -58,8 +58,9 @@ public sealed class SamplerOverheadBench : IBenchCommand
         public void Report(T value) => report(value);
     }
 
-    /// <summary>Times every <see cref="IImageTransformer.GuidedVelocity"/> call of the wrapped transformer (which it owns).</summary>
-    private sealed class TimedTransformer(IImageTransformer inner) : IImageTransformer
+    /// <summary>Times every <see cref="IDiffusionTransformer.Forward"/> call of the wrapped transformer (which it owns); the
+    /// guidance combination now counts as sampler time.</summary>
+    private sealed class TimedTransformer(IDiffusionTransformer inner) : IDiffusionTransformer
     {
         private readonly Stopwatch inside = new();
         private long firstCallTimestamp;
@@ -74,6 +75,10 @@ public sealed class SamplerOverheadBench : IBenchCommand
 
         public int CaptionDim => inner.CaptionDim;
 
+        public nn.Module Module => inner.Module;
+
+        public bool Supports(DiTConditioningKind kind) => inner.Supports(kind);
+
         public void Reset()
         {
             inside.Reset();
@@ -85,13 +90,13 @@ public sealed class SamplerOverheadBench : IBenchCommand
         public double FirstCallAtMilliseconds(Stopwatch clock)
             => clock.Elapsed.TotalMilliseconds - Stopwatch.GetElapsedTime(firstCallTimestamp).TotalMilliseconds;
 
-        public Tensor GuidedVelocity(Tensor x, Tensor t, CaptionEmbeddings captions, double guidanceScale, TransformerCallOptions options)
+        public Tensor Forward(DiTInput input)
         {
             if (Calls++ == 0) firstCallTimestamp = Stopwatch.GetTimestamp();
             inside.Start();
             try
             {
-                return inner.GuidedVelocity(x, t, captions, guidanceScale, options);
+                return inner.Forward(input);
             }
             finally
             {

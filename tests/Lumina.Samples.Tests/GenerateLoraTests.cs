@@ -22,7 +22,7 @@ public sealed class GenerateLoraTests(TinyLuminaNextFolders models) : IClassFixt
         string comfy, kohya;
         using (var pipe = await LuminaPipeline.TextToImage().FromPretrained(models.Diffusers).BuildAsync())
         {
-            var model = ((NextDiTTransformer)pipe.Transformer).Model;
+            var model = (Lumina.Models.DiT.NextDiT)pipe.Transformer;
             comfy = LoraPipelineTests.WriteComfyLora(_temp.File("comfy.safetensors"), model, 1, ["attention.wq", "feed_forward.w1"]);
             kohya = LoraPipelineTests.WriteKohyaLora(_temp.File("kohya.safetensors"), model, 2, ["attention.wo"]);
         }

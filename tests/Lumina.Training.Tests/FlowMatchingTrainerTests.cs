@@ -19,7 +19,7 @@ public sealed class FlowMatchingTrainerTests
         using var model = TinyModels.NextDiT(seed: 1);
         var encoder = TinyModels.CaptionEncoder();
         using var batch = TinyModels.FixedBatch();
-        using var trainer = new FlowMatchingTrainer(new NextDiTVelocityModel(model), encoder, Fast with { CaptionDropout = 0 });
+        using var trainer = new FlowMatchingTrainer(model, encoder, Fast with { CaptionDropout = 0 });
         var before = trainer.EvaluateLoss(batch, seed: 123);
         var reports = new List<TrainingProgress>();
         trainer.Train(new FixedData(() => TinyModels.FixedBatch()), 120, new SyncProgress<TrainingProgress>(reports.Add));
@@ -40,20 +40,20 @@ public sealed class FlowMatchingTrainerTests
 
         // Uninterrupted: 6 steps.
         using var modelA = TinyModels.NextDiT(seed: 1);
-        using var trainerA = new FlowMatchingTrainer(new NextDiTVelocityModel(modelA), encoder, Fast);
+        using var trainerA = new FlowMatchingTrainer(modelA, encoder, Fast);
         var lossesA = new List<double>();
         trainerA.Train(data, 6, new SyncProgress<TrainingProgress>(p => lossesA.Add(p.Loss)));
 
         // Interrupted after 3 steps; a differently initialised model picks the run up from the checkpoint.
         var lossesB = new List<double>();
         using (var modelB = TinyModels.NextDiT(seed: 1))
-        using (var trainerB = new FlowMatchingTrainer(new NextDiTVelocityModel(modelB), encoder, Fast with { OutputDirectory = folder.Path }))
+        using (var trainerB = new FlowMatchingTrainer(modelB, encoder, Fast with { OutputDirectory = folder.Path }))
             trainerB.Train(data, 3, new SyncProgress<TrainingProgress>(p => lossesB.Add(p.Loss)));
         var checkpoint = TrainingCheckpoint.Latest(folder.Path);
         Assert.Equal(TrainingCheckpoint.FolderFor(folder.Path, 3), checkpoint);
 
         using var modelC = TinyModels.NextDiT(seed: 99);
-        using var trainerC = new FlowMatchingTrainer(new NextDiTVelocityModel(modelC), encoder, Fast);
+        using var trainerC = new FlowMatchingTrainer(modelC, encoder, Fast);
         trainerC.LoadCheckpoint(checkpoint!);
         Assert.Equal(3, trainerC.Step);
         trainerC.Train(data, 6, new SyncProgress<TrainingProgress>(p => lossesB.Add(p.Loss)));
@@ -73,7 +73,7 @@ public sealed class FlowMatchingTrainerTests
     {
         using var folder = new TempFolder();
         using var model = TinyModels.NextDiT(seed: 2);
-        using var trainer = new FlowMatchingTrainer(new NextDiTVelocityModel(model), TinyModels.CaptionEncoder(), Fast with { EmaDecay = 0.5 });
+        using var trainer = new FlowMatchingTrainer(model, TinyModels.CaptionEncoder(), Fast with { EmaDecay = 0.5 });
         using (var batch = TinyModels.FixedBatch()) trainer.TrainStep(batch);
         var dir = trainer.SaveCheckpoint(folder.File("ckpt"));
 
@@ -100,7 +100,7 @@ public sealed class FlowMatchingTrainerTests
     {
         using var folder = new TempFolder();
         using var model = TinyModels.NextDiT(seed: 1);
-        using var trainer = new FlowMatchingTrainer(new NextDiTVelocityModel(model), TinyModels.CaptionEncoder(), Fast with { OutputDirectory = folder.Path });
+        using var trainer = new FlowMatchingTrainer(model, TinyModels.CaptionEncoder(), Fast with { OutputDirectory = folder.Path });
         using var cts = new CancellationTokenSource();
         var progress = new SyncProgress<TrainingProgress>(p => { if (p.Step == 2) cts.Cancel(); });
         Assert.Throws<OperationCanceledException>(() => trainer.Train(new FixedData(() => TinyModels.FixedBatch()), 10, progress, cts.Token));
@@ -139,7 +139,7 @@ public sealed class FlowMatchingTrainerTests
     public void BadInputsAreRejectedWithAClearMessage()
     {
         using var model = TinyModels.NextDiT(seed: 1);
-        var velocity = new NextDiTVelocityModel(model);
+        var velocity = model;
         var encoder = TinyModels.CaptionEncoder();
         Assert.Throws<ArgumentException>(() => new FlowMatchingTrainer(velocity, encoder, new FlowMatchingTrainerOptions { LearningRate = 0 }));
         using var trainer = new FlowMatchingTrainer(velocity, encoder, Fast);

@@ -17,7 +17,7 @@ public sealed class LoraFileInteropTests
         var options = new FlowMatchingTrainerOptions { LearningRate = 5e-2, BatchSize = 4, Seed = 4, CaptionDropout = 0, OutputDirectory = folder.Path };
         using var model = TinyModels.PretrainedLike(seed: 1);
         using var lora = LoraNetwork.Attach(model, new LoraOptions { Rank = 4, Alpha = 2 });
-        using (var trainer = new FlowMatchingTrainer(new NextDiTVelocityModel(model), TinyModels.CaptionEncoder(), options, lora))
+        using (var trainer = new FlowMatchingTrainer(model, TinyModels.CaptionEncoder(), options, lora))
             trainer.Train(new FixedData(() => TinyModels.FixedBatch()), 3);
         var file = Path.Combine(TrainingCheckpoint.Latest(folder.Path)!, TrainingCheckpoint.LoraFile);
 

@@ -39,7 +39,7 @@ public sealed class LoraTests
         var before = Snapshot(model);
         using var lora = LoraNetwork.Attach(model, new LoraOptions { Rank = 4, Alpha = 4, Seed = 3 });
         var adaptersBefore = lora.NamedParameters().ToDictionary(p => p.Name, p => p.Param.detach().clone());
-        using var trainer = new FlowMatchingTrainer(new NextDiTVelocityModel(model), TinyModels.CaptionEncoder(),
+        using var trainer = new FlowMatchingTrainer(model, TinyModels.CaptionEncoder(),
             new FlowMatchingTrainerOptions { LearningRate = 1e-2, BatchSize = 4, CaptionDropout = 0 }, lora);
         using (var batch = TinyModels.FixedBatch())
         {
@@ -136,7 +136,7 @@ public sealed class LoraTests
         var encoder = TinyModels.CaptionEncoder();
         using var model = TinyModels.PretrainedLike(seed: 1);
         using var lora = LoraNetwork.Attach(model, new LoraOptions { Rank = 2 });
-        using (var trainer = new FlowMatchingTrainer(new NextDiTVelocityModel(model), encoder, options, lora))
+        using (var trainer = new FlowMatchingTrainer(model, encoder, options, lora))
             trainer.Train(data, 2);
         var dir = TrainingCheckpoint.Latest(folder.Path)!;
         Assert.True(File.Exists(Path.Combine(dir, TrainingCheckpoint.LoraFile)));
@@ -144,12 +144,12 @@ public sealed class LoraTests
 
         using var model2 = TinyModels.PretrainedLike(seed: 1);
         using var lora2 = LoraNetwork.Attach(model2, new LoraOptions { Rank = 2, Seed = 50 });
-        using var trainer2 = new FlowMatchingTrainer(new NextDiTVelocityModel(model2), encoder, options, lora2);
+        using var trainer2 = new FlowMatchingTrainer(model2, encoder, options, lora2);
         trainer2.LoadCheckpoint(dir);
         Assert.Equal(2, trainer2.Step);
         foreach (var ((name, p), (_, q)) in lora.NamedParameters().Zip(lora2.NamedParameters()))
             TensorAssert.Equal(p, q, name);
-        using var full = new FlowMatchingTrainer(new NextDiTVelocityModel(TinyModels.PretrainedLike(seed: 1)), encoder, options);
+        using var full = new FlowMatchingTrainer(TinyModels.PretrainedLike(seed: 1), encoder, options);
         Assert.Throws<InvalidDataException>(() => full.LoadCheckpoint(dir));
     }
 

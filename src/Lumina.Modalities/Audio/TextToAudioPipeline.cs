@@ -4,6 +4,7 @@ using Lumina.Models.DiT;
 using Lumina.Models.TextEncoders;
 using Lumina.Models.Vocoders;
 using Lumina.Pipelines;
+using Lumina.Sampling;
 using Lumina.Schedulers;
 using Lumina.Solvers;
 using static TorchSharp.torch;
@@ -123,20 +124,17 @@ public sealed class TextToAudioPipeline : IDisposable
             using var captions = CaptionEncoder.Encode([request.Prompts[i], request.NegativePrompt], cancellationToken);
             using var generator = new Generator((ulong)seed);
             var noise = randn([1, Transformer.Config.InChannels, frames], dtype: ScalarType.Float32, generator: generator);
-            GuidanceModel model = (x, t, batch) =>
-            {
-                using var noGrad = no_grad();
-                using var features = ClassifierFreeGuidance.RowsFor(captions.Features, batch);
-                using var mask = ClassifierFreeGuidance.RowsFor(captions.Mask, batch);
-                return Transformer.Forward(x, t.mul(1000).floor(), features, mask);
-            };
-            var guided = GuidedVelocity.ForBatch(model, new GuidanceOptions { Scale = guidance, Channels = GuidanceChannels.All });
             var item = i;
             var stepProgress = progress is null ? null : new SynchronousProgress<SamplingProgress>(p =>
                 progress.Report(new GenerationProgress(item, total, GenerationStage.Sampling, p.Step, p.TotalSteps)));
-            using var solution = OdeSolver.Create(OdeMethod.Euler).Solve(
-                guided,
-                noise, grid, new SolveOptions { Progress = stepProgress }, cancellationToken);
+            // The music DiT guides every channel; its contract takes flow times and applies upstream's floor(t·1000).
+            using var solution = FlowSampling.Run(Transformer, noise, DiTConditioning.FromCaptions(captions), new FlowSamplingOptions
+            {
+                Grid = grid,
+                Solver = new EulerSolver(),
+                Guidance = new GuidanceOptions { Scale = guidance, Channels = GuidanceChannels.All },
+                Progress = stepProgress,
+            }, cancellationToken: cancellationToken);
             progress?.Report(new GenerationProgress(i, total, GenerationStage.Decoding, steps, steps));
             cancellationToken.ThrowIfCancellationRequested();
             var vaeWeight = Vae.parameters().First();

@@ -1,3 +1,4 @@
+using Lumina.Sampling;
 using Lumina.Solvers;
 
 namespace Lumina.Pipelines;

@@ -1,3 +1,5 @@
+using Lumina.Sampling;
+
 namespace Lumina.Pipelines;
 
 /// <summary>Which stage a generation is in.</summary>

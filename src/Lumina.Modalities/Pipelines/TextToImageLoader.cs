@@ -40,8 +40,8 @@ public static class TextToImageLoader
         try
         {
             cancellationToken.ThrowIfCancellationRequested();
-            IImageTransformer transformer = layout.Family == TransformerFamily.FlagDiT
-                ? LoadFlagDiT(layout, options)
+            IDiffusionTransformer transformer = layout.Family == TransformerFamily.FlagDiT
+                ? (IDiffusionTransformer)LoadFlagDiT(layout, options)
                 : LoadNextDiT(layout, options);
             disposables.Add(transformer);
 
@@ -76,7 +76,7 @@ public static class TextToImageLoader
             : settings;
     }
 
-    private static NextDiTTransformer LoadNextDiT(ModelFolder layout, ModelLoadOptions options)
+    private static NextDiT LoadNextDiT(ModelFolder layout, ModelLoadOptions options)
     {
         NextDiTConfig config;
         if (layout.Layout == ModelLayoutKind.Diffusers) config = NextDiTConfigJson.Read(Path.Combine(layout.Path, "transformer", "config.json"));
@@ -95,7 +95,8 @@ public static class TextToImageLoader
         try
         {
             NextDiTCheckpoint.Load(dit, layout.TransformerWeights);
-            return new NextDiTTransformer(dit, options.BaseSequenceLength ?? 4096);
+            dit.BaseSequenceLength = options.BaseSequenceLength ?? 4096;
+            return dit;
         }
         catch
         {
@@ -104,7 +105,7 @@ public static class TextToImageLoader
         }
     }
 
-    private static FlagDiTTransformer LoadFlagDiT(ModelFolder layout, ModelLoadOptions options)
+    private static FlagDiT LoadFlagDiT(ModelFolder layout, ModelLoadOptions options)
     {
         FlagDiTConfig config;
         if (options.FlagTransformerConfig is { } given) config = given;
@@ -118,7 +119,8 @@ public static class TextToImageLoader
         try
         {
             dit.LoadSafetensors(layout.TransformerWeights);
-            return new FlagDiTTransformer(dit, options.BaseSequenceLength ?? 4224);
+            dit.BaseSequenceLength = options.BaseSequenceLength ?? 4224;
+            return dit;
         }
         catch
         {

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Lumina.Media;
 using Lumina.Models.DiT;
+using Lumina.Sampling;
 using Lumina.Solvers;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Formats.Png;
@@ -14,7 +15,7 @@ public sealed partial class TextToImagePipeline
     /// <summary>
     /// Compositional generation: each grid region of the image follows its own prompt through the caption
     /// cross-attention, and the global prompt conditions the whole image through adaLN (see <see cref="CompositionalRequest"/>).
-    /// Needs a transformer that implements <see cref="IRegionalImageTransformer"/> (Lumina-Next). Same threading,
+    /// Needs a transformer that supports <see cref="DiTConditioningKind.Regions"/> (Lumina-Next). Same threading,
     /// seeding, progress, step caching and cancellation rules as <c>GenerateAsync</c> (a separate name, so that
     /// <c>GenerateAsync(new("prompt"))</c> stays unambiguous); each PNG also carries <c>regions</c> (a JSON
     /// array of rows) and <c>grid</c> (<c>rows×cols</c>) text chunks, with the global prompt as <c>prompt</c>.
@@ -36,12 +37,12 @@ public sealed partial class TextToImagePipeline
         if (settings.Height!.Value % (SizeMultiple * request.Rows) != 0)
             throw new ArgumentOutOfRangeException(nameof(request.Height), settings.Height,
                 $"Height must split into {request.Rows} regions of whole patches: a multiple of {SizeMultiple * request.Rows} for this model.");
-        if (Transformer is not IRegionalImageTransformer regional)
+        if (!Transformer.Supports(DiTConditioningKind.Regions))
             throw new NotSupportedException($"Compositional generation needs a Lumina-Next (Next-DiT) transformer; this pipeline's is {Transformer.GetType().Name}.");
-        return await gate.RunAsync(() => RunCompositional(regional, request, settings, seed, progress, cancellationToken), cancellationToken).ConfigureAwait(false);
+        return await gate.RunAsync(() => RunCompositional(request, settings, seed, progress, cancellationToken), cancellationToken).ConfigureAwait(false);
     }
 
-    private TextToImageResult RunCompositional(IRegionalImageTransformer regional, CompositionalRequest request, TextToImageSettings settings,
+    private TextToImageResult RunCompositional(CompositionalRequest request, TextToImageSettings settings,
         long firstSeed, IProgress<GenerationProgress>? progress, CancellationToken cancellationToken)
     {
         var images = new List<Image<Rgb24>>();
@@ -50,7 +51,7 @@ public sealed partial class TextToImagePipeline
         var total = request.ImageCount;
         var (width, height) = (settings.Width!.Value, settings.Height!.Value);
         var scale = settings.ScaleFactorFor(width, height);
-        var call = new TransformerCallOptions(scale, settings.ScaleWatershed, settings.ProportionalAttention);
+        var call = PipelineSampling.Forward(settings, scale);
         var (h, w) = (height / LatentSpace.DownscaleFactor, width / LatentSpace.DownscaleFactor);
         var (vaeDType, vaeDevice) = (LatentSpace.DType, LatentSpace.Device);
         var globalPrompt = request.EffectiveGlobalPrompt;
@@ -69,13 +70,11 @@ public sealed partial class TextToImagePipeline
                 var stepProgress = progress is null ? null : new SynchronousProgress<SamplingProgress>(p =>
                     progress.Report(new GenerationProgress(item, total, GenerationStage.Sampling, p.Step, p.TotalSteps) { Evaluations = counter.Current }));
                 using var scope = NewDisposeScope();
-                using var cache = settings.StepCache is { } cacheOptions ? new StepCache(cacheOptions) : null;
-                var imageCall = call with { BlockCache = cache };
                 using var generator = new TorchSharp.torch.Generator((ulong)seed);
                 var noise = randn([1, Transformer.LatentChannels, h, w], dtype: ScalarType.Float32, generator: generator);
-                var guidance = settings.GuidanceScale;
-                var latents = FlowSampler.SampleGuided((x, t) => regional.GuidedRegionalVelocity(x, t, captions, guidance, imageCall),
-                    noise, settings, stepProgress, cancellationToken, cache: cache, evaluations: counter);
+                using var solution = FlowSampling.Run(Transformer, noise, DiTConditioning.FromRegions(captions),
+                    PipelineSampling.Options(settings, 1.0, stepProgress, counter), call, cancellationToken);
+                var latents = solution.Final;
                 evaluations.Add(counter.Current);
                 progress?.Report(new GenerationProgress(item, total, GenerationStage.Decoding, settings.NumInferenceSteps, settings.NumInferenceSteps));
                 cancellationToken.ThrowIfCancellationRequested();

@@ -75,15 +75,7 @@ public sealed partial class TextToImagePipeline
     });
 
     // The module whose state_dict the adapters patch (upstream key names).
-    private torch.nn.Module TransformerModule() => Transformer switch
-    {
-        IDiffusionTransformer d => d.Module,
-        NextDiTTransformer n => n.Model,
-        FlagDiTTransformer f => f.Model,
-        torch.nn.Module m => m,
-        _ => throw new NotSupportedException(
-            $"LoRAs patch the transformer's weights, but {Transformer.GetType().Name} exposes no module; implement IDiffusionTransformer to expose it."),
-    };
+    private torch.nn.Module TransformerModule() => Transformer.Module;
 
     private sealed class LoraRelease(TextToImagePipeline owner) : IDisposable
     {

@@ -1,6 +1,8 @@
 using Lumina.Models.TextEncoders;
 using Lumina.Media;
 using Lumina.Models.Autoencoders;
+using Lumina.Models.DiT;
+using Lumina.Sampling;
 using Lumina.Schedulers;
 using Lumina.Solvers;
 using SixLabors.ImageSharp;
@@ -30,7 +32,7 @@ public sealed partial class TextToImagePipeline : IDisposable
     /// <param name="latentSpace">Where the transformer denoises: an <see cref="AutoencoderKL"/> or <see cref="PixelSpace"/>.</param>
     /// <param name="settings">Defaults for requests; null = <see cref="TextToImagePresets.LuminaNext"/>.</param>
     /// <param name="modelId">Where the weights came from (recorded in the PNG metadata).</param>
-    public TextToImagePipeline(IImageTransformer transformer, ICaptionEncoder captionEncoder, IImageLatentSpace latentSpace,
+    public TextToImagePipeline(IDiffusionTransformer transformer, ICaptionEncoder captionEncoder, IImageLatentSpace latentSpace,
         TextToImageSettings? settings = null, string modelId = "local")
     {
         gate = new GenerationGate(this);
@@ -53,11 +55,12 @@ public sealed partial class TextToImagePipeline : IDisposable
         LatentSpace = latentSpace;
         Settings = settings;
         ModelId = modelId;
+        transformer.Module.eval();
         (latentSpace as TorchSharp.torch.nn.Module)?.eval();
     }
 
     /// <summary>The DiT.</summary>
-    public IImageTransformer Transformer { get; }
+    public IDiffusionTransformer Transformer { get; }
 
     /// <summary>The caption encoder (tokenizer + text encoder).</summary>
     public ICaptionEncoder CaptionEncoder { get; }
@@ -98,9 +101,11 @@ public sealed partial class TextToImagePipeline : IDisposable
     /// <param name="settings">Solver, steps, shift, guidance and RoPE scaling; null = <see cref="Settings"/>.</param>
     /// <param name="progress">Receives a report per solver step.</param>
     /// <param name="cancellationToken">Checked before every model call.</param>
+    /// <param name="stepEnd">diffusers' <c>callback_on_step_end</c>: sees the latents after each step and may return
+    /// replacements (see <see cref="SamplingStepEndCallback"/>); null = none.</param>
     /// <returns>The sampled latents [1, C, h, w].</returns>
     public Tensor SampleLatents(Tensor noise, CaptionEmbeddings captions, TextToImageSettings? settings = null,
-        IProgress<SamplingProgress>? progress = null, CancellationToken cancellationToken = default)
+        IProgress<SamplingProgress>? progress = null, CancellationToken cancellationToken = default, SamplingStepEndCallback? stepEnd = null)
     {
         ArgumentNullException.ThrowIfNull(noise);
         ArgumentNullException.ThrowIfNull(captions);
@@ -115,7 +120,9 @@ public sealed partial class TextToImagePipeline : IDisposable
             throw new ArgumentException($"Captions must hold [prompt; negative prompt] (batch 2); got batch {captions.BatchSize}.", nameof(captions));
         gate.ThrowIfDisposed();
         var scale = settings.ScaleFactorFor((int)noise.shape[3] * LatentSpace.DownscaleFactor, (int)noise.shape[2] * LatentSpace.DownscaleFactor);
-        return FlowSampler.Sample(Transformer, noise, captions, settings, scale, progress, cancellationToken);
+        using var solution = FlowSampling.Run(Transformer, noise, DiTConditioning.FromCaptions(captions),
+            PipelineSampling.Options(settings, 1.0, progress, null, stepEnd), PipelineSampling.Forward(settings, scale), cancellationToken);
+        return solution.Final.clone();
     }
 
     private (TextToImageSettings Resolved, long Seed) Prepare(TextToImageRequest request)
@@ -174,13 +181,15 @@ public sealed partial class TextToImagePipeline : IDisposable
                     {
                         // upstream img2img: z = noise·(1 − t0) + x1·t0, with x1 sampled from the VAE posterior after the noise.
                         strength = edit.Strength;
-                        var t0 = FlowSampler.Grid(settings, strength)[0];
+                        var t0 = PipelineSampling.Grid(settings, strength)[0];
                         Tensor x1;
                         using (no_grad())
                             x1 = LatentSpace.EncodeToLatents(ImageTensorConverter.FromImage(edit.Image, vaeDType, vaeDevice), generator, cancellationToken);
                         noise = noise.mul(1 - t0).add(x1.to(noise.dtype, noise.device).mul(t0));
                     }
-                    var latents = FlowSampler.Sample(Transformer, noise, captions, settings, scale, stepProgress, cancellationToken, strength, counter);
+                    using var solution = FlowSampling.Run(Transformer, noise, DiTConditioning.FromCaptions(captions),
+                        PipelineSampling.Options(settings, strength, stepProgress, counter), PipelineSampling.Forward(settings, scale), cancellationToken);
+                    var latents = solution.Final;
                     evaluations.Add(counter.Current);
                     progress?.Report(new GenerationProgress(item, total, GenerationStage.Decoding, settings.NumInferenceSteps, settings.NumInferenceSteps));
                     cancellationToken.ThrowIfCancellationRequested();

@@ -1,3 +1,4 @@
+using Lumina.Sampling;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 

@@ -1,5 +1,5 @@
 using System.Globalization;
-using Lumina.Guidance;
+using Lumina.Sampling;
 using Lumina.Media;
 using Lumina.Models.Autoencoders;
 using Lumina.Models.DiT;
@@ -59,7 +59,7 @@ public sealed class TextToVideoPipeline : IDisposable
         LatentSpace = latentSpace;
         Settings = settings;
         ModelId = modelId;
-        BaseSequenceLength = baseSequenceLength;
+        transformer.BaseSequenceLength = baseSequenceLength;
         transformer.eval();
         (latentSpace as nn.Module)?.eval();
     }
@@ -80,7 +80,7 @@ public sealed class TextToVideoPipeline : IDisposable
     public string ModelId { get; }
 
     /// <summary>Token count at the training size (proportional attention's base).</summary>
-    public int BaseSequenceLength { get; }
+    public int BaseSequenceLength => Transformer.BaseSequenceLength;
 
     /// <summary>Width and height must be multiples of this (VAE factor × patch size).</summary>
     public int SizeMultiple => LatentSpace.DownscaleFactor * Transformer.Config.PatchSize;
@@ -114,14 +114,7 @@ public sealed class TextToVideoPipeline : IDisposable
         var (width, height) = (settings.Width!.Value, settings.Height!.Value);
         var (h, w) = (height / LatentSpace.DownscaleFactor, width / LatentSpace.DownscaleFactor);
         var (vaeDType, vaeDevice) = (LatentSpace.DType, LatentSpace.Device);
-        using var cache = settings.StepCache is { } cacheOptions ? new StepCache(cacheOptions) : null;
         var counter = new ModelEvaluationCounter();
-        var options = new NextDiTForwardOptions
-        {
-            ScaleWatershed = settings.ScaleWatershed,
-            BaseSequenceLength = settings.ProportionalAttention ? BaseSequenceLength : null,
-            BlockCache = cache,
-        };
         var frames = new List<Image<Rgb24>>();
         try
         {
@@ -131,13 +124,9 @@ public sealed class TextToVideoPipeline : IDisposable
             var noise = randn([1, Transformer.Config.InChannels, request.Frames, h, w], dtype: ScalarType.Float32, generator: generator);
             var stepProgress = progress is null ? null : new SynchronousProgress<SamplingProgress>(p =>
                 progress.Report(new GenerationProgress(0, 1, GenerationStage.Sampling, p.Step, p.TotalSteps) { Evaluations = counter.Current }));
-            var guidance = settings.GuidanceScale;
-            var latents = FlowSampler.SampleGuided((x, t) =>
-            {
-                using var noGrad = no_grad();
-                var output = Transformer.ForwardVideo(ClassifierFreeGuidance.DuplicateFirstHalf(x), t, captions.Features, captions.Mask, options);
-                return ClassifierFreeGuidance.CombineIntoBothHalves(output, new GuidanceOptions { Scale = guidance });
-            }, noise, settings, stepProgress, cancellationToken, cache: cache, evaluations: counter);
+            using var solution = FlowSampling.Run(Transformer, noise, DiTConditioning.FromCaptions(captions),
+                PipelineSampling.Options(settings, 1.0, stepProgress, counter), PipelineSampling.Forward(settings, null), cancellationToken);
+            var latents = solution.Final;
 
             progress?.Report(new GenerationProgress(0, 1, GenerationStage.Decoding, steps, steps));
             var metadata = new GenerationMetadata(request.Prompt, settings.NegativePrompt, seed, steps, settings.Solver, settings.TimeShift,

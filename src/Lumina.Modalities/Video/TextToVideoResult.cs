@@ -1,3 +1,4 @@
+using Lumina.Sampling;
 using System.Globalization;
 using Lumina.Pipelines;
 using SixLabors.ImageSharp;

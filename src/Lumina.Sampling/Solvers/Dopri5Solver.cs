@@ -146,7 +146,7 @@ public sealed class Dopri5Solver : OdeSolver
                     var next = Interpolate(_s[i]);
                     current.Dispose();
                     current = next;
-                    if (!_run.Reached(i, current)) break;
+                    if (!_run.Reached(i, ref current, replaceable: false, solver: "dopri5")) break;
                 }
                 return _run.Finish(current, _accepted, _rejected);
             }

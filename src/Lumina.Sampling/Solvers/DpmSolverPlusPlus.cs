@@ -83,7 +83,7 @@ public sealed class DpmSolverPlusPlus : OdeSolver
                 previous?.Dispose();
                 previous = current;
                 current = null;
-                if (!run.Reached(i, y)) break;
+                if (!run.Reached(i, ref y)) break;
             }
             return run.Finish(y, run.CompletedSteps, 0);
         }

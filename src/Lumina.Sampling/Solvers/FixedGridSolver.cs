@@ -37,7 +37,7 @@ public abstract class FixedGridSolver : OdeSolver
                 }
                 y.Dispose();
                 y = next;
-                if (!run.Reached(i, y)) break;
+                if (!run.Reached(i, ref y)) break;
             }
             return run.Finish(y, run.CompletedSteps, 0);
         }

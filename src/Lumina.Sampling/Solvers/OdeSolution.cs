@@ -43,6 +43,14 @@ public sealed class OdeSolution : IDisposable
     /// <summary>Integration steps rejected by an adaptive solver's error control (0 for fixed grids).</summary>
     public int RejectedSteps { get; }
 
+    /// <summary>This solution with <paramref name="final"/> as its final state (which it then owns); the current final
+    /// state is disposed.</summary>
+    internal OdeSolution WithFinal(torch.Tensor final)
+    {
+        Final.Dispose();
+        return new OdeSolution(final.DetachFromDisposeScope(), Trajectory, Times, CompletedSteps, StoppedEarly, FunctionEvaluations, AcceptedSteps, RejectedSteps);
+    }
+
     /// <inheritdoc />
     public void Dispose()
     {

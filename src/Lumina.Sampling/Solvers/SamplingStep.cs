@@ -14,3 +14,11 @@ public readonly record struct SamplingStep(int Index, int TotalSteps, double Tim
 /// <param name="step">The step that was just completed.</param>
 /// <returns><see langword="true"/> to continue, <see langword="false"/> to stop with the latents reached so far.</returns>
 public delegate bool SamplingStepCallback(SamplingStep step);
+
+/// <summary>
+/// Called after each grid interval (diffusers' <c>callback_on_step_end</c>). Return <see langword="null"/> to keep the
+/// latents, or a tensor shaped like <see cref="SamplingStep.Latents"/> to replace them; the solver copies it, so the
+/// caller keeps ownership of what it returns.
+/// </summary>
+/// <param name="step">The step just completed; its latents are borrowed.</param>
+public delegate torch.Tensor? SamplingStepEndCallback(SamplingStep step);

@@ -99,7 +99,7 @@ public sealed class SdeSampler
                 }
                 x.Dispose();
                 x = next;
-                stopped = !run.Reached(i + 1, x);
+                stopped = !run.Reached(i + 1, ref x);
             }
             if (!stopped && times.Length > sdeGrid.Length)
             {
@@ -109,7 +109,7 @@ public sealed class SdeSampler
                     next = LastStep(run, x, t1).MoveToOuterDisposeScope();
                 x.Dispose();
                 x = next;
-                run.Reached(times.Length - 1, x);
+                run.Reached(times.Length - 1, ref x);
             }
             return run.Finish(x, run.CompletedSteps, 0);
         }

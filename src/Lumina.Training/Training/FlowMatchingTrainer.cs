@@ -1,3 +1,4 @@
+using Lumina.Models.DiT;
 using Lumina.Models.TextEncoders;
 using System.Diagnostics;
 using Lumina.Tensors;
@@ -20,7 +21,7 @@ namespace Lumina.Training;
 /// </summary>
 public sealed class FlowMatchingTrainer : IDisposable
 {
-    private readonly IVelocityModel _model;
+    private readonly IDiffusionTransformer _model;
     private readonly ICaptionEncoder _captions;
     private readonly LoraNetwork? _lora;
     private readonly AdamWOptimizer _optimizer;
@@ -32,7 +33,7 @@ public sealed class FlowMatchingTrainer : IDisposable
     /// <param name="captions">Encodes captions (and "" for dropped ones).</param>
     /// <param name="options">Settings (null = upstream defaults).</param>
     /// <param name="lora">Adapters attached to <paramref name="model"/>: only they train, and checkpoints hold only them.</param>
-    public FlowMatchingTrainer(IVelocityModel model, ICaptionEncoder captions, FlowMatchingTrainerOptions? options = null, LoraNetwork? lora = null)
+    public FlowMatchingTrainer(IDiffusionTransformer model, ICaptionEncoder captions, FlowMatchingTrainerOptions? options = null, LoraNetwork? lora = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(captions);
@@ -229,7 +230,7 @@ public sealed class FlowMatchingTrainer : IDisposable
             throw new InvalidOperationException($"The caption encoder returned features [{string.Join(", ", cap.Features.shape)}] and mask [{string.Join(", ", cap.Mask.shape)}] for {b} captions.");
         if (cap.Mask.ne(0).sum([1]).min().item<long>() == 0)
             throw new InvalidOperationException("The caption encoder returned a caption without any token; the empty caption of caption dropout needs at least one (for example BOS).");
-        var prediction = _model.Velocity(xt, t, cap.Features, cap.Mask);
+        var prediction = _model.Forward(new DiTInput(xt, t) { Captions = cap });
         return FlowMatching.Loss(prediction, target);
     }
 

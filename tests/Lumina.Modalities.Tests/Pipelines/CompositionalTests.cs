@@ -1,3 +1,4 @@
+using Lumina.Sampling;
 using Lumina.Pipelines;
 using Lumina.Solvers;
 using SixLabors.ImageSharp;

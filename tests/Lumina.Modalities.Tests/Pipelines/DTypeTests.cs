@@ -1,3 +1,4 @@
+using Lumina.Models.DiT;
 using Lumina.Pipelines;
 using static TorchSharp.torch;
 
@@ -10,7 +11,7 @@ public sealed class DTypeTests(TinyLuminaNextFolders folders) : IClassFixture<Ti
     public async Task BFloat16PipelineGeneratesAnImageOfTheRightSize()
     {
         using var pipe = await LuminaPipeline.TextToImage().FromPretrained(folders.Diffusers).WithDevice(CPU, ScalarType.BFloat16).WithSteps(2).BuildAsync();
-        Assert.Equal(ScalarType.BFloat16, ((NextDiTTransformer)pipe.Transformer).Model.parameters().First().dtype);
+        Assert.Equal(ScalarType.BFloat16, ((NextDiT)pipe.Transformer).parameters().First().dtype);
         Assert.Equal(ScalarType.BFloat16, pipe.LatentSpace.DType);
         using var result = await pipe.GenerateAsync(TinyLuminaNextFolders.Request());
         Assert.Equal((32, 48), (result.Images[0].Width, result.Images[0].Height));

@@ -1,3 +1,4 @@
+using Lumina.Models.DiT;
 using Lumina.Pipelines;
 using Lumina.Solvers;
 using SixLabors.ImageSharp;
@@ -119,7 +120,7 @@ public sealed class EndToEndTests(TinyLuminaNextFolders folders) : IClassFixture
     public async Task DisposeFreesTheModelsAndLaterCallsThrow()
     {
         var pipe = await LuminaPipeline.TextToImage().FromPretrained(folders.Diffusers).BuildAsync();
-        var dit = ((NextDiTTransformer)pipe.Transformer).Model;
+        var dit = ((NextDiT)pipe.Transformer);
         var weight = dit.parameters().First();
         pipe.Dispose();
         Assert.Throws<InvalidOperationException>(() => weight.shape); // the native tensor is gone

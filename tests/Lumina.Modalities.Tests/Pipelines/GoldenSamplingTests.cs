@@ -1,6 +1,9 @@
+using Lumina.Sampling;
 using Lumina.Models.TextEncoders;
 using Lumina.Models.DiT;
+using Lumina.Guidance;
 using Lumina.Pipelines;
+using Lumina.Schedulers;
 using Lumina.Solvers;
 using Lumina.Tensors;
 using Lumina.Testing;
@@ -10,16 +13,16 @@ using static TorchSharp.torch;
 namespace Lumina.Modalities.Tests.Pipelines;
 
 /// <summary>
-/// The pipeline's sampling loop (<see cref="FlowSampler"/>, which <see cref="TextToImagePipeline"/> runs) on the golden
+/// The sampling loop (<see cref="FlowSampling"/>, which <see cref="TextToImagePipeline"/> runs) on the golden
 /// tiny Next-DiT with the golden caption features reproduces upstream <c>transport.sample_ode</c> (golden part
 /// "sampling": torchdiffeq euler and midpoint, cfg 4, proportional attention with base_seqlen 32).
 /// </summary>
 public sealed class GoldenSamplingTests(ITestOutputHelper output) : IDisposable
 {
-    private readonly NextDiTTransformer transformer = Load();
+    private readonly NextDiT transformer = Load();
     private readonly SafetensorsFile cases = Golden.OpenCases("sampling");
 
-    private static NextDiTTransformer Load()
+    private static NextDiT Load()
     {
         var c = Golden.Json("nextdit")["config"]!;
         var config = new NextDiTConfig
@@ -32,7 +35,9 @@ public sealed class GoldenSamplingTests(ITestOutputHelper output) : IDisposable
         var model = new NextDiT(config);
         model.LoadSafetensors(Golden.WeightsPath("sampling")); // strict
         var kwargs = Golden.Json("sampling")["model_kwargs"]!;
-        return new NextDiTTransformer(model, (int)kwargs["base_seqlen"]!);
+        model.BaseSequenceLength = (int)kwargs["base_seqlen"]!;
+        model.eval();
+        return model;
     }
 
     [Theory]
@@ -58,8 +63,18 @@ public sealed class GoldenSamplingTests(ITestOutputHelper output) : IDisposable
         var evaluations = 0;
         var progress = new SyncProgress(p => evaluations = p.FunctionEvaluations);
         using var captions = new CaptionEmbeddings(feats.alias(), mask.alias());
-        using var actual = FlowSampler.Sample(transformer, z.narrow(0, 0, 1).contiguous(), captions, settings,
-            (double)kwargs["scale_factor"]!, progress, CancellationToken.None);
+        // The pipelines' run of the one sampling loop: the solver's grid, guidance at the settings' scale, the DiT contract.
+        using var solution = FlowSampling.Run(transformer, z.narrow(0, 0, 1).contiguous(), DiTConditioning.FromCaptions(captions), new FlowSamplingOptions
+        {
+            Grid = TimeGrid.ForSolver(settings.Solver, settings.NumInferenceSteps, settings.TimeShift),
+            Solver = OdeSolver.Create(settings.Solver),
+            Guidance = new GuidanceOptions { Scale = settings.GuidanceScale },
+            Progress = progress,
+        }, new DiTForwardOptions
+        {
+            ScaleFactor = (double)kwargs["scale_factor"]!, ScaleWatershed = settings.ScaleWatershed, ProportionalAttention = settings.ProportionalAttention,
+        }, CancellationToken.None);
+        var actual = solution.Final;
         Assert.Equal((int)info["nfe"]!, evaluations);
         var error = TensorAssert.Close(expected.narrow(0, 0, 1), actual, atol: 1e-4, rtol: 0, what: run);
         output.WriteLine($"{run}: max |diff| = {error:E2} over {evaluations} model calls");

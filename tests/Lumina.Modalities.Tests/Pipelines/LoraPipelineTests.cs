@@ -1,3 +1,4 @@
+using Lumina.Models.DiT;
 using Lumina.Adapters;
 using Lumina.Pipelines;
 using Lumina.Tensors;
@@ -15,7 +16,7 @@ public sealed class LoraPipelineTests(TinyLuminaNextFolders folders) : IClassFix
     {
         using var temp = new TempFolder();
         using var pipe = await LuminaPipeline.TextToImage().FromPretrained(folders.Diffusers).BuildAsync();
-        var model = ((NextDiTTransformer)pipe.Transformer).Model;
+        var model = ((NextDiT)pipe.Transformer);
         var first = WriteComfyLora(temp.File("a.safetensors"), model, seed: 1, targets: ["attention.wq", "attention.wo", "feed_forward.w1"]);
         var second = WriteKohyaLora(temp.File("b.safetensors"), model, seed: 2, targets: ["attention.wv", "feed_forward.w2"]);
         var weightsBefore = model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.data<float>().ToArray());

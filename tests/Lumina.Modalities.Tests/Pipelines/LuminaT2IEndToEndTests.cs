@@ -1,3 +1,4 @@
+using Lumina.Models.DiT;
 using Lumina.Pipelines;
 using Lumina.Solvers;
 using SixLabors.ImageSharp;
@@ -12,9 +13,9 @@ public sealed class LuminaT2IEndToEndTests(TinyLuminaT2IFolders folders) : IClas
     public async Task LoadsAsFlagDiTWithTheT2IDefaultsAndGeneratesDeterministicPngs()
     {
         using var pipe = await folders.Builder().WithSteps(2).BuildAsync();
-        Assert.IsType<FlagDiTTransformer>(pipe.Transformer);
+        Assert.IsType<FlagDiT>(pipe.Transformer);
         Assert.Equal(OdeMethod.Euler, pipe.Settings.Solver); // upstream Lumina-T2I demo
-        Assert.Equal(4224, ((FlagDiTTransformer)pipe.Transformer).BaseSequenceLength);
+        Assert.Equal(4224, ((FlagDiT)pipe.Transformer).BaseSequenceLength);
 
         var request = new TextToImageRequest("a red circle on the left") { Width = 48, Height = 32, Seed = 9 };
         using var a = await pipe.GenerateAsync(request);

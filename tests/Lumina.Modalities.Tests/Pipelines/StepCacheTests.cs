@@ -1,3 +1,4 @@
+using Lumina.Sampling;
 using Lumina.Models.DiT;
 using Lumina.Pipelines;
 using Lumina.Solvers;
@@ -62,7 +63,15 @@ public sealed class StepCacheTests(TinyLuminaNextFolders folders) : IClassFixtur
         using var captions = pipe.CaptionEncoder.Encode(["a red circle", ""]);
         var counter = new ModelEvaluationCounter();
         var settings = pipe.Settings with { NumInferenceSteps = steps, StepCache = request.StepCache };
-        using var latents = FlowSampler.Sample(pipe.Transformer, noise, captions, settings, null, null, default, evaluations: counter);
+        using var solution = FlowSampling.Run(pipe.Transformer, noise, DiTConditioning.FromCaptions(captions), new FlowSamplingOptions
+        {
+            Grid = Lumina.Schedulers.TimeGrid.ForSolver(settings.Solver, steps, settings.TimeShift),
+            Solver = OdeSolver.Create(settings.Solver),
+            Guidance = new Lumina.Guidance.GuidanceOptions { Scale = settings.GuidanceScale },
+            StepCache = settings.StepCache,
+            Evaluations = counter,
+        }, new DiTForwardOptions { ScaleWatershed = settings.ScaleWatershed, ProportionalAttention = settings.ProportionalAttention });
+        var latents = solution.Final;
         using var plain = pipe.SampleLatents(noise, captions, settings with { StepCache = null });
         Assert.Equal(noise.shape, latents.shape);
         Assert.True(latents.isfinite().all().item<bool>());

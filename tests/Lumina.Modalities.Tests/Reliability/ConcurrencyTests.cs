@@ -1,3 +1,4 @@
+using Lumina.Sampling;
 using Lumina.DependencyInjection;
 using Lumina.Modalities.Tests.Pipelines;
 using Lumina.Pipelines;

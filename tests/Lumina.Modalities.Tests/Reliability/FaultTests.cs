@@ -1,3 +1,4 @@
+using Lumina.Sampling;
 using System.Text;
 using Lumina.Checkpoints;
 using Lumina.Media;

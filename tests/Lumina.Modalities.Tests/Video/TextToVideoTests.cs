@@ -1,3 +1,4 @@
+using Lumina.Sampling;
 using System.Text.Json.Nodes;
 using Lumina.Checkpoints;
 using Lumina.Models.DiT;

@@ -10,7 +10,7 @@ namespace Lumina.Models.DiT;
 /// sequence and the <c>[nextline]</c> token: a learned <c>eol_token</c> follows every patch row, so an image of
 /// H/p×W/p patches is a sequence of H/p·(W/p + 1) tokens. Field names follow the upstream checkpoint.
 /// </summary>
-public sealed class FlagDiT : nn.Module
+public sealed class FlagDiT : nn.Module, IDiffusionTransformer
 {
 #pragma warning disable IDE1006 // field names follow the checkpoint keys
     private readonly Linear x_embedder;
@@ -47,6 +47,56 @@ public sealed class FlagDiT : nn.Module
 
     /// <summary>The architecture.</summary>
     public FlagDiTConfig Config { get; }
+
+    /// <summary>
+    /// Token count at the training resolution, eol tokens included, the base of proportional attention:
+    /// 64² + 2·64 = 4224 for the released 1024-px model (upstream's value).
+    /// </summary>
+    public int BaseSequenceLength
+    {
+        get => baseSequenceLength;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 2, nameof(BaseSequenceLength));
+            baseSequenceLength = value;
+        }
+    }
+
+    private int baseSequenceLength = 4224;
+
+    /// <inheritdoc />
+    nn.Module IDiffusionTransformer.Module => this;
+
+    /// <inheritdoc />
+    public int LatentChannels => Config.InChannels;
+
+    /// <inheritdoc />
+    public int PatchSize => Config.PatchSize;
+
+    /// <inheritdoc />
+    public int CaptionDim => Config.CaptionDim;
+
+    /// <summary>Captions only: Flag-DiT has no compositional forward.</summary>
+    public bool Supports(DiTConditioningKind kind) => kind == DiTConditioningKind.Captions;
+
+    /// <summary>
+    /// The DiT contract. Resolution extrapolation for Flag-DiT is NTK scaling of the 1-D RoPE by the area ratio to
+    /// 1024², i.e. the square of <see cref="DiTForwardOptions.ScaleFactor"/>; the watershed and step caching do not apply.
+    /// </summary>
+    public Tensor Forward(DiTInput input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        if (input.Regions is not null)
+            throw new NotSupportedException("Flag-DiT (Lumina-T2I) has no compositional forward; use a Lumina-Next (Next-DiT) model for regional captions.");
+        var captions = input.Captions ?? throw new ArgumentException("The DiT input carries no captions; set Captions.", nameof(input));
+        var o = input.Options ?? DiTForwardOptions.Default;
+        return Forward(input.Latents, input.Timesteps, captions.Features, captions.Mask, new FlagDiTForwardOptions
+        {
+            NtkFactor = o.ScaleFactor is { } s ? s * s : null,
+            BaseSequenceLength = o.ProportionalAttention ? BaseSequenceLength : null,
+            Trace = o.Trace,
+        });
+    }
 
     /// <summary>The transformer blocks.</summary>
     public IReadOnlyList<FlagDiTBlock> Layers => layers.ToList();

@@ -11,7 +11,7 @@ namespace Lumina.Models.DiT;
 /// checkpoint (<c>t_embedder</c>, <c>proj_in</c>, <c>blocks.{i}</c>, <c>final_layer</c>, <c>cap_embedder</c>).
 /// <para>Upstream's sampler passes t as <c>long(t·1000)</c> (0..1000); pass the same values here.</para>
 /// </summary>
-public sealed class MusicDiT : nn.Module
+public sealed class MusicDiT : nn.Module, IDiffusionTransformer
 {
 #pragma warning disable IDE1006 // field names follow the checkpoint keys
     private readonly TimestepEmbedder t_embedder;
@@ -43,6 +43,36 @@ public sealed class MusicDiT : nn.Module
 
     /// <summary>The architecture.</summary>
     public MusicDiTConfig Config { get; }
+
+    /// <inheritdoc />
+    nn.Module IDiffusionTransformer.Module => this;
+
+    /// <inheritdoc />
+    public int LatentChannels => Config.InChannels;
+
+    /// <summary>1: the music DiT runs over the mel-latent sequence, one token per frame.</summary>
+    public int PatchSize => 1;
+
+    /// <inheritdoc />
+    public int CaptionDim => Config.ContextDim;
+
+    /// <summary>Captions only.</summary>
+    public bool Supports(DiTConditioningKind kind) => kind == DiTConditioningKind.Captions;
+
+    /// <summary>
+    /// The DiT contract: mel latents [B, C, T] at flow times t ∈ [0, 1]; the upstream sampler's step convention
+    /// <c>floor(t·1000)</c> is applied here, so callers pass flow times like for every other DiT. The caption mask is
+    /// passed on as the context mask.
+    /// </summary>
+    public Tensor Forward(DiTInput input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        if (input.Regions is not null) throw new NotSupportedException("The music DiT takes captions only, not regional captions.");
+        var captions = input.Captions ?? throw new ArgumentException("The DiT input carries no captions; set Captions.", nameof(input));
+        using var scope = NewDisposeScope();
+        var steps = input.Timesteps.mul(1000).floor();
+        return Forward(input.Latents, steps, captions.Features, captions.Mask).MoveToOuterDisposeScope();
+    }
 
     /// <summary>
     /// Predicts the flow for mel latents <paramref name="x"/> [B, C, T] at steps <paramref name="t"/> [B] with context

@@ -12,7 +12,7 @@ namespace Lumina.Models.DiT;
 /// <c>pad_token</c>), so <c>state_dict()</c> matches <c>consolidated*.safetensors</c> without remapping.
 /// <para>The model predicts the velocity x1 − x0 at time t ∈ [0, 1] (t = 0 noise, t = 1 data).</para>
 /// </summary>
-public sealed partial class NextDiT : nn.Module
+public sealed partial class NextDiT : nn.Module, IDiffusionTransformer
 {
 #pragma warning disable IDE1006 // field names follow the checkpoint keys
     private readonly Linear x_embedder;
@@ -46,6 +46,63 @@ public sealed partial class NextDiT : nn.Module
 
     /// <summary>The architecture.</summary>
     public NextDiTConfig Config { get; }
+
+    /// <summary>
+    /// Token count at the training resolution, the base of proportional attention (<see cref="DiTForwardOptions.ProportionalAttention"/>):
+    /// (1024/16)² = 4096 for the released models (upstream's value).
+    /// </summary>
+    public int BaseSequenceLength
+    {
+        get => baseSequenceLength;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 2, nameof(BaseSequenceLength));
+            baseSequenceLength = value;
+        }
+    }
+
+    private int baseSequenceLength = 4096;
+
+    /// <inheritdoc />
+    nn.Module IDiffusionTransformer.Module => this;
+
+    /// <inheritdoc />
+    public int LatentChannels => Config.InChannels;
+
+    /// <inheritdoc />
+    public int PatchSize => Config.PatchSize;
+
+    /// <inheritdoc />
+    public int CaptionDim => Config.CaptionDim;
+
+    /// <summary>Captions and regional captions (compositional generation) both.</summary>
+    public bool Supports(DiTConditioningKind kind) => kind is DiTConditioningKind.Captions or DiTConditioningKind.Regions;
+
+    /// <summary>
+    /// The DiT contract: latents [B, C, H, W] (or [B, C, F, H, W] for a video model) with captions run
+    /// <see cref="Forward(Tensor, Tensor, Tensor, Tensor, NextDiTForwardOptions?)"/> (or <see cref="ForwardVideo"/>); with
+    /// regional captions, <see cref="ForwardCompositional"/>. The learned-sigma half is dropped, so the velocity has the
+    /// latents' shape.
+    /// </summary>
+    public Tensor Forward(DiTInput input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var o = input.Options ?? DiTForwardOptions.Default;
+        var options = new NextDiTForwardOptions
+        {
+            ScaleFactor = o.ScaleFactor,
+            ScaleWatershed = o.ScaleWatershed,
+            BaseSequenceLength = o.ProportionalAttention ? BaseSequenceLength : null,
+            BlockCache = o.BlockCache,
+            Trace = o.Trace,
+        };
+        if (input.Regions is { } regions) return ForwardCompositional(input.Latents, input.Timesteps, regions, options);
+        var captions = input.Captions
+            ?? throw new ArgumentException("The DiT input carries no conditioning; set Captions (or Regions for compositional generation).", nameof(input));
+        return input.Latents is { } x && x.dim() == 5
+            ? ForwardVideo(x, input.Timesteps, captions.Features, captions.Mask, options)
+            : Forward(input.Latents, input.Timesteps, captions.Features, captions.Mask, options);
+    }
 
     /// <summary>The transformer blocks.</summary>
     public IReadOnlyList<NextDiTBlock> Layers => layers.ToList();

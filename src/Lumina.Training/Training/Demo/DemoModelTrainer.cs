@@ -86,7 +86,7 @@ public sealed class DemoModelTrainer
         DiTInitializer.Initialize(dit, Recipe.Training.Seed);
         var results = Path.Combine(workFolder, "results");
         var options = Recipe.Training with { OutputDirectory = results };
-        using var trainer = new FlowMatchingTrainer(new NextDiTVelocityModel(dit), encoder, options);
+        using var trainer = new FlowMatchingTrainer(dit, encoder, options);
         if (TrainingCheckpoint.Latest(results) is { } latest)
         {
             trainer.LoadCheckpoint(latest);

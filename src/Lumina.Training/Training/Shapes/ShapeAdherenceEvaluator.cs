@@ -1,3 +1,4 @@
+using Lumina.Sampling;
 using Lumina.Models.TextEncoders;
 using Lumina.Guidance;
 using Lumina.Models.DiT;
@@ -92,16 +93,13 @@ public static class ShapeAdherenceEvaluator
             var batch = scenes.Skip(first).Take(options.BatchSize).ToList();
             var prompts = batch.Select(s => s.Caption).Concat(batch.Select(_ => "")).ToList();
             using var cap = captions.Encode(prompts);
-            var (features, mask) = (cap.Features, cap.Mask);
-            GuidanceModel forward = (x, t, rows) =>
-            {
-                using var f = ClassifierFreeGuidance.RowsFor(features, rows);
-                using var m = ClassifierFreeGuidance.RowsFor(mask, rows);
-                return model.Forward(x, t, f, m);
-            };
-            var velocity = GuidedVelocity.ForBatch(forward, new GuidanceOptions { Scale = options.GuidanceScale, Channels = GuidanceChannels.All });
             var noise = randn([batch.Count, 3, options.ImageSize, options.ImageSize], generator: generator);
-            using var solution = solver.Solve(velocity, noise, grid, cancellationToken: cancellationToken);
+            using var solution = FlowSampling.Run(model, noise, DiTConditioning.FromCaptions(cap), new FlowSamplingOptions
+            {
+                Grid = grid,
+                Solver = solver,
+                Guidance = new GuidanceOptions { Scale = options.GuidanceScale, Channels = GuidanceChannels.All },
+            }, cancellationToken: cancellationToken);
             for (var i = 0; i < batch.Count; i++)
             {
                 var image = RgbImage.FromTensor(solution.Final[i]);

@@ -1,4 +1,4 @@
-namespace Lumina.Pipelines;
+namespace Lumina.Sampling;
 
 /// <summary>How many transformer calls a sampling run made and how many of them step caching served from its cache.</summary>
 /// <param name="Evaluated">Calls that ran the transformer blocks.</param>
@@ -13,7 +13,7 @@ public readonly record struct ModelEvaluations(int Evaluated, int Skipped)
 }
 
 /// <summary>
-/// Counts the transformer calls of a sampling run as it goes (pass one to <see cref="FlowSampler.Sample"/>). Read
+/// Counts the transformer calls of a sampling run as it goes (pass one to <see cref="FlowSamplingOptions.Evaluations"/>). Read
 /// <see cref="Current"/> from a progress callback or after the run.
 /// </summary>
 public sealed class ModelEvaluationCounter

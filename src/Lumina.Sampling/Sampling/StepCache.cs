@@ -2,7 +2,7 @@ using Lumina.Models.DiT;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Lumina.Pipelines;
+namespace Lumina.Sampling;
 
 /// <summary>
 /// The step-caching policy of one sampling run (TeaCache without its model-specific polynomial rescaling): each call's

@@ -1,4 +1,4 @@
-namespace Lumina.Pipelines;
+namespace Lumina.Sampling;
 
 /// <summary>
 /// Step caching (the TeaCache idea), off unless set: before each transformer call the sampler measures how much the
@@ -6,8 +6,8 @@ namespace Lumina.Pipelines;
 /// the last full evaluation, and while the sum stays below <see cref="Threshold"/> skips the transformer blocks and
 /// reuses their last residual. The first and last solver steps always evaluate. Higher thresholds skip more calls and
 /// drift further from the uncached result; 0 skips nothing (the output is bit-identical to no caching).
-/// <para>Supported by Lumina-Next (<see cref="NextDiTTransformer"/>); other transformers ignore it and evaluate every
-/// call. <see cref="TextToImageResult.Evaluations"/> reports how many calls ran and how many were skipped.</para>
+/// <para>Supported by Lumina-Next (<c>NextDiT</c>); other transformers ignore it and evaluate every
+/// call. The pipelines' <c>TextToImageResult.Evaluations</c> reports how many calls ran and how many were skipped.</para>
 /// </summary>
 public sealed record StepCacheOptions
 {
@@ -20,7 +20,7 @@ public sealed record StepCacheOptions
 
     /// <summary>Checks the options; the exception's <c>ParamName</c> is <paramref name="field"/>.</summary>
     /// <param name="field">The request or settings property holding these options.</param>
-    internal void Validate(string field)
+    public void Validate(string field)
     {
         if (!(double.IsFinite(Threshold) && Threshold >= 0))
             throw new ArgumentOutOfRangeException(field, Threshold,

@@ -1,0 +1,43 @@
+using Lumina.Guidance;
+using Lumina.Models.DiT;
+using Lumina.Sampling;
+using Lumina.Schedulers;
+using Lumina.Solvers;
+
+namespace Lumina.Pipelines;
+
+/// <summary>
+/// How the pipelines turn their settings into one run of the sampling loop (<see cref="FlowSampling"/>): the solver's
+/// grid (<see cref="TimeGrid.ForSolver"/>: shift, img2img start), guidance at the settings' scale, step caching, and
+/// the per-call DiT options.
+/// </summary>
+internal static class PipelineSampling
+{
+    /// <summary>The time grid of a run, cut to its img2img start when <paramref name="strength"/> &lt; 1.</summary>
+    public static double[] Grid(TextToImageSettings settings, double strength = 1.0)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        return TimeGrid.ForSolver(settings.Solver, settings.NumInferenceSteps, settings.TimeShift, strength, settings.Schedule);
+    }
+
+    /// <summary>The loop options of a run with these settings.</summary>
+    public static FlowSamplingOptions Options(TextToImageSettings settings, double strength, IProgress<SamplingProgress>? progress,
+        ModelEvaluationCounter? evaluations, SamplingStepEndCallback? stepEnd = null) => new()
+    {
+        Grid = Grid(settings, strength),
+        Solver = OdeSolver.Create(settings.Solver),
+        Guidance = new GuidanceOptions { Scale = settings.GuidanceScale },
+        StepCache = settings.StepCache,
+        Progress = progress,
+        Evaluations = evaluations,
+        StepEnd = stepEnd,
+    };
+
+    /// <summary>The per-call DiT options: RoPE scale factor (null = the model's table), watershed, proportional attention.</summary>
+    public static DiTForwardOptions Forward(TextToImageSettings settings, double? scaleFactor) => new()
+    {
+        ScaleFactor = scaleFactor,
+        ScaleWatershed = settings.ScaleWatershed,
+        ProportionalAttention = settings.ProportionalAttention,
+    };
+}
