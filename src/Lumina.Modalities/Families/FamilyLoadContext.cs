@@ -26,6 +26,28 @@ public sealed record FamilyLoadContext(ModelFolder Folder, ModelLoadOptions Opti
     }
 
     /// <summary>
+    /// Creates the transformer module and fills it from <see cref="OpenTransformerWeights"/> with <paramref name="load"/>
+    /// (strict key loading, a key map, …); the module is disposed when loading fails.
+    /// </summary>
+    public TModule LoadTransformerModule<TModule>(Func<TModule> create, Action<TModule, ITensorSource> load) where TModule : TorchSharp.torch.nn.Module
+    {
+        ArgumentNullException.ThrowIfNull(create);
+        ArgumentNullException.ThrowIfNull(load);
+        var module = create();
+        try
+        {
+            using var source = OpenTransformerWeights();
+            load(module, source);
+            return module;
+        }
+        catch
+        {
+            module.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
     /// The architecture of an original-layout checkpoint: <see cref="ModelLoadOptions.TransformerConfig"/>, else the named
     /// <see cref="ModelLoadOptions.TransformerPreset"/>, else the family's first preset.
     /// </summary>

@@ -1,3 +1,4 @@
+using Lumina.Checkpoints;
 using Lumina.Models.Autoencoders;
 using Lumina.Models.TextEncoders;
 using Lumina.Pipelines;
@@ -39,6 +40,26 @@ public abstract class ImageModelFamily : ModelFamily
             ? new PixelSpace(context.Options.Device, context.Options.DType)
             : AutoencoderKL.FromDirectory(vaeFolder, context.Options.Device, context.Options.DType);
     }
+
+    /// <summary>The diffusers class of the transformer, or null when the family has no diffusers layout (SavePretrained refuses).</summary>
+    public virtual string? DiffusersTransformerClass => null;
+
+    /// <summary>The diffusers pipeline class written to <c>model_index.json</c>.</summary>
+    public virtual string DiffusersPipelineClass => "LuminaText2ImgPipeline";
+
+    /// <summary>The <c>model_index.json</c> entry of the text encoder.</summary>
+    public virtual DiffusersComponent DiffusersTextEncoder => new("transformers", "GemmaModel");
+
+    /// <summary>The <c>model_index.json</c> entry of the tokenizer.</summary>
+    public virtual DiffusersComponent DiffusersTokenizer => new("transformers", "GemmaTokenizer");
+
+    /// <summary>
+    /// Writes <paramref name="transformer"/> into a diffusers <c>transformer/</c> folder (weights under diffusers names and
+    /// <c>config.json</c> with <paramref name="sampleSize"/>).
+    /// </summary>
+    /// <exception cref="NotSupportedException">The family has no diffusers layout.</exception>
+    public virtual void SaveTransformer(IImageTransformer transformer, string folder, int sampleSize) =>
+        throw new NotSupportedException($"{DisplayName} has no diffusers layout.");
 
     /// <summary>
     /// The family's settings for <paramref name="folder"/>: <see cref="DefaultSettings"/>, with the time shift of the

@@ -66,9 +66,9 @@ public sealed class LuminaMusicFamily : ModelFamily
         var disposables = new List<IDisposable>();
         try
         {
-            var dit = new MusicDiT(AudioModelConfigs.ReadTransformer(Path.Combine(Sub("transformer"), "config.json")), device, dtype);
+            var config = AudioModelConfigs.ReadTransformer(Path.Combine(Sub("transformer"), "config.json"));
+            var dit = context.LoadTransformerModule(() => new MusicDiT(config, device, dtype), (model, source) => model.LoadTensors(source));
             disposables.Add(dit);
-            using (var source = context.OpenTransformerWeights()) dit.LoadTensors(source);
 
             cancellationToken.ThrowIfCancellationRequested();
             var encoder = T5CaptionEncoder.FromPretrained(Sub("text_encoder"), Sub("tokenizer"), device, dtype);

@@ -75,18 +75,23 @@ public class LuminaNextFamily : ImageModelFamily
     /// <summary>Builds the Next-DiT and strictly loads its weights (either key layout).</summary>
     internal static NextDiT LoadModel(FamilyLoadContext context, NextDiTConfig? config = null)
     {
-        var dit = new NextDiT(config ?? Config(context), context.Options.Device, context.Options.DType);
-        try
-        {
-            using var source = context.OpenTransformerWeights();
-            NextDiTCheckpoint.Load(dit, source);
-            return dit;
-        }
-        catch
-        {
-            dit.Dispose();
-            throw;
-        }
+        var architecture = config ?? Config(context);
+        return context.LoadTransformerModule(() => new NextDiT(architecture, context.Options.Device, context.Options.DType),
+            (dit, source) => NextDiTCheckpoint.Load(dit, source));
+    }
+
+    /// <inheritdoc />
+    public override string? DiffusersTransformerClass => NextDiTConfigJson.DiffusersClassName;
+
+    /// <inheritdoc />
+    public override void SaveTransformer(IImageTransformer transformer, string folder, int sampleSize)
+    {
+        ArgumentNullException.ThrowIfNull(transformer);
+        ArgumentException.ThrowIfNullOrEmpty(folder);
+        var model = (transformer as NextDiTTransformer)?.Model
+            ?? throw new ArgumentException($"A {DisplayName} pipeline holds a NextDiTTransformer, not a {transformer.GetType().Name}.", nameof(transformer));
+        NextDiTCheckpoint.SaveDiffusers(model, Path.Combine(folder, "diffusion_pytorch_model.safetensors"));
+        NextDiTConfigJson.Write(model.Config, Path.Combine(folder, "config.json"), sampleSize);
     }
 
     /// <inheritdoc />

@@ -58,17 +58,9 @@ public sealed class LuminaT2IFamily : ImageModelFamily
     public override IImageTransformer LoadTransformer(FamilyLoadContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var dit = new FlagDiT(context.TransformerConfig<FlagDiTConfig>(), context.Options.Device, context.Options.DType);
-        try
-        {
-            using (var source = context.OpenTransformerWeights()) dit.LoadTensors(source);
-            return new FlagDiTTransformer(dit, context.Options.BaseSequenceLength ?? BaseSequenceLength);
-        }
-        catch
-        {
-            dit.Dispose();
-            throw;
-        }
+        var dit = context.LoadTransformerModule(() => new FlagDiT(context.TransformerConfig<FlagDiTConfig>(), context.Options.Device, context.Options.DType),
+            (model, source) => model.LoadTensors(source));
+        return new FlagDiTTransformer(dit, context.Options.BaseSequenceLength ?? BaseSequenceLength);
     }
 
     /// <inheritdoc />

@@ -44,6 +44,7 @@ public static class TextToImageLoader
                 WithTrainingSize(settings ?? family.SettingsFor(layout), layout, latentSpace), modelId ?? Path.GetFullPath(folder))
             {
                 Family = family,
+                Sources = new PipelineSources(layout, textEncoderDir, tokenizerDir, vaeDir),
             };
         }
         catch
