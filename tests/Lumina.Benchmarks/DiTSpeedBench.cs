@@ -7,15 +7,16 @@ namespace Lumina.Benchmarks;
 
 /// <summary>
 /// The efficiency anchor of <c>golden/cpu_speed.json</c>: a NextDiT (dim 768, 4 layers, 12 heads, 4 KV heads, caption
-/// 256) forward on x 2×4×32×32 and caption 2×32×256 in fp32, at 1 and 2 threads. Reports model FLOP/s divided by
-/// the FLOP/s of a 1024×1024 fp32 matmul measured in the same process on the same threads (upstream eager PyTorch:
-/// 0.70 at 2 threads). Args: [runs] (default 10).
+/// 256) forward on x 2×4×32×32 and caption 2×32×256 in fp32 and (where the CPU has native bf16, or with
+/// <c>--bf16</c>) bf16, at 1 and 2 threads. Reports model FLOP/s divided by the FLOP/s of the <see cref="MatmulProbe"/>
+/// in the same dtype, read in the same process on the same threads before and after every forward (upstream eager
+/// PyTorch: 0.70 at 2 threads against a 1024² fp32 matmul). Args: [runs] (default 10) [--bf16].
 /// </summary>
 public sealed class DiTSpeedBench : IBenchCommand
 {
     public string Name => "dit-speed";
 
-    public string Description => "NextDiT cpu_speed config: model FLOP/s ÷ 1024² matmul FLOP/s at 1 and 2 threads (args: [runs])";
+    public string Description => "NextDiT cpu_speed config: model FLOP/s ÷ 2048² matmul FLOP/s, fp32 and bf16, at 1 and 2 threads (args: [runs] [--bf16])";
 
     internal static readonly NextDiTConfig SpeedConfig = new()
     {
@@ -26,11 +27,13 @@ public sealed class DiTSpeedBench : IBenchCommand
     public int Run(string[] args)
     {
         var child = args.Contains("--child");
-        args = args.Where(a => a != "--child").ToArray();
-        var runs = args.Length > 0 ? int.Parse(args[0]) : 10;
+        var forceBf16 = args.Contains("--bf16");
+        var numbers = args.Where(a => !a.StartsWith("--", StringComparison.Ordinal)).ToArray();
+        var runs = numbers.Length > 0 ? int.Parse(numbers[0]) : 10;
         var policy = Environment.GetEnvironmentVariable("OMP_WAIT_POLICY") ?? "(unset: libgomp default, spin then sleep)";
         Console.WriteLine($"OMP_WAIT_POLICY={policy}; the machine is shared with other agents, figures can be noisy.");
-        var code = Measure(runs);
+        Console.WriteLine($"machine: {MatmulProbe.Machine()}");
+        var code = Measure(runs, forceBf16);
         if (child || Environment.GetEnvironmentVariable("OMP_WAIT_POLICY") is not null) return code;
 
         // OpenMP threads spin at every barrier by default. On an oversubscribed machine a spinning thread burns the
@@ -47,7 +50,7 @@ public sealed class DiTSpeedBench : IBenchCommand
         return process.ExitCode;
     }
 
-    private static int Measure(int runs)
+    private static int Measure(int runs, bool forceBf16)
     {
         using var model = new NextDiT(SpeedConfig);
         RandomInit(model, seed: 0);
@@ -59,29 +62,33 @@ public sealed class DiTSpeedBench : IBenchCommand
         var flops = ForwardFlops(SpeedConfig, batch: 2, height: 32, width: 32, captionLength: 32);
         Console.WriteLine($"model FLOP per forward (analytic): {flops / 1e9:F2} GFLOP");
 
-        var a = randn(1024, 1024, generator: new Generator(3));
-        var b = randn(1024, 1024, generator: new Generator(4));
-        foreach (var threads in new[] { 1, 2 })
+        foreach (var dtype in MatmulProbe.BenchDTypes(forceBf16))
         {
-            torch.set_num_threads(threads);
-            // Interleave the two measurements so that both see the same machine load.
-            var matmulTimes = new List<double>();
-            var forwardTimes = new List<double>();
-            using (no_grad())
+            model.to(dtype); // fp32 first, then the same weights rounded to bf16
+            using var probe = new MatmulProbe(dtype);
+            var name = MatmulProbe.Name(dtype);
+            foreach (var threads in new[] { 1, 2 })
             {
-                for (var i = 0; i < 2; i++) { using var w = model.Forward(x, t, cap, mask); using var m = a.mm(b); }
-                for (var i = 0; i < runs; i++)
+                torch.set_num_threads(threads);
+                // The probe reads before the first forward and after every one, so both see the same machine load.
+                var forwardTimes = new List<double>();
+                using (no_grad())
                 {
-                    matmulTimes.Add(Time(() => { for (var k = 0; k < 4; k++) { using var m = a.mm(b); } }) / 4);
-                    forwardTimes.Add(Time(() => { using var o = model.Forward(x, t, cap, mask); }));
+                    for (var i = 0; i < 2; i++) { using var w = model.Forward(x, t, cap, mask); }
+                    probe.Read("before");
+                    for (var i = 0; i < runs; i++)
+                    {
+                        forwardTimes.Add(Time(() => { using var o = model.Forward(x, t, cap, mask); }));
+                        probe.Read(i == runs - 1 ? "after" : $"{i + 1}");
+                    }
                 }
+                var (fMed, fMin) = (Median(forwardTimes), forwardTimes.Min());
+                var matmul = probe.Median(threads) * 1e9;
+                var best = probe.Readings.Where(r => r.Threads == threads).Max(r => r.GflopPerSecond) * 1e9;
+                Console.WriteLine($"{name} threads {threads}: forward median {fMed * 1000:F1} ms ({flops / fMed / 1e9:F1} GFLOP/s), best {fMin * 1000:F1} ms");
+                Console.WriteLine($"{name} threads {threads}: {probe.Describe(threads)}");
+                Console.WriteLine($"{name} threads {threads}: model FLOP/s ÷ {name} matmul FLOP/s = {flops / fMed / matmul:F3} (medians), {flops / fMin / best:F3} (bests)");
             }
-            const double matmulFlop = 2.0 * 1024 * 1024 * 1024;
-            var (mMed, fMed) = (Median(matmulTimes), Median(forwardTimes));
-            var (mMin, fMin) = (matmulTimes.Min(), forwardTimes.Min());
-            Console.WriteLine($"threads {threads}: forward median {fMed * 1000:F1} ms ({flops / fMed / 1e9:F1} GFLOP/s), " +
-                              $"matmul1024 median {mMed * 1000:F2} ms ({matmulFlop / mMed / 1e9:F1} GFLOP/s), ratio {flops / fMed / (matmulFlop / mMed):F3}");
-            Console.WriteLine($"           best-of-{runs}: forward {fMin * 1000:F1} ms, matmul1024 {mMin * 1000:F2} ms, ratio {flops / fMin / (matmulFlop / mMin):F3}");
         }
         Console.WriteLine($"load average at end: {File.ReadAllText("/proc/loadavg").Trim()}");
         return 0;

@@ -9,14 +9,14 @@ namespace Lumina.Benchmarks;
 /// Gemma-2B-shaped decoder layers (hidden 2048, 8 heads, 1 KV head of 256, MLP 16384) on the Lumina-Next caption
 /// batch: 2 prompts × 256 tokens, fp32, computing hidden_states[-2] with the mask. Only <c>layers</c> layers are
 /// built (default 2, ~0.9 GB) so the bench fits next to other work; per-layer cost is what scales to the 17 layers
-/// Gemma-2B runs for hidden_states[-2]. Reports FLOP/s divided by a 1024² fp32 matmul's FLOP/s on the same threads.
+/// Gemma-2B runs for hidden_states[-2]. Reports FLOP/s divided by the fp32 <see cref="MatmulProbe"/>'s FLOP/s, read on the same threads between the runs.
 /// Args: [runs] [layers] (defaults 5, 2).
 /// </summary>
 public sealed class TextEncoderBench : IBenchCommand
 {
     public string Name => "text-encoder-speed";
 
-    public string Description => "Gemma-2B-shaped layers, 2×256 tokens, hidden_states[-2]: FLOP/s ÷ 1024² matmul FLOP/s (args: [runs] [layers])";
+    public string Description => "Gemma-2B-shaped layers, 2×256 tokens, hidden_states[-2]: FLOP/s ÷ 2048² matmul FLOP/s (args: [runs] [layers])";
 
     public int Run(string[] args)
     {
@@ -36,25 +36,24 @@ public sealed class TextEncoderBench : IBenchCommand
         double flops = layers * (perToken * batch * tokens + attention);
         Console.WriteLine($"layers run: {layers}, analytic {flops / 1e9:F1} GFLOP per call");
 
-        var a = randn(1024, 1024, generator: new Generator(3));
-        var b = randn(1024, 1024, generator: new Generator(4));
+        Console.WriteLine($"machine: {MatmulProbe.Machine()}");
+        using var probe = new MatmulProbe(ScalarType.Float32);
         foreach (var threads in new[] { 1, 2 })
         {
             torch.set_num_threads(threads);
             var forward = new List<double>();
-            var matmul = new List<double>();
             using (var warm = model.HiddenState(ids, mask, -2)) { }
+            probe.Read("before");
             for (int i = 0; i < runs; i++)
             {
-                matmul.Add(Time(() => { for (int k = 0; k < 4; k++) { using var m = a.mm(b); } }) / 4);
                 forward.Add(Time(() => { using var h = model.HiddenState(ids, mask, -2); }));
+                probe.Read(i == runs - 1 ? "after" : $"{i + 1}");
             }
 
-            const double matmulFlop = 2.0 * 1024 * 1024 * 1024;
-            double f = Median(forward), m = Median(matmul);
+            double f = Median(forward), m = probe.Median(threads) * 1e9;
             Console.WriteLine($"threads {threads}: hidden_states[-2] median {f * 1000:F0} ms ({flops / f / 1e9:F1} GFLOP/s), " +
-                              $"matmul1024 {m * 1000:F2} ms ({matmulFlop / m / 1e9:F1} GFLOP/s), ratio {flops / f / (matmulFlop / m):F3}; " +
-                              $"Gemma-2B estimate {f / layers * 17:F2} s");
+                              $"ratio {flops / f / m:F3}; Gemma-2B estimate {f / layers * 17:F2} s");
+            Console.WriteLine($"threads {threads}: {probe.Describe(threads)}");
         }
 
         Console.WriteLine($"load average at end: {File.ReadAllText("/proc/loadavg").Trim()}");

@@ -29,6 +29,7 @@ public class RunControlTests
     [InlineData(OdeMethod.Midpoint)]
     [InlineData(OdeMethod.Rk4)]
     [InlineData(OdeMethod.Dopri5)]
+    [InlineData(OdeMethod.DpmSolver)]
     public void A_100_step_run_holds_the_same_native_memory_as_a_10_step_run(OdeMethod method)
     {
         (long peak, long after) Measure(int points)
@@ -54,6 +55,7 @@ public class RunControlTests
     [InlineData(OdeMethod.Euler)]
     [InlineData(OdeMethod.Midpoint)]
     [InlineData(OdeMethod.Dopri5)]
+    [InlineData(OdeMethod.DpmSolver)]
     public void Cancelling_mid_run_returns_within_one_model_call_without_leaking(OdeMethod method)
     {
         using var x0 = torch.randn(2, 4, 16, 16);

@@ -72,7 +72,7 @@ public sealed class SamplingParityTests : IDisposable
             BaseSequenceLength = (bool)kwargs["proportional_attn"]! ? (int)kwargs["base_seqlen"]! : null,
         };
         var velocity = GuidedVelocity.ForDoubledBatch(
-            (x, t) => _model.Forward(x, t, cap, mask, forward),
+            (x, t, _) => _model.Forward(x, t, cap, mask, forward),
             new GuidanceOptions { Scale = (double)kwargs["cfg_scale"]! });
 
         OdeSolution solution;

@@ -50,3 +50,15 @@ public class TimeGridTests
         Assert.Throws<ArgumentOutOfRangeException>(() => TimeGrid.Linspace(0, 1, 1));
     }
 }
+
+public class SolverGridTests
+{
+    [Fact]
+    public void Each_solver_gets_upstreams_grid_for_it()
+    {
+        Assert.Equal(TimeGrid.Create(19, shift: 6), TimeGrid.ForSolver(Lumina.Solvers.OdeMethod.Midpoint, 18, 6));
+        Assert.Equal(TimeGrid.Create(31), TimeGrid.ForSolver(Lumina.Solvers.OdeMethod.Euler, 30, 1.0));
+        Assert.Equal(TimeGrid.DpmSolverFlow(18, 6), TimeGrid.ForSolver(Lumina.Solvers.OdeMethod.DpmSolver, 18, 6));
+        Assert.Equal(TimeGrid.DpmSolverFlow(18, 6)[7..], TimeGrid.ForSolver(Lumina.Solvers.OdeMethod.DpmSolver, 18, 6, strength: 0.6));
+    }
+}

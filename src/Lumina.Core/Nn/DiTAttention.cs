@@ -17,7 +17,15 @@ namespace Lumina.Nn;
 /// <item>Cross-attention: <c>wk_y</c>/<c>wv_y</c> from the caption width, the same normed and rotated queries, scale
 /// 1/sqrt(hd), the caption mask, and a per-head gate <c>tanh(gate)</c>.</item>
 /// </list>
-/// The three self-attention projections run as one matmul on concatenated weights; the checkpoint keys stay separate.
+/// <para>
+/// The three self-attention projections (and the two caption projections) run as one matmul. Their weights are fused
+/// once, when the module is built: <c>wq.weight</c>, <c>wk.weight</c> and <c>wv.weight</c> are views into one
+/// [H·hd + 2·KV·hd, dim] tensor, so the checkpoint keys, strict loading and <c>state_dict()</c> stay exactly as
+/// upstream's, loading writes straight into the fused tensor, and an in-place edit of a weight (a LoRA merge, an
+/// optimizer step) is seen by the fused matmul with no copy. Moving the module (<c>to(dtype)</c>, <c>to(device)</c>)
+/// fuses again on the new dtype or device. When autograd has to reach a weight (a training forward with grad
+/// enabled) the projections concatenate the three parameters instead, so gradients land on the separate parameters.
+/// </para>
 /// </summary>
 public sealed class DiTAttention : nn.Module
 {
@@ -33,6 +41,10 @@ public sealed class DiTAttention : nn.Module
     private readonly LayerNorm? k_norm;
     private readonly LayerNorm? ky_norm;
 #pragma warning restore IDE1006
+
+    // The fused projection weights; wq/wk/wv (and wk_y/wv_y) hold views into them. Not registered: the checkpoint
+    // keys are the views'. Held in a non-Tensor field so RegisterComponents leaves them alone.
+    private readonly FusedWeights fused = new();
 
     /// <summary>Creates the attention.</summary>
     /// <param name="dim">Model width; the head width is dim / heads.</param>
@@ -73,6 +85,73 @@ public sealed class DiTAttention : nn.Module
             if (captionDim > 0) ky_norm = nn.LayerNorm(kvWidth, eps: 1e-5, device: device, dtype: dtype);
         }
         RegisterComponents();
+        Fuse();
+    }
+
+    private sealed class FusedWeights
+    {
+        public Tensor? SelfQkv;
+        public Parameter?[] SelfViews = [];
+        public Tensor? CrossKv;
+        public Parameter?[] CrossViews = [];
+    }
+
+    // Re-points the projection weights at views of one fused tensor each (self: q, k, v; cross: k_y, v_y), keeping
+    // their values, dtype, device and requires_grad.
+    private void Fuse()
+    {
+        using var _ = no_grad();
+        fused.SelfQkv?.Dispose();
+        fused.CrossKv?.Dispose();
+        (fused.SelfQkv, fused.SelfViews) = FuseInto([wq, wk, wv]);
+        (fused.CrossKv, fused.CrossViews) = HasCrossAttention ? FuseInto([wk_y!, wv_y!]) : (null, []);
+    }
+
+    private static (Tensor Fused, Parameter?[] Views) FuseInto(Linear[] linears)
+    {
+        var weights = linears.Select(l => l.weight!).ToArray();
+        var first = weights[0];
+        var rows = weights.Sum(w => w.shape[0]);
+        var fusedWeight = empty([rows, first.shape[1]], dtype: first.dtype, device: first.device).DetachFromDisposeScope();
+        var views = new Parameter?[linears.Length];
+        long offset = 0;
+        for (var i = 0; i < linears.Length; i++)
+        {
+            var old = weights[i];
+            var rowsOfThis = old.shape[0];
+            var view = fusedWeight.narrow(0, offset, rowsOfThis);
+            if (old.device_type != DeviceType.META) view.copy_(old);
+            var requiresGrad = old.requires_grad;
+            var parameter = new Parameter(view, requiresGrad);
+            linears[i].weight = parameter;
+            views[i] = parameter;
+            if (!ReferenceEquals(old, parameter) && !old.IsInvalid) old.Dispose();
+            offset += rowsOfThis;
+        }
+        return (fusedWeight, views);
+    }
+
+    // The fused weight when every view is still the module's weight and autograd need not reach them; else the
+    // concatenation of the current weights (a training forward, or a weight someone replaced).
+    private static Tensor ProjectionWeight(Tensor? fusedWeight, Parameter?[] views, Linear[] linears, out bool isTemporary)
+    {
+        var intact = fusedWeight is not null;
+        var needsGrad = false;
+        for (var i = 0; i < linears.Length; i++)
+        {
+            var w = linears[i].weight!;
+            intact &= ReferenceEquals(w, views[i]);
+            needsGrad |= w.requires_grad;
+        }
+        isTemporary = !intact || (needsGrad && is_grad_enabled());
+        return isTemporary ? cat(linears.Select(l => (Tensor)l.weight!).ToArray(), 0) : fusedWeight!;
+    }
+
+    /// <inheritdoc />
+    protected override void _toEpilog(ScalarType? dtype, Device? device, bool non_blocking)
+    {
+        base._toEpilog(dtype, device, non_blocking);
+        Fuse(); // the move replaced the views with separate tensors: fuse again where they now live
     }
 
     /// <summary>Number of query heads.</summary>
@@ -100,13 +179,16 @@ public sealed class DiTAttention : nn.Module
 
     /// <summary>Runs the attention.</summary>
     /// <param name="x">Tokens [B, N, dim].</param>
-    /// <param name="xMask">Optional key mask [B, N] (nonzero/true = real token); null = no padding.</param>
+    /// <param name="xMask">
+    /// Optional key mask [B, N] (nonzero/true = real token); null = no padding. A mask is always applied: pass null
+    /// when nothing is masked (the models decide that once per forward, so no layer waits on the device for it).
+    /// </param>
     /// <param name="freqsCis">Rotary table, complex64 [N, hd/2] or [B, N, hd/2].</param>
     /// <param name="y">Caption features [B, L, captionDim] (already normed by the block), or null without cross-attention.</param>
     /// <param name="yMask">
     /// Optional caption mask: [B, L] (a key mask) or [B, N, L] (which caption tokens each image token may attend to,
     /// e.g. compositional generation's per-region captions; every row needs at least one true entry). Null = all
-    /// tokens valid.
+    /// tokens valid (pass null rather than an all-true mask: the unmasked attention kernel is faster).
     /// </param>
     /// <param name="softmaxScale">Self-attention scale; null = 1/sqrt(hd).</param>
     public Tensor Forward(Tensor x, Tensor? xMask, Tensor freqsCis, Tensor? y, Tensor? yMask, double? softmaxScale = null)
@@ -122,7 +204,7 @@ public sealed class DiTAttention : nn.Module
         var qWidth = (long)Heads * hd;
         var kvWidth = (long)KvHeads * hd;
 
-        var qkv = F.linear(x, cat([wq.weight!, wk.weight!, wv.weight!], 0));
+        var qkv = F.linear(x, ProjectionWeight(fused.SelfQkv, fused.SelfViews, [wq, wk, wv], out _));
         var q = qkv.narrow(-1, 0, qWidth);
         var k = qkv.narrow(-1, qWidth, kvWidth);
         var v = qkv.narrow(-1, qWidth + kvWidth, kvWidth);
@@ -149,7 +231,7 @@ public sealed class DiTAttention : nn.Module
         if (HasCrossAttention)
         {
             var l = y!.shape[1];
-            var ykv = F.linear(y, cat([wk_y!.weight!, wv_y!.weight!], 0));
+            var ykv = F.linear(y, ProjectionWeight(fused.CrossKv, fused.CrossViews, [wk_y!, wv_y!], out _));
             var yk = ykv.narrow(-1, 0, kvWidth);
             if (ky_norm is not null) yk = ky_norm.forward(yk);
             var ykg = yk.reshape(b, l, KvHeads, hd).permute(0, 2, 1, 3);
@@ -170,7 +252,6 @@ public sealed class DiTAttention : nn.Module
         if (mask.shape[0] != b || mask.shape[1] != n || mask.shape[2] != l)
             throw new ArgumentException($"A per-token caption mask must be [B, N, L] = [{b}, {n}, {l}]; got [{string.Join(", ", mask.shape)}].", nameof(mask));
         var m = mask.dtype == ScalarType.Bool ? mask : mask.ne(0);
-        if (m.all().item<bool>()) return null;
         var perQuery = m.view(b, 1, n, l);
         return rep == 1 ? perQuery : perQuery.unsqueeze(2).expand(b, 1, rep, n, l).reshape(b, 1, (long)rep * n, l);
     }
@@ -181,7 +262,7 @@ public sealed class DiTAttention : nn.Module
         if (mask.dim() != 2 || mask.shape[0] != b || mask.shape[1] != n)
             throw new ArgumentException($"A key mask must be [B, N] = [{b}, {n}]; got [{string.Join(", ", mask.shape)}].", nameof(mask));
         var m = mask.dtype == ScalarType.Bool ? mask : mask.ne(0);
-        if (m.all().item<bool>()) return null; // nothing masked: skip the mask (same result, faster kernel)
-        return m.view(b, 1, 1, n);
+        return m.view(b, 1, 1, n); // no check for "nothing masked" here: that would sync the host in every layer
+
     }
 }

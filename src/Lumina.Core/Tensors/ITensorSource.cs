@@ -21,7 +21,7 @@ public interface ITensorSource : IDisposable
     /// <param name="dtype">The element type wanted; null keeps the stored type.</param>
     /// <param name="device">The device wanted; null means the CPU.</param>
     /// <exception cref="KeyNotFoundException">No tensor has that name.</exception>
-    /// <exception cref="SafetensorsException">The stored dtype is unsupported, or the file changed underneath.</exception>
+    /// <exception cref="TensorFileException">The stored dtype is unsupported, or the file changed underneath (<see cref="SafetensorsException"/>, <see cref="GgufException"/>).</exception>
     torch.Tensor Read(string name, torch.ScalarType? dtype = null, torch.Device? device = null);
 
     /// <summary>
@@ -31,7 +31,7 @@ public interface ITensorSource : IDisposable
     /// </summary>
     /// <exception cref="KeyNotFoundException">No tensor has that name.</exception>
     /// <exception cref="ArgumentException">The destination's shape differs from the stored shape.</exception>
-    /// <exception cref="SafetensorsException">The stored dtype is unsupported, or the file changed underneath.</exception>
+    /// <exception cref="TensorFileException">The stored dtype is unsupported, or the file changed underneath (<see cref="SafetensorsException"/>, <see cref="GgufException"/>).</exception>
     void ReadInto(string name, torch.Tensor destination)
     {
         ArgumentNullException.ThrowIfNull(destination);

@@ -6,19 +6,11 @@ namespace Lumina.Tensors;
 /// point outside the file, duplicate names, or a file that shrank while it was read. The message names the file
 /// and the problem. Reading never goes out of bounds and never crashes the process.
 /// </summary>
-public sealed class SafetensorsException : LuminaException
+public sealed class SafetensorsException : TensorFileException
 {
     /// <summary>Creates the exception for <paramref name="filePath"/> with a description of the problem.</summary>
     public SafetensorsException(string filePath, string problem, Exception? innerException = null)
-        : base($"Invalid safetensors file '{filePath}': {problem}", innerException)
+        : base($"Invalid safetensors file '{filePath}': {problem}", filePath, problem, innerException)
     {
-        FilePath = filePath;
-        Problem = problem;
     }
-
-    /// <summary>The file (or shard index) that is malformed.</summary>
-    public string FilePath { get; }
-
-    /// <summary>What is wrong with it, without the file name.</summary>
-    public string Problem { get; }
 }

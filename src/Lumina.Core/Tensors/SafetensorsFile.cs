@@ -94,26 +94,13 @@ public sealed class SafetensorsFile : ITensorSource
             throw new SafetensorsException(SourcePath,
                 $"tensor '{SafetensorsHeader.Shorten(name)}' has dtype {info.DType}, which Lumina does not support (supported: {string.Join(", ", SafetensorsDTypes.Supported)}). Convert the checkpoint first.");
 
-        var stored = torch.empty(info.ShapeArray(), info.DType.ToScalarType(), torch.CPU);
-        try
+        return TensorFileReads.Materialize(info.ShapeArray(), info.DType.ToScalarType(), stored =>
         {
             if (info.ByteLength > 0)
                 ReadInto(stored, info);
             if (info.DType == SafetensorsDType.BOOL)
                 CheckBooleans(stored, info);
-        }
-        catch
-        {
-            stored.Dispose();
-            throw;
-        }
-
-        var wantType = dtype ?? stored.dtype;
-        var wantDevice = device ?? torch.CPU;
-        if (wantType == stored.dtype && wantDevice.type == DeviceType.CPU)
-            return stored;
-        using (stored)
-            return stored.to(wantType, wantDevice);
+        }, dtype, device);
     }
 
     /// <inheritdoc />
@@ -122,9 +109,7 @@ public sealed class SafetensorsFile : ITensorSource
         ArgumentNullException.ThrowIfNull(destination);
         ObjectDisposedException.ThrowIf(_handle.IsClosed, this);
         var info = GetInfo(name);
-        if (!info.Shape.SequenceEqual(destination.shape))
-            throw new ArgumentException(
-                $"Tensor '{name}' in '{SourcePath}' is [{string.Join(", ", info.Shape)}] but the destination is [{string.Join(", ", destination.shape)}].", nameof(destination));
+        TensorFileReads.CheckShape(name, SourcePath, info.Shape, destination);
         if (info.DType.IsSupported() && info.DType.ToScalarType() == destination.dtype && info.DType != SafetensorsDType.BOOL
             && destination.device_type == DeviceType.CPU && destination.is_contiguous())
         {
@@ -167,17 +152,8 @@ public sealed class SafetensorsFile : ITensorSource
         return bytes;
     }
 
-    private unsafe void ReadInto(torch.Tensor target, SafetensorsTensorInfo info)
-    {
-        var basePtr = TensorMemory.DataPointer(target);
-        long done = 0;
-        while (done < info.ByteLength)
-        {
-            var chunk = (int)Math.Min(ChunkBytes, info.ByteLength - done);
-            ReadExactly(_handle, new Span<byte>(basePtr + done, chunk), _dataStart + info.Begin + done, SourcePath);
-            done += chunk;
-        }
-    }
+    private unsafe void ReadInto(torch.Tensor target, SafetensorsTensorInfo info) =>
+        TensorFileReads.ReadBytes(_handle, TensorMemory.DataPointer(target), _dataStart + info.Begin, info.ByteLength, Truncated);
 
     private unsafe void CheckBooleans(torch.Tensor tensor, SafetensorsTensorInfo info)
     {
@@ -191,17 +167,13 @@ public sealed class SafetensorsFile : ITensorSource
         }
     }
 
-    private static void ReadExactly(SafeFileHandle handle, Span<byte> buffer, long offset, string path)
-    {
-        while (buffer.Length > 0)
-        {
-            var read = RandomAccess.Read(handle, buffer, offset);
-            if (read <= 0)
-                throw new SafetensorsException(path, $"the file ended at byte {offset}; it was truncated or changed while being read.");
-            buffer = buffer[read..];
-            offset += read;
-        }
-    }
+    private static void ReadExactly(SafeFileHandle handle, Span<byte> buffer, long offset, string path) =>
+        TensorFileReads.ReadExactly(handle, buffer, offset, at => Truncated(path, at));
+
+    private Exception Truncated(long at) => Truncated(SourcePath, at);
+
+    private static SafetensorsException Truncated(string path, long at) =>
+        new(path, $"the file ended at byte {at}; it was truncated or changed while being read.");
 
     /// <inheritdoc />
     public void Dispose()

@@ -123,17 +123,19 @@ public sealed class TextToAudioPipeline : IDisposable
             using var captions = CaptionEncoder.Encode([request.Prompts[i], request.NegativePrompt], cancellationToken);
             using var generator = new Generator((ulong)seed);
             var noise = randn([1, Transformer.Config.InChannels, frames], dtype: ScalarType.Float32, generator: generator);
-            BatchedModel model = (x, t) =>
+            GuidanceModel model = (x, t, batch) =>
             {
                 using var noGrad = no_grad();
-                return Transformer.Forward(x, t.mul(1000).floor(), captions.Features, captions.Mask);
+                using var features = ClassifierFreeGuidance.RowsFor(captions.Features, batch);
+                using var mask = ClassifierFreeGuidance.RowsFor(captions.Mask, batch);
+                return Transformer.Forward(x, t.mul(1000).floor(), features, mask);
             };
-            var guided = ClassifierFreeGuidance.GuidedSingle(model, guidance, GuidanceChannels.All);
+            var guided = GuidedVelocity.ForBatch(model, new GuidanceOptions { Scale = guidance, Channels = GuidanceChannels.All });
             var item = i;
             var stepProgress = progress is null ? null : new SynchronousProgress<SamplingProgress>(p =>
                 progress.Report(new GenerationProgress(item, total, GenerationStage.Sampling, p.Step, p.TotalSteps)));
             using var solution = OdeSolver.Create(OdeMethod.Euler).Solve(
-                (x, t) => guided(x, full([x.shape[0]], t, dtype: x.dtype, device: x.device)),
+                guided,
                 noise, grid, new SolveOptions { Progress = stepProgress }, cancellationToken);
             progress?.Report(new GenerationProgress(i, total, GenerationStage.Decoding, steps, steps));
             cancellationToken.ThrowIfCancellationRequested();

@@ -1,3 +1,4 @@
+using Lumina.Guidance;
 using Lumina.Models.DiT;
 using Lumina.Models.TextEncoders;
 using static TorchSharp.torch;
@@ -51,7 +52,8 @@ public sealed class FlagDiTTransformer : IImageTransformer
             BaseSequenceLength = options.ProportionalAttention ? BaseSequenceLength : null,
         };
         using var noGrad = no_grad();
-        return Model.ForwardWithCfg(x, t, captions.Features, captions.Mask, guidanceScale, forward);
+        var output = Model.Forward(ClassifierFreeGuidance.DuplicateFirstHalf(x), t, captions.Features, captions.Mask, forward);
+        return ClassifierFreeGuidance.CombineIntoBothHalves(output, new GuidanceOptions { Scale = guidanceScale });
     }
 
     /// <inheritdoc />

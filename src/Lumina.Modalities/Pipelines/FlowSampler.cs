@@ -88,12 +88,13 @@ public static class FlowSampler
     }
 
     /// <summary>
-    /// The time grid of a run: <c>linspace(0, 1, steps + 1)</c>, shifted by the settings' time shift (none at 1), cut to
-    /// its img2img start when <paramref name="strength"/> &lt; 1.
+    /// The time grid of a run (<see cref="TimeGrid.ForSolver"/>): <c>linspace(0, 1, steps + 1)</c> shifted by the settings'
+    /// time shift (none at 1), or DPM-Solver++'s own grid for <see cref="OdeMethod.DpmSolver"/>; cut to its img2img start
+    /// when <paramref name="strength"/> &lt; 1.
     /// </summary>
     public static double[] Grid(TextToImageSettings settings, double strength = 1.0)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        return TimeGrid.Create(settings.NumInferenceSteps + 1, settings.TimeShift == 1.0 ? null : settings.TimeShift, strength);
+        return TimeGrid.ForSolver(settings.Solver, settings.NumInferenceSteps, settings.TimeShift, strength);
     }
 }

@@ -36,6 +36,22 @@ internal sealed class GenerationGate
         }
     }
 
+    /// <summary>Waits for a running generation, then runs <paramref name="work"/> on the calling thread (model edits).</summary>
+    public T Run<T>(Func<T> work)
+    {
+        ThrowIfDisposed();
+        gate.Wait();
+        try
+        {
+            ThrowIfDisposed();
+            return work();
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
     /// <summary>Waits for a running generation, then disposes <paramref name="components"/> in order (once).</summary>
     public void Dispose(params IDisposable[] components)
     {

@@ -1,4 +1,5 @@
 using Lumina.Models.TextEncoders;
+using Lumina.Guidance;
 using Lumina.Models.DiT;
 using static TorchSharp.torch;
 
@@ -43,7 +44,8 @@ public sealed class NextDiTTransformer : IRegionalImageTransformer
         ArgumentNullException.ThrowIfNull(captions);
         var forward = ForwardOptions(options);
         using var noGrad = no_grad();
-        return Model.ForwardWithCfg(x, t, captions.Features, captions.Mask, guidanceScale, forward);
+        var output = Model.Forward(ClassifierFreeGuidance.DuplicateFirstHalf(x), t, captions.Features, captions.Mask, forward);
+        return ClassifierFreeGuidance.CombineIntoBothHalves(output, new GuidanceOptions { Scale = guidanceScale });
     }
 
     /// <inheritdoc />
@@ -51,7 +53,8 @@ public sealed class NextDiTTransformer : IRegionalImageTransformer
     {
         ArgumentNullException.ThrowIfNull(captions);
         using var noGrad = no_grad();
-        return Model.ForwardCompositionalWithCfg(x, t, captions, guidanceScale, ForwardOptions(options));
+        var output = Model.ForwardCompositional(ClassifierFreeGuidance.DuplicateFirstHalf(x), t, captions, ForwardOptions(options));
+        return ClassifierFreeGuidance.CombineIntoBothHalves(output, new GuidanceOptions { Scale = guidanceScale });
     }
 
     private NextDiTForwardOptions ForwardOptions(TransformerCallOptions options)

@@ -208,5 +208,5 @@ public sealed partial class TextToImagePipeline : IDisposable
     }
 
     /// <summary>Frees the models' native memory. Waits for a running generation; later calls throw.</summary>
-    public void Dispose() => gate.Dispose(Transformer, CaptionEncoder, LatentSpace);
+    public void Dispose() => gate.Dispose(new LoraRelease(this), Transformer, CaptionEncoder, LatentSpace);
 }

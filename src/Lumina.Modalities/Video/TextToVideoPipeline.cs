@@ -1,4 +1,5 @@
 using System.Globalization;
+using Lumina.Guidance;
 using Lumina.Media;
 using Lumina.Models.Autoencoders;
 using Lumina.Models.DiT;
@@ -14,7 +15,7 @@ namespace Lumina.Video;
 
 /// <summary>
 /// Text-to-video over a video Next-DiT (<see cref="NextDiTConfig.Video"/>): prompt → caption features → the ODE solver
-/// integrates the guided <see cref="NextDiT.ForwardVideoWithCfg"/> velocity over latents [1, C, F, h, w] (frames
+/// integrates the guided <see cref="NextDiT.ForwardVideo"/> velocity over latents [1, C, F, h, w] (frames
 /// joined by the learned <c>[nextframe]</c> token, 3-D RoPE) → each latent frame decoded by the image VAE (or taken as
 /// pixels by <see cref="PixelSpace"/>) → frames.
 /// No upstream video checkpoint exists: this runs a model trained in that layout (docs/models-dit.md describes it).
@@ -134,7 +135,8 @@ public sealed class TextToVideoPipeline : IDisposable
             var latents = FlowSampler.SampleGuided((x, t) =>
             {
                 using var noGrad = no_grad();
-                return Transformer.ForwardVideoWithCfg(x, t, captions.Features, captions.Mask, guidance, options);
+                var output = Transformer.ForwardVideo(ClassifierFreeGuidance.DuplicateFirstHalf(x), t, captions.Features, captions.Mask, options);
+                return ClassifierFreeGuidance.CombineIntoBothHalves(output, new GuidanceOptions { Scale = guidance });
             }, noise, settings, stepProgress, cancellationToken, cache: cache, evaluations: counter);
 
             progress?.Report(new GenerationProgress(0, 1, GenerationStage.Decoding, steps, steps));

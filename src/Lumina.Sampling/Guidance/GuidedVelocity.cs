@@ -1,115 +1,92 @@
 using Lumina.Solvers;
-using TorchSharp;
 
 namespace Lumina.Guidance;
 
 /// <summary>
-/// Turns a model evaluated on the batch [cond; uncond] into the velocity a solver integrates, with
-/// classifier-free guidance (<see cref="ClassifierFreeGuidance"/>), optional truncation and renormalisation.
-/// The time handed to the model is a [batch] tensor in the state's dtype, as upstream builds it.
+/// Turns a <see cref="GuidanceModel"/> into the <see cref="VelocityFunction"/> a solver integrates, with
+/// <see cref="ClassifierFreeGuidance"/> as <see cref="GuidanceOptions"/> configure it. The sampling loop
+/// uses these; they are public for driving a solver by hand.
 /// </summary>
 public static class GuidedVelocity
 {
     /// <summary>
-    /// Upstream's layout: the solver state is the doubled batch [2B] (the noise repeated ×2), every call runs
-    /// the model on [first half; first half] and the guided result is written to both halves
-    /// (<c>forward_with_cfg</c>). Read the first half of the result at the end.
+    /// The plain layout: the solver state is the batch [B]; a guided call runs the model on [x; x] and returns the
+    /// guided [B] (see <see cref="ClassifierFreeGuidance.Velocity"/>).
     /// </summary>
-    /// <param name="model">The model over [cond; uncond] (x [2B, …], t [2B]).</param>
-    /// <param name="options">Guidance settings.</param>
-    /// <param name="conditionalOnly">Optional model over the conditioned half only (x [B, …], t [B]); with
-    /// truncation it halves the cost of the unguided steps. Without it those steps still run the doubled batch.</param>
-    public static VelocityFunction ForDoubledBatch(BatchedModel model, GuidanceOptions? options = null, BatchedModel? conditionalOnly = null)
+    /// <param name="model">The model over the batch it is handed.</param>
+    /// <param name="options">Guidance settings; null = the defaults.</param>
+    /// <param name="grid">The run's time grid: needed for <see cref="GuidanceOptions.TruncateAfterStepFraction"/>, which
+    /// reads the interval each call's time falls in.</param>
+    public static VelocityFunction ForBatch(GuidanceModel model, GuidanceOptions? options = null, IReadOnlyList<double>? grid = null)
     {
         ArgumentNullException.ThrowIfNull(model);
-        options ??= new GuidanceOptions();
-        options.Validate();
+        options = Checked(options, grid);
         return (x, t) =>
         {
-            using var scope = torch.NewDisposeScope();
-            var time = torch.full(new[] { x.shape[0] }, t, dtype: x.dtype, device: x.device);
-            var input = ClassifierFreeGuidance.DuplicateFirstHalf(x);
-            var half = x.shape[0] / 2;
-            torch.Tensor result;
-            if (options.TruncateAfter is { } stop && t >= stop)
-            {
-                var cond = conditionalOnly is null
-                    ? model(input, time).narrow(0, 0, half)
-                    : conditionalOnly(input.narrow(0, 0, half), time.narrow(0, 0, half));
-                result = torch.cat(new[] { cond, cond }, 0);
-            }
-            else
-            {
-                var output = model(input, time);
-                result = ClassifierFreeGuidance.Combine(output, options.Scale, options.Channels);
-                if (options.Renormalize)
-                {
-                    var cond = output.narrow(0, 0, half);
-                    result = Renormalize(result, torch.cat(new[] { cond, cond }, 0), options.Channels);
-                }
-            }
-            return result.MoveToOuterDisposeScope();
+            var (step, total) = GridPosition.Of(grid, t);
+            return ClassifierFreeGuidance.Velocity(model, x, t, options, step, total);
         };
     }
 
     /// <summary>
-    /// The plain layout: the solver state is the batch [B]; each call runs the model on [x; x] and returns the
-    /// guided first half (channels that are not guided keep the conditioned output).
+    /// Upstream's layout: the solver state is the doubled batch [2B] (the noise repeated ×2); every call runs the model
+    /// on [first half; first half] and writes the guided result into both halves (<c>forward_with_cfg</c>). Read the
+    /// first half of the result at the end.
     /// </summary>
-    /// <param name="model">The model over [cond; uncond] (x [2B, …], t [2B]).</param>
-    /// <param name="options">Guidance settings.</param>
-    /// <param name="conditionalOnly">Optional model over the conditioned batch only, used by truncated steps.</param>
-    public static VelocityFunction ForBatch(BatchedModel model, GuidanceOptions? options = null, BatchedModel? conditionalOnly = null)
+    /// <param name="model">The model over the batch it is handed.</param>
+    /// <param name="options">Guidance settings; null = the defaults.</param>
+    /// <param name="grid">The run's time grid (for step-fraction truncation).</param>
+    public static VelocityFunction ForDoubledBatch(GuidanceModel model, GuidanceOptions? options = null, IReadOnlyList<double>? grid = null)
     {
         ArgumentNullException.ThrowIfNull(model);
+        options = Checked(options, grid);
+        return (x, t) =>
+        {
+            var (step, total) = GridPosition.Of(grid, t);
+            return ClassifierFreeGuidance.DoubledBatchVelocity(model, x, t, options, step, total);
+        };
+    }
+
+    /// <summary>Unguided velocity: every call runs the conditional half alone (x [B, …]).</summary>
+    /// <param name="model">The model.</param>
+    public static VelocityFunction Unguided(GuidanceModel model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        return (x, t) =>
+        {
+            using var scope = TorchSharp.torch.NewDisposeScope();
+            var time = TorchSharp.torch.full([x.shape[0]], t, dtype: x.dtype, device: x.device);
+            return model(x, time, GuidanceBatch.ConditionalOnly).MoveToOuterDisposeScope();
+        };
+    }
+
+    private static GuidanceOptions Checked(GuidanceOptions? options, IReadOnlyList<double>? grid)
+    {
         options ??= new GuidanceOptions();
         options.Validate();
-        return (x, t) =>
-        {
-            using var scope = torch.NewDisposeScope();
-            var b = x.shape[0];
-            var time = torch.full(new[] { b }, t, dtype: x.dtype, device: x.device);
-            torch.Tensor result;
-            if (options.TruncateAfter is { } stop && t >= stop)
-            {
-                result = conditionalOnly is null
-                    ? model(torch.cat(new[] { x, x }, 0), torch.cat(new[] { time, time }, 0)).narrow(0, 0, b)
-                    : conditionalOnly(x, time);
-            }
-            else
-            {
-                var output = model(torch.cat(new[] { x, x }, 0), torch.cat(new[] { time, time }, 0));
-                result = ClassifierFreeGuidance.Combine(output, options.Scale, options.Channels).narrow(0, 0, b);
-                if (options.Renormalize)
-                    result = Renormalize(result, output.narrow(0, 0, b), options.Channels);
-            }
-            return result.contiguous().MoveToOuterDisposeScope();
-        };
+        if (options.TruncateAfterStepFraction is not null && (grid is null || grid.Count < 2))
+            throw new ArgumentException("TruncateAfterStepFraction needs the run's time grid (at least 2 points) to know each call's step.", nameof(grid));
+        return options;
     }
+}
 
-    /// <summary>Unguided velocity from a conditioned model (x [B, …], t [B]).</summary>
-    /// <param name="model">The model.</param>
-    public static VelocityFunction Unguided(BatchedModel model)
+/// <summary>Which grid interval a solver's evaluation time belongs to.</summary>
+internal static class GridPosition
+{
+    /// <summary>The 0-based interval i with <c>grid[i] ≤ t &lt; grid[i+1]</c> (in the grid's direction, compared in
+    /// float32 as the solvers round times), and the interval count; (null, null) without a grid.</summary>
+    public static (int? Step, int? Total) Of(IReadOnlyList<double>? grid, double t)
     {
-        ArgumentNullException.ThrowIfNull(model);
-        return (x, t) =>
+        if (grid is null || grid.Count < 2) return (null, null);
+        var total = grid.Count - 1;
+        var sign = grid[^1] >= grid[0] ? 1.0 : -1.0;
+        var ft = (float)t * sign;
+        var step = 0;
+        for (var i = 1; i < total; i++)
         {
-            using var scope = torch.NewDisposeScope();
-            var time = torch.full(new[] { x.shape[0] }, t, dtype: x.dtype, device: x.device);
-            return model(x, time).MoveToOuterDisposeScope();
-        };
-    }
-
-    /// <summary>Scales the guided channels of <paramref name="guided"/> so their norm over the last dimension
-    /// equals that of <paramref name="conditioned"/>.</summary>
-    private static torch.Tensor Renormalize(torch.Tensor guided, torch.Tensor conditioned, GuidanceChannels channels)
-    {
-        var c = guided.shape[1];
-        var n = channels == GuidanceChannels.All ? c : Math.Min(ClassifierFreeGuidance.LuminaGuidedChannels, c);
-        var g = guided.narrow(1, 0, n);
-        var condNorm = conditioned.narrow(1, 0, n).norm(-1, keepdim: true);
-        var guidedNorm = g.norm(-1, keepdim: true);
-        var scaled = g * (condNorm / guidedNorm);
-        return n == c ? scaled : torch.cat(new[] { scaled, guided.narrow(1, n, c - n) }, 1);
+            if ((float)grid[i] * sign <= ft) step = i;
+            else break;
+        }
+        return (step, total);
     }
 }

@@ -23,6 +23,50 @@ public static class TimeGrid
     }
 
     /// <summary>
+    /// The grid a solver samples on: <see cref="DpmSolverFlow"/> for <see cref="Solvers.OdeMethod.DpmSolver"/>, otherwise
+    /// <see cref="Create"/> (<c>linspace(0, 1, steps + 1)</c> with the time shift), as upstream chooses them; cut to its
+    /// img2img start when <paramref name="strength"/> &lt; 1.
+    /// </summary>
+    /// <param name="method">The solver.</param>
+    /// <param name="steps">Solver steps (grid intervals), at least 1.</param>
+    /// <param name="shift">The time shift; <see langword="null"/> (or 1) for none.</param>
+    /// <param name="strength">img2img strength in (0, 1]; 1 keeps the whole grid.</param>
+    public static double[] ForSolver(Solvers.OdeMethod method, int steps, double? shift = null, double strength = 1.0)
+    {
+        if (steps < 1) throw new ArgumentOutOfRangeException(nameof(steps), steps, "A run needs at least one step.");
+        if (method != Solvers.OdeMethod.DpmSolver) return Create(steps + 1, shift is 1.0 ? null : shift, strength);
+        var grid = DpmSolverFlow(steps, shift ?? 1.0);
+        return strength == 1.0 ? grid : grid[Img2ImgStartIndex(grid.Length, strength)..];
+    }
+
+    /// <summary>
+    /// The grid of DPM-Solver++ as Lumina-Image 2.0 samples with it (<c>DPM_Solver.get_time_steps</c> with
+    /// <c>skip_type="time_uniform_flow"</c>): <c>betas = linspace(1, 1/1000, steps + 1)</c>, σ = 1 − betas, shifted by
+    /// <c>s·σ / (1 + (s − 1)·σ)</c> and reversed, so σ runs from shift(0.999) down to exactly 0. Returned as flow times
+    /// t = 1 − σ (increasing, ending at exactly 1), in single precision as upstream computes them, for
+    /// <see cref="Solvers.DpmSolverPlusPlus"/>. Unlike <see cref="Create"/> the grid never starts at pure noise.
+    /// </summary>
+    /// <param name="steps">Solver steps (model calls), at least 1.</param>
+    /// <param name="shift">Upstream's <c>flow_shift</c> (= <c>time_shifting_factor</c>, 6 for Lumina-Image 2.0); 1 for none.</param>
+    /// <exception cref="ArgumentOutOfRangeException">Steps below 1, or a shift that is not positive and finite.</exception>
+    public static double[] DpmSolverFlow(int steps, double shift = 1.0)
+    {
+        if (steps < 1) throw new ArgumentOutOfRangeException(nameof(steps), steps, "DPM-Solver++ needs at least one step.");
+        if (!(shift > 0) || !double.IsFinite(shift))
+            throw new ArgumentOutOfRangeException(nameof(shift), shift, "The flow shift must be positive and finite (Lumina-Image 2.0 uses 6).");
+        var betas = Linspace(1, 1.0 / 1000, steps + 1);
+        var s = (float)shift;
+        var times = new double[steps + 1];
+        for (var i = 0; i <= steps; i++)
+        {
+            var sigma = 1f - (float)betas[i];
+            var shifted = s * sigma / (1f + (s - 1f) * sigma);
+            times[steps - i] = 1f - shifted;
+        }
+        return times;
+    }
+
+    /// <summary>
     /// <paramref name="points"/> evenly spaced values from <paramref name="start"/> to <paramref name="end"/>,
     /// with torch's float32 <c>linspace</c> arithmetic (the first half counted from the start, the second half
     /// from the end).

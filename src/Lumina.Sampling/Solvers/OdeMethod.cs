@@ -17,4 +17,8 @@ public enum OdeMethod
 
     /// <summary>Adaptive Dormand–Prince 5(4) with torchdiffeq's step-size controller.</summary>
     Dopri5,
+
+    /// <summary>Multistep DPM-Solver++ of order 2 (<see cref="DpmSolverPlusPlus"/>; Lumina-Image 2.0's <c>--solver dpm</c>):
+    /// one call per step, on its own grid (<see cref="Schedulers.TimeGrid.DpmSolverFlow"/>).</summary>
+    DpmSolver,
 }

@@ -34,11 +34,13 @@ public abstract class OdeSolver
         OdeMethod.Heun => new HeunSolver(),
         OdeMethod.Rk4 => new Rk4Solver(),
         OdeMethod.Dopri5 => new Dopri5Solver(adaptive),
-        _ => throw new ArgumentOutOfRangeException(nameof(method), method, "Unknown ODE method; use one of Euler, Midpoint, Heun, Rk4, Dopri5."),
+        OdeMethod.DpmSolver => new DpmSolverPlusPlus(),
+        _ => throw new ArgumentOutOfRangeException(nameof(method), method, "Unknown ODE method; use one of Euler, Midpoint, Heun, Rk4, Dopri5, DpmSolver."),
     };
 
     /// <summary>Parses a torchdiffeq / upstream method name (<c>euler</c>, <c>midpoint</c>, <c>heun</c> or
-    /// <c>heun2</c>, <c>rk4</c>, <c>dopri5</c>), case-insensitively.</summary>
+    /// <c>heun2</c>, <c>rk4</c>, <c>dopri5</c>, and Lumina-Image 2.0's <c>dpm</c>, also spelled <c>dpm++</c> or
+    /// <c>dpmsolver++</c>), case-insensitively.</summary>
     /// <param name="name">The method name.</param>
     public static OdeMethod ParseMethod(string name)
     {
@@ -50,7 +52,8 @@ public abstract class OdeSolver
             "heun" or "heun2" => OdeMethod.Heun,
             "rk4" => OdeMethod.Rk4,
             "dopri5" => OdeMethod.Dopri5,
-            _ => throw new ArgumentException($"Unknown ODE method '{name}'; use euler, midpoint, heun2, rk4 or dopri5.", nameof(name)),
+            "dpm" or "dpm++" or "dpmsolver++" or "dpm-solver++" => OdeMethod.DpmSolver,
+            _ => throw new ArgumentException($"Unknown ODE method '{name}'; use euler, midpoint, heun2, rk4, dopri5 or dpm.", nameof(name)),
         };
     }
 }

@@ -188,7 +188,7 @@ public sealed class FlowMatchingTrainer : IDisposable
         if (_lora is not null)
         {
             _lora.Load(Path.Combine(folder, TrainingCheckpoint.LoraFile));
-            LoadInto(_ema.Load, Path.Combine(folder, TrainingCheckpoint.LoraEmaFile));
+            LoadInto(_ema.Load, Path.Combine(folder, TrainingCheckpoint.LoraEmaFile), LoraNetwork.FileKeys);
         }
         else
         {
@@ -206,10 +206,11 @@ public sealed class FlowMatchingTrainer : IDisposable
         _ema.Dispose();
     }
 
-    private static void LoadInto(Action<Func<string, Tensor?>> load, string path)
+    private static void LoadInto(Action<Func<string, Tensor?>> load, string path, Func<string, IEnumerable<string>>? fileKeys = null)
     {
         using var file = SafetensorsFile.Open(path);
-        load(name => file.TryGetInfo(name, out _) ? file.Read(name) : null);
+        fileKeys ??= name => [name];
+        load(name => fileKeys(name).FirstOrDefault(k => file.TryGetInfo(k, out _)) is { } key ? file.Read(key) : null);
     }
 
     private Tensor ComputeLoss(TrainingBatch batch, Generator generator, double captionDropout)

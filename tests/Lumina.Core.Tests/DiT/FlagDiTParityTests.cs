@@ -65,7 +65,7 @@ public sealed class FlagDiTParityTests : IDisposable
     {
         using var scope = NewDisposeScope();
         Tensor output;
-        using (no_grad()) output = model.ForwardWithCfg(Case("x"), tensor(new[] { 0.5f, 0.5f }), Case("cap_feats"), Case("cap_mask"), 4.0);
+        using (no_grad()) output = UpstreamCfg.Run((x, t) => model.Forward(x, t, Case("cap_feats"), Case("cap_mask")), Case("x"), 0.5, 4.0);
         TensorAssert.Close(Case("out.cfg.plain"), output, what: "out.cfg.plain");
     }
 

@@ -103,7 +103,7 @@ public sealed class NextDiTCompositionalTests
         var t = tensor(new[] { 0.4f, 0.4f });
         var captions = new RegionalCaptions(randn(2, 2, 4, 32, generator: new Generator(16)), ones(2, 2, 4), randn(2, 3, 32, generator: new Generator(17)), ones(2, 3), 2, 1);
         using var noGrad = no_grad();
-        var guided = model.ForwardCompositionalWithCfg(x, t, captions, 4.0);
+        var guided = UpstreamCfg.Run((input, time) => model.ForwardCompositional(input, time, captions), x, 0.4, 4.0);
         var raw = model.ForwardCompositional(cat([x[..1], x[..1]], 0), t, captions);
         var expected = raw[1..].narrow(1, 0, 3) + (raw[..1].narrow(1, 0, 3) - raw[1..].narrow(1, 0, 3)) * 4.0;
         TensorAssert.Close(expected, guided[..1].narrow(1, 0, 3), what: "guided channels");

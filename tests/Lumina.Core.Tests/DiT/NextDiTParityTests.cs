@@ -1,4 +1,3 @@
-using Lumina.Guidance;
 using Lumina.Models.DiT;
 using Lumina.Tensors;
 using Lumina.Testing;
@@ -82,7 +81,7 @@ public sealed class NextDiTParityTests : IDisposable
         using var scope = NewDisposeScope();
         var options = new NextDiTForwardOptions { ScaleFactor = 1.5, ScaleWatershed = 0.5, BaseSequenceLength = 32 };
         Tensor output;
-        using (no_grad()) output = model.ForwardWithCfg(Case("x"), tensor(new[] { 0.2f, 0.2f }), Case("cap_feats"), Case("cap_mask"), 4.0, options);
+        using (no_grad()) output = UpstreamCfg.Run((x, t) => model.Forward(x, t, Case("cap_feats"), Case("cap_mask"), options), Case("x"), 0.2, 4.0);
         TensorAssert.Close(Case("out.cfg.t0.2"), output, what: "out.cfg.t0.2");
     }
 
@@ -91,7 +90,7 @@ public sealed class NextDiTParityTests : IDisposable
     {
         using var scope = NewDisposeScope();
         Tensor output;
-        using (no_grad()) output = model.ForwardWithCfg(Case("x"), tensor(new[] { 0.5f, 0.5f }), Case("cap_feats"), Case("cap_mask"), 4.0);
+        using (no_grad()) output = UpstreamCfg.Run((x, t) => model.Forward(x, t, Case("cap_feats"), Case("cap_mask")), Case("x"), 0.5, 4.0);
         TensorAssert.Close(Case("out.cfg.plain"), output, what: "out.cfg.plain");
         // Channel 3 is not guided: it keeps each half's own output, so the halves differ there but agree on 0..2.
         var half = output.shape[0] / 2;

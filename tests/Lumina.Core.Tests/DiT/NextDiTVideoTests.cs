@@ -105,7 +105,7 @@ public sealed class NextDiTVideoTests
         var t = tensor(new[] { 0.5f, 0.5f });
         var cap = randn(2, 5, 32, generator: new Generator(16));
         using var noGrad = no_grad();
-        var guided = model.ForwardVideoWithCfg(x, t, cap, ones(2, 5), 3.0);
+        var guided = UpstreamCfg.Run((input, time) => model.ForwardVideo(input, time, cap, ones(2, 5)), x, 0.5, 3.0);
         var raw = model.ForwardVideo(cat([x[..1], x[..1]], 0), t, cap, ones(2, 5));
         var expected = raw[1..].narrow(1, 0, 3) + (raw[..1].narrow(1, 0, 3) - raw[1..].narrow(1, 0, 3)) * 3.0;
         TensorAssert.Close(expected, guided[..1].narrow(1, 0, 3), what: "guided channels");

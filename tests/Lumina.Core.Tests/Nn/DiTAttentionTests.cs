@@ -83,4 +83,73 @@ public sealed class DiTAttentionTests
         Assert.Throws<ArgumentException>(() => attn.Forward(zeros(1, 3, 16), null, freqs, null, null));
         Assert.Throws<ArgumentException>(() => new DiTAttention(16, 4, 3, false, 0));
     }
+
+    private static (DiTAttention Attn, Tensor X, Tensor Y, Tensor Freqs) Seeded()
+    {
+        manual_seed(11);
+        var attn = new DiTAttention(16, 2, 1, true, 4);
+        using (no_grad())
+            foreach (var p in attn.parameters()) p.copy_(randn(p.shape) * 0.3);
+        return (attn, randn(2, 3, 16), randn(2, 2, 4), RotaryEmbedding.Table1D(3, 8));
+    }
+
+    // The projections as separate matmuls on the checkpoint-named weights, the rest of the attention as the module does it.
+    private static Tensor Separate(DiTAttention attn, Tensor x, Tensor y, Tensor freqs)
+    {
+        using var clone = new DiTAttention(16, 2, 1, true, 4, dtype: x.dtype);
+        using (no_grad())
+            foreach (var (name, p) in attn.named_parameters()) clone.state_dict()[name].copy_(p);
+        using var _ = no_grad();
+        return clone.Forward(x, null, freqs, y, null);
+    }
+
+    [Fact]
+    public void FusedWeightsKeepCheckpointKeysAndSeeInPlaceEdits()
+    {
+        var (attn, x, y, freqs) = Seeded();
+        using var _ = attn;
+        string[] expectedKeys = ["gate", "k_norm.bias", "k_norm.weight", "ky_norm.bias", "ky_norm.weight", "q_norm.bias", "q_norm.weight",
+            "wk.weight", "wk_y.weight", "wo.weight", "wq.weight", "wv.weight", "wv_y.weight"];
+        Assert.Equal(expectedKeys, attn.state_dict().Keys.Order(StringComparer.Ordinal).ToArray());
+        var sd = attn.state_dict();
+        Assert.Equal(new long[] { 16, 16 }, sd["wq.weight"].shape);
+        Assert.Equal(new long[] { 8, 16 }, sd["wk.weight"].shape);
+
+        Tensor before;
+        using (no_grad()) before = attn.Forward(x, null, freqs, y, null);
+        // An in-place edit of one named weight (as a LoRA merge or an optimizer step does) reaches the fused matmul.
+        using (no_grad()) sd["wv.weight"].add_(0.5);
+        using (no_grad()) sd["wk_y.weight"].mul_(-1);
+        Tensor after;
+        using (no_grad()) after = attn.Forward(x, null, freqs, y, null);
+        Assert.False(before.allclose(after, 1e-3, 1e-3), "editing wv/wk_y in place must change the output");
+        TensorAssert.Close(Separate(attn, x, y, freqs), after, what: "fused after in-place edits");
+    }
+
+    [Fact]
+    public void MovingTheModuleFusesAgainAndTrainingGradientsReachEachWeight()
+    {
+        var (attn, x, y, freqs) = Seeded();
+        using var _ = attn;
+        attn.to(ScalarType.Float64);
+        var x64 = x.to_type(ScalarType.Float64);
+        var y64 = y.to_type(ScalarType.Float64);
+        Tensor moved;
+        using (no_grad()) moved = attn.Forward(x64, null, freqs, y64, null);
+        Assert.Equal(ScalarType.Float64, moved.dtype);
+        TensorAssert.Close(Separate(attn, x64, y64, freqs), moved, what: "fused after to(float64)");
+        using (no_grad()) attn.state_dict()["wq.weight"].mul_(2); // still views after the move
+        Tensor edited;
+        using (no_grad()) edited = attn.Forward(x64, null, freqs, y64, null);
+        TensorAssert.Close(Separate(attn, x64, y64, freqs), edited, what: "in-place edit after to(float64)");
+
+        // With grad enabled the projections read the parameters themselves, so each gets its own gradient.
+        attn.Forward(x64, null, freqs, y64, null).square().sum().backward();
+        foreach (var name in new[] { "wq.weight", "wk.weight", "wv.weight", "wk_y.weight", "wv_y.weight" })
+        {
+            var grad = attn.named_parameters().Single(p => p.name == name).parameter.grad;
+            Assert.NotNull(grad);
+            Assert.True(grad!.abs().sum().item<double>() > 0, $"{name} got a zero gradient");
+        }
+    }
 }

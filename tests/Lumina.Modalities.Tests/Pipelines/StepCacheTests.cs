@@ -85,21 +85,21 @@ public sealed class StepCacheTests(TinyLuminaNextFolders folders) : IClassFixtur
         using var mask = ones([2, 5], dtype: ScalarType.Int64);
         mask[1, 3] = tensor(0L);
         mask[1, 4] = tensor(0L);
-        using var expected = dit.ForwardWithCfg(x, t, caption, mask, 4.0);
+        using var expected = dit.Forward(x, t, caption, mask);
 
         using var cache = new StepCache(new StepCacheOptions { Threshold = 1e-4 }); // any change above 0.01 % evaluates
         var options = new NextDiTForwardOptions { BlockCache = cache };
-        using var first = dit.ForwardWithCfg(x, t, caption, mask, 4.0, options);
+        using var first = dit.Forward(x, t, caption, mask, options);
         Assert.Equal((1, 0), (cache.Evaluated, cache.Skipped));
         Assert.True(Same(first, expected), "an evaluated call is the plain forward");
-        using var second = dit.ForwardWithCfg(x, t, caption, mask, 4.0, options);
+        using var second = dit.Forward(x, t, caption, mask, options);
         Assert.Equal((1, 1), (cache.Evaluated, cache.Skipped));
         Lumina.Testing.TensorAssert.Close(expected, second, what: "skipped call");
 
         // a different timestep moves the modulated input past the threshold: the blocks run again.
         using var later = full([2], 0.9f);
-        using var third = dit.ForwardWithCfg(x, later, caption, mask, 4.0, options);
-        using var thirdExpected = dit.ForwardWithCfg(x, later, caption, mask, 4.0);
+        using var third = dit.Forward(x, later, caption, mask, options);
+        using var thirdExpected = dit.Forward(x, later, caption, mask);
         Assert.Equal((2, 1), (cache.Evaluated, cache.Skipped));
         Assert.True(Same(third, thirdExpected));
     }

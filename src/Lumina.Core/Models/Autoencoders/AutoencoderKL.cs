@@ -1,3 +1,4 @@
+using Lumina.Checkpoints;
 using Lumina.Tensors;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -6,8 +7,9 @@ using static TorchSharp.torch;
 namespace Lumina.Models.Autoencoders;
 
 /// <summary>
-/// The 2-D KL autoencoder of Stable Diffusion / SDXL (diffusers <c>AutoencoderKL</c>), which Lumina-T2I and
-/// Lumina-Next use to move between images and latents. Parameter names are the diffusers checkpoint keys
+/// The 2-D KL autoencoder of Stable Diffusion / SDXL and FLUX (diffusers <c>AutoencoderKL</c>), which Lumina-T2I and
+/// Lumina-Next (the SDXL VAE) and Lumina-Image 2.0 (the FLUX VAE: 16 latent channels, no quant convs, a latent shift)
+/// use to move between images and latents. Parameter names are the diffusers checkpoint keys
 /// (<c>encoder.*</c>, <c>decoder.*</c>, <c>quant_conv</c>, <c>post_quant_conv</c>), so a diffusers
 /// <c>vae/diffusion_pytorch_model.safetensors</c> loads strictly.
 /// </summary>
@@ -61,10 +63,39 @@ public sealed class AutoencoderKL : nn.Module<Tensor, Tensor>, IImageLatentSpace
         var weights = new[] { "diffusion_pytorch_model.safetensors", "diffusion_pytorch_model.safetensors.index.json" }
             .Select(n => Path.Combine(folder, n)).FirstOrDefault(File.Exists)
             ?? throw new FileNotFoundException($"No diffusion_pytorch_model.safetensors (or its .index.json) in '{folder}'. Download the VAE's safetensors weights; .bin pickles are not read.");
+        using var source = SafetensorsCheckpoint.Open(weights);
+        return Load(config, source, device, dtype);
+    }
+
+    /// <summary>
+    /// Loads a VAE from one safetensors file (or a shard index) in either key layout, strictly: the diffusers layout,
+    /// the original LDM / FLUX layout (FLUX's and ComfyUI's <c>ae.safetensors</c>, mid-block attention as 1×1
+    /// convolutions), or a single-file checkpoint that holds the VAE behind <c>first_stage_model.</c> (its other
+    /// tensors are ignored). The file carries no config, so pass one, e.g. <see cref="AutoencoderKLConfig.FluxVae"/>.
+    /// </summary>
+    /// <param name="path">The safetensors file.</param>
+    /// <param name="config">The architecture and latent scaling of the VAE in the file.</param>
+    /// <param name="device">Where the parameters live; null is the CPU.</param>
+    /// <param name="dtype">Parameter element type; null keeps float32.</param>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="CheckpointMismatchException">The tensors do not match the config.</exception>
+    public static AutoencoderKL FromSingleFile(string path, AutoencoderKLConfig config, Device? device = null, ScalarType? dtype = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentNullException.ThrowIfNull(config);
+        if (!File.Exists(path)) throw new FileNotFoundException($"No VAE checkpoint at '{path}'. Pass the path of a .safetensors file (for Lumina-Image 2.0, ComfyUI's ae.safetensors).", path);
+        config.Validate(path);
+        using var source = VaeCheckpointSource.Open(path, config.BlockOutChannels.Count, vaeOnly: true);
+        return Load(config, source, device, dtype);
+    }
+
+    /// <summary>Builds the model and loads <paramref name="source"/> strictly; the model is disposed if that fails.</summary>
+    private static AutoencoderKL Load(AutoencoderKLConfig config, ITensorSource source, Device? device, ScalarType? dtype)
+    {
         var vae = new AutoencoderKL(config, device, dtype);
         try
         {
-            vae.LoadSafetensors(weights);
+            vae.LoadTensors(source);
         }
         catch
         {

@@ -62,6 +62,20 @@ public sealed record AutoencoderKLConfig
         ScalingFactor = 0.13025,
     };
 
+    /// <summary>
+    /// The FLUX VAE (<c>black-forest-labs/FLUX.1-dev</c> <c>vae/</c>), which Lumina-Image 2.0 uses: the SDXL architecture
+    /// with 16 latent channels and no <c>quant_conv</c>/<c>post_quant_conv</c>; scaling factor 0.3611, shift factor 0.1159
+    /// (model latents are <c>(z − 0.1159) · 0.3611</c>), trained at 1024 px. 83,819,683 parameters in 244 tensors.
+    /// </summary>
+    public static AutoencoderKLConfig FluxVae { get; } = SdxlVae with
+    {
+        LatentChannels = 16,
+        ScalingFactor = 0.3611,
+        ShiftFactor = 0.1159,
+        UseQuantConv = false,
+        UsePostQuantConv = false,
+    };
+
     /// <summary>The Stable Diffusion 1.x VAE: the SDXL architecture with scaling factor 0.18215, trained at 512 px.</summary>
     public static AutoencoderKLConfig StableDiffusion1Vae { get; } = SdxlVae with { SampleSize = 512, ScalingFactor = 0.18215 };
 

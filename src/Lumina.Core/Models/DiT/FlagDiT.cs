@@ -1,4 +1,3 @@
-using Lumina.Guidance;
 using Lumina.Nn;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -128,18 +127,6 @@ public sealed class FlagDiT : nn.Module
             outputs.Add(img.contiguous().MoveToOuterDisposeScope());
         }
         return outputs;
-    }
-
-    /// <summary>
-    /// Upstream <c>forward_with_cfg</c>: first half of x for both halves of [cond; uncond], then Lumina guidance
-    /// (channels 0..2 by default; see <see cref="ClassifierFreeGuidance.Combine"/>).
-    /// </summary>
-    public Tensor ForwardWithCfg(Tensor x, Tensor t, Tensor captionFeatures, Tensor captionMask, double cfgScale,
-        FlagDiTForwardOptions? options = null, GuidanceChannels channels = GuidanceChannels.LuminaFirstThree)
-    {
-        using var scope = NewDisposeScope();
-        var output = Forward(ClassifierFreeGuidance.DuplicateFirstHalf(x), t, captionFeatures, captionMask, options);
-        return ClassifierFreeGuidance.Combine(output, cfgScale, channels).MoveToOuterDisposeScope();
     }
 
     private static readonly FlagDiTForwardOptions Default = new();

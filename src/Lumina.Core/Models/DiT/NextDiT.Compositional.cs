@@ -1,4 +1,3 @@
-using Lumina.Guidance;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -40,20 +39,6 @@ public sealed partial class NextDiT
         var (features, mask) = RegionCrossAttention(captions, r, c, tokens.device);
         var hidden = RunTransformer(tokens, null, freqs, t, features, mask, captions.GlobalFeatures, captions.GlobalMask, options);
         return ToLatents(hidden, x.shape[2], x.shape[3], options).MoveToOuterDisposeScope();
-    }
-
-    /// <summary>
-    /// <see cref="ForwardCompositional"/> with classifier-free guidance as <see cref="ForwardWithCfg"/>: x is
-    /// [cond; uncond] (2B) with its first half used for both halves, <paramref name="captions"/> holds 2B rows (the
-    /// unconditional half typically repeats the negative prompt in every region), and the guided result is written into
-    /// both halves.
-    /// </summary>
-    public Tensor ForwardCompositionalWithCfg(Tensor x, Tensor t, RegionalCaptions captions, double cfgScale,
-        NextDiTForwardOptions? options = null, GuidanceChannels channels = GuidanceChannels.LuminaFirstThree)
-    {
-        using var scope = NewDisposeScope();
-        var output = ForwardCompositional(ClassifierFreeGuidance.DuplicateFirstHalf(x), t, captions, options);
-        return ClassifierFreeGuidance.Combine(output, cfgScale, channels).MoveToOuterDisposeScope();
     }
 
     /// <summary>

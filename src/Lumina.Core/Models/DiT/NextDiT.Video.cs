@@ -1,4 +1,3 @@
-using Lumina.Guidance;
 using Lumina.Nn;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -92,17 +91,5 @@ public sealed partial class NextDiT
         var frameTokens = padded.view(b, frames, perFrame + 1, width2).narrow(2, 0, perFrame).reshape(b * frames, perFrame, width2);
         var latents = ToLatents(frameTokens, height, width, options);
         return latents.view(b, frames, latents.shape[1], height, width).permute(0, 2, 1, 3, 4).contiguous().MoveToOuterDisposeScope();
-    }
-
-    /// <summary>
-    /// <see cref="ForwardVideo"/> with classifier-free guidance as <see cref="ForwardWithCfg"/>: x is [cond; uncond]
-    /// (2B) with its first half used for both halves; guidance on channels 0..2 by default, written into both halves.
-    /// </summary>
-    public Tensor ForwardVideoWithCfg(Tensor x, Tensor t, Tensor captionFeatures, Tensor captionMask, double cfgScale,
-        NextDiTForwardOptions? options = null, GuidanceChannels channels = GuidanceChannels.LuminaFirstThree)
-    {
-        using var scope = NewDisposeScope();
-        var output = ForwardVideo(ClassifierFreeGuidance.DuplicateFirstHalf(x), t, captionFeatures, captionMask, options);
-        return ClassifierFreeGuidance.Combine(output, cfgScale, channels).MoveToOuterDisposeScope();
     }
 }

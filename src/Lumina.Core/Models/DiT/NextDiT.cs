@@ -1,4 +1,3 @@
-using Lumina.Guidance;
 using Lumina.Nn;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -156,19 +155,6 @@ public sealed partial class NextDiT : nn.Module
             outputs.Add(img.contiguous().MoveToOuterDisposeScope());
         }
         return outputs;
-    }
-
-    /// <summary>
-    /// Upstream <c>forward_with_cfg</c>: x is [cond; uncond] (2B), its first half is used for both halves, the caption
-    /// batch carries the prompt then the negative prompt, and guidance is applied as <see cref="ClassifierFreeGuidance.Combine"/>
-    /// describes (channels 0..2 only by default). The guided result is written into both halves.
-    /// </summary>
-    public Tensor ForwardWithCfg(Tensor x, Tensor t, Tensor captionFeatures, Tensor captionMask, double cfgScale,
-        NextDiTForwardOptions? options = null, GuidanceChannels channels = GuidanceChannels.LuminaFirstThree)
-    {
-        using var scope = NewDisposeScope();
-        var output = Forward(ClassifierFreeGuidance.DuplicateFirstHalf(x), t, captionFeatures, captionMask, options);
-        return ClassifierFreeGuidance.Combine(output, cfgScale, channels).MoveToOuterDisposeScope();
     }
 
     private static readonly NextDiTForwardOptions Default = new();

@@ -17,8 +17,11 @@ namespace Lumina.Training.Lora;
 /// (∂L/∂B = (α/r)·G·Aᵀ, ∂L/∂A = (α/r)·Bᵀ·G, by autograd) and W0 is restored bit for bit. For inference,
 /// <see cref="Merge"/> adds the update and <see cref="Unmerge"/> removes it.
 /// </para>
-/// Adapters are saved as their own safetensors file (<c>{module}.lora_A.weight</c>, <c>{module}.lora_B.weight</c>,
-/// metadata <c>lora_rank</c>, <c>lora_alpha</c>).
+/// Adapters are saved in the ComfyUI form (<c>diffusion_model.{module}.lora_A.weight</c>, <c>.lora_B.weight</c> and a
+/// 0-dim <c>.alpha</c>; metadata <c>lora_rank</c>, <c>lora_alpha</c>, <c>lora_targets</c>), so the file applies to a model
+/// through <c>Lumina.Adapters.LoraStack</c>, <c>TextToImagePipeline.LoadLora</c> or <c>lumina generate --lora</c> with the
+/// scale alpha / rank the adapters were trained with. <see cref="Load"/> also reads the bare-key files earlier
+/// versions wrote.
 /// </summary>
 public sealed class LoraNetwork : IDisposable
 {
@@ -175,26 +178,46 @@ public sealed class LoraNetwork : IDisposable
         }
     }
 
-    /// <summary>Writes the adapters (and rank/alpha/targets metadata) to a safetensors file.</summary>
+    /// <summary>The key prefix of the ComfyUI form the adapters are saved in.</summary>
+    public const string FilePrefix = "diffusion_model.";
+
+    /// <summary>Writes the adapters (and rank/alpha/targets metadata) to a safetensors file in the ComfyUI form.</summary>
     public void Save(string path, IReadOnlyDictionary<string, string>? metadata = null)
         => Save(path, NamedParameters().Select(p => new KeyValuePair<string, Tensor>(p.Name, p.Param)), metadata);
+
+    /// <summary>The file keys an adapter tensor may be stored under: the ComfyUI form first, then the bare name.</summary>
+    internal static IEnumerable<string> FileKeys(string name)
+    {
+        yield return FilePrefix + name;
+        yield return name;
+    }
 
     internal void Save(string path, IEnumerable<KeyValuePair<string, Tensor>> tensors, IReadOnlyDictionary<string, string>? metadata)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         var meta = new Dictionary<string, string>(metadata ?? new Dictionary<string, string>())
         {
-            ["format"] = "lumina-lora",
             ["lora_rank"] = Options.Rank.ToString(CultureInfo.InvariantCulture),
             ["lora_alpha"] = Options.Alpha.ToString("R", CultureInfo.InvariantCulture),
             ["lora_targets"] = string.Join(",", Options.Targets),
         };
-        SafetensorsWriter.Write(path, tensors, meta);
+        meta.TryAdd("format", "pt");
+        var alphas = _adapters.Select(a => new KeyValuePair<string, Tensor>($"{FilePrefix}{a.Name}.alpha", tensor((float)a.Alpha))).ToList();
+        try
+        {
+            SafetensorsWriter.Write(path,
+                tensors.Select(t => new KeyValuePair<string, Tensor>(FilePrefix + t.Key, t.Value)).Concat(alphas), meta);
+        }
+        finally
+        {
+            foreach (var (_, a) in alphas) a.Dispose();
+        }
     }
 
     /// <summary>
-    /// Loads adapters written by <see cref="Save(string, IReadOnlyDictionary{string, string}?)"/> into this network.
-    /// Strict: every adapter must be present with the same shapes, no extra keys, and the same rank and alpha.
+    /// Loads adapters written by <see cref="Save(string, IReadOnlyDictionary{string, string}?)"/> (or by earlier
+    /// versions, with bare keys) into this network. Strict: every adapter must be present with the same shapes, no
+    /// extra keys, and the same rank and alpha.
     /// </summary>
     /// <exception cref="InvalidDataException">The file does not match this network.</exception>
     public void Load(string path)
@@ -207,15 +230,26 @@ public sealed class LoraNetwork : IDisposable
         if (file.Metadata.TryGetValue("lora_alpha", out var al) && double.Parse(al, CultureInfo.InvariantCulture) != Options.Alpha)
             throw new InvalidDataException($"'{path}' was trained with alpha {al} but this network has alpha {Options.Alpha}.");
         var expected = NamedParameters().ToDictionary(p => p.Name, p => p.Param, StringComparer.Ordinal);
-        var missing = expected.Keys.Where(k => !file.TryGetInfo(k, out _)).ToList();
-        var unexpected = file.Tensors.Select(t => t.Name).Where(n => !expected.ContainsKey(n)).ToList();
+        var keyOf = expected.Keys.ToDictionary(k => k, k => FileKeys(k).FirstOrDefault(f => file.TryGetInfo(f, out _)), StringComparer.Ordinal);
+        var alphaKeys = _adapters.Select(a => $"{FilePrefix}{a.Name}.alpha").ToHashSet(StringComparer.Ordinal);
+        var known = keyOf.Values.Where(v => v is not null).Concat(alphaKeys).ToHashSet(StringComparer.Ordinal);
+        var missing = keyOf.Where(kv => kv.Value is null).Select(kv => kv.Key).ToList();
+        var unexpected = file.Tensors.Select(t => t.Name).Where(n => !known.Contains(n)).ToList();
         if (missing.Count > 0 || unexpected.Count > 0)
             throw new InvalidDataException(
                 $"'{path}' does not match these adapters: missing [{string.Join(", ", missing)}], unexpected [{string.Join(", ", unexpected)}].");
         using var noGrad = no_grad();
+        foreach (var a in _adapters)
+        {
+            var alphaKey = $"{FilePrefix}{a.Name}.alpha";
+            if (!file.TryGetInfo(alphaKey, out _)) continue;
+            using var stored = file.Read(alphaKey, ScalarType.Float64);
+            if (stored.numel() != 1 || stored.item<double>() != (double)(float)a.Alpha)
+                throw new InvalidDataException($"'{alphaKey}' in '{path}' does not hold this network's alpha {a.Alpha}.");
+        }
         foreach (var (name, p) in expected)
         {
-            using var src = file.Read(name, p.dtype, p.device);
+            using var src = file.Read(keyOf[name]!, p.dtype, p.device);
             if (!src.shape.SequenceEqual(p.shape))
                 throw new InvalidDataException($"'{name}' in '{path}' is [{string.Join(", ", src.shape)}] but the adapter is [{string.Join(", ", p.shape)}].");
             p.copy_(src);

@@ -93,7 +93,12 @@ public static class ShapeAdherenceEvaluator
             var prompts = batch.Select(s => s.Caption).Concat(batch.Select(_ => "")).ToList();
             using var cap = captions.Encode(prompts);
             var (features, mask) = (cap.Features, cap.Mask);
-            BatchedModel forward = (x, t) => model.Forward(x, t, features, mask);
+            GuidanceModel forward = (x, t, rows) =>
+            {
+                using var f = ClassifierFreeGuidance.RowsFor(features, rows);
+                using var m = ClassifierFreeGuidance.RowsFor(mask, rows);
+                return model.Forward(x, t, f, m);
+            };
             var velocity = GuidedVelocity.ForBatch(forward, new GuidanceOptions { Scale = options.GuidanceScale, Channels = GuidanceChannels.All });
             var noise = randn([batch.Count, 3, options.ImageSize, options.ImageSize], generator: generator);
             using var solution = solver.Solve(velocity, noise, grid, cancellationToken: cancellationToken);
