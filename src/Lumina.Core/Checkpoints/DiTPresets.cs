@@ -39,4 +39,20 @@ public static class DiTPresets
     {
         InChannels = 20, ContextDim = 1024, HiddenSize = 768, Depth = 16, Heads = 32, MaxLength = 1000,
     };
+
+    /// <summary>
+    /// Lumina-Image 2.0 as upstream builds it (<c>NextDiT_2B_GQA_patch2_Adaln_Refiner(in_channels=16, qk_norm=True,
+    /// cap_feat_dim=2304)</c>): dim 2304, 26 layers plus 2 context and 2 noise refiner blocks, 24 heads of 96, 8 KV
+    /// heads, q/k RMSNorm eps 1e-6, RoPE axes (32, 32, 32) over (300, 512, 512), 16 latent channels, Gemma-2-2B captions
+    /// of width 2304, and the unused <c>norm_final</c>. 2,609,771,456 parameters in 400 keys (the layout of upstream's
+    /// checkpoints and ComfyUI's single files).
+    /// </summary>
+    public static Lumina2Config Lumina2 { get; } = new();
+
+    /// <summary>
+    /// Lumina-Image 2.0 as diffusers' <c>Lumina2Transformer2DModel</c> builds it (<c>Alpha-VLLM/Lumina-Image-2.0</c>'s
+    /// <c>transformer/</c>): <see cref="Lumina2"/> with q/k RMSNorm eps 1e-5 and no <c>norm_final</c>.
+    /// 2,609,769,152 parameters; 459 keys once each <c>qkv</c> is split into <c>to_q/to_k/to_v</c>.
+    /// </summary>
+    public static Lumina2Config Lumina2Diffusers { get; } = new() { QkNormEps = 1e-5, NormFinal = false };
 }

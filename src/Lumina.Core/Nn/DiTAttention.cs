@@ -214,11 +214,7 @@ public sealed class DiTAttention : nn.Module
         q = RotaryEmbedding.Apply(q.reshape(b, n, Heads, hd), freqsCis);
         k = RotaryEmbedding.Apply(k.reshape(b, n, KvHeads, hd), freqsCis);
 
-        // Grouped layout: the rep query heads that share a KV head are stacked along the sequence, so K and V are
-        // used as they are (no repeat) and one attention call covers the whole group.
-        var qg = rep == 1
-            ? q.permute(0, 2, 1, 3)
-            : q.view(b, n, KvHeads, rep, hd).permute(0, 2, 3, 1, 4).reshape(b, KvHeads, rep * n, hd);
+        var qg = GroupQueries(q, KvHeads);
         var kg = k.permute(0, 2, 1, 3);
         var vg = v.reshape(b, n, KvHeads, hd).permute(0, 2, 1, 3);
 
@@ -242,8 +238,47 @@ public sealed class DiTAttention : nn.Module
             output = output.view(b, KvHeads, rep, n, hd).addcmul(outY.view(b, KvHeads, rep, n, hd), g, 1);
         }
 
-        var merged = output.view(b, KvHeads, rep, n, hd).permute(0, 3, 1, 2, 4).reshape(b, n, qWidth);
-        return wo.forward(merged).MoveToOuterDisposeScope();
+        return wo.forward(MergeGroups(output, n, KvHeads)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Grouped-query attention over rotated heads: queries [B, N, H, hd], keys and values [B, N, KV, hd] (KV divides
+    /// H; query head i reads KV head i / (H/KV)), an optional key mask [B, N] (true/nonzero = attend), and the softmax
+    /// scale (null = 1/sqrt(hd)). Returns [B, N, H·hd]. K and V are never repeated: the H/KV query heads that share a
+    /// KV head are stacked along the sequence, so one attention call covers the group.
+    /// </summary>
+    public static Tensor GroupedAttention(Tensor q, Tensor k, Tensor v, Tensor? keyMask, double? softmaxScale = null)
+    {
+        if (q.dim() != 4 || k.dim() != 4 || v.dim() != 4 || !k.shape.SequenceEqual(v.shape)
+            || q.shape[0] != k.shape[0] || q.shape[1] != k.shape[1] || q.shape[3] != k.shape[3] || k.shape[2] < 1 || q.shape[2] % k.shape[2] != 0)
+            throw new ArgumentException(
+                $"Grouped attention needs q [B, N, H, hd] and k, v [B, N, KV, hd] with KV dividing H; got q [{string.Join(", ", q.shape)}], k [{string.Join(", ", k.shape)}], v [{string.Join(", ", v.shape)}].");
+        using var scope = NewDisposeScope();
+        var (b, n, kv, hd) = (q.shape[0], q.shape[1], (int)k.shape[2], q.shape[3]);
+        var qg = GroupQueries(q, kv);
+        var defaultScale = 1.0 / Math.Sqrt(hd);
+        var scale = softmaxScale ?? defaultScale;
+        var qs = scale == defaultScale ? qg : qg * (scale * Math.Sqrt(hd));
+        var output = F.scaled_dot_product_attention(qs, k.permute(0, 2, 1, 3), v.permute(0, 2, 1, 3), KeyMask(keyMask, b, n));
+        return MergeGroups(output, n, kv).MoveToOuterDisposeScope();
+    }
+
+    // [B, N, H, hd] -> the grouped layout [B, KV, (H/KV)·N, hd]: the query heads sharing a KV head stacked along the sequence.
+    private static Tensor GroupQueries(Tensor q, int kvHeads)
+    {
+        var (b, n, h, hd) = (q.shape[0], q.shape[1], q.shape[2], q.shape[3]);
+        var rep = h / kvHeads;
+        return rep == 1
+            ? q.permute(0, 2, 1, 3)
+            : q.view(b, n, kvHeads, rep, hd).permute(0, 2, 3, 1, 4).reshape(b, kvHeads, rep * n, hd);
+    }
+
+    // The grouped layout [B, KV, rep·N, hd] (or [B, KV, rep, N, hd]) back to tokens [B, N, KV·rep·hd].
+    private static Tensor MergeGroups(Tensor output, long n, int kvHeads)
+    {
+        var (b, hd) = (output.shape[0], output.shape[^1]);
+        var rep = output.numel() / (b * kvHeads * n * hd);
+        return output.view(b, kvHeads, rep, n, hd).permute(0, 3, 1, 2, 4).reshape(b, n, kvHeads * rep * hd);
     }
 
     // A per-query mask [B, N, L] in the grouped query layout [B, KV, rep·N, hd]: each query row repeats per head group.

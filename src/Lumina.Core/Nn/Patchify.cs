@@ -12,16 +12,28 @@ public static class Patchify
     /// <summary>
     /// [B, C, H, W] → [B, H/p, W/p, C·p·p] (<c>view(B,C,H/p,p,W/p,p).permute(0,2,4,1,3,5)</c>).
     /// </summary>
-    public static Tensor ToPatches(Tensor x, int patchSize)
+    public static Tensor ToPatches(Tensor x, int patchSize) => Patches(x, patchSize, channelsLast: false);
+
+    /// <summary>
+    /// [B, C, H, W] → [B, H/p, W/p, p·p·C] with the patch vector ordered <c>(ph, pw, c)</c> (channels fastest), as
+    /// Lumina-Image 2.0 embeds it (<c>view(C,H/p,p,W/p,p).permute(1,3,2,4,0)</c> per image). The inverse is
+    /// <see cref="FromPatches"/>.
+    /// </summary>
+    public static Tensor ToPatchesChannelsLast(Tensor x, int patchSize) => Patches(x, patchSize, channelsLast: true);
+
+    // [B, C, H, W] viewed as (B, C, H/p, p, W/p, p), permuted to (c, ph, pw) or (ph, pw, c) patch vectors.
+    private static Tensor Patches(Tensor x, int patchSize, bool channelsLast)
     {
+        ArgumentNullException.ThrowIfNull(x);
         if (x.dim() != 4)
             throw new ArgumentException($"Latents must be [B, C, H, W]; got [{string.Join(", ", x.shape)}].", nameof(x));
         var (b, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3]);
         CheckDivisible(h, w, patchSize);
         using var scope = NewDisposeScope();
         var p = (long)patchSize;
-        var result = x.reshape(b, c, h / p, p, w / p, p).permute(0, 2, 4, 1, 3, 5).reshape(b, h / p, w / p, c * p * p);
-        return result.MoveToOuterDisposeScope();
+        var grid = x.reshape(b, c, h / p, p, w / p, p);
+        var permuted = channelsLast ? grid.permute(0, 2, 4, 3, 5, 1) : grid.permute(0, 2, 4, 1, 3, 5);
+        return permuted.reshape(b, h / p, w / p, c * p * p).MoveToOuterDisposeScope();
     }
 
     /// <summary>

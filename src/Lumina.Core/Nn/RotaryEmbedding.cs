@@ -99,6 +99,63 @@ public static class RotaryEmbedding
     }
 
     /// <summary>
+    /// The per-axis tables of a concatenated multi-axis RoPE (Lumina-Image 2.0): axis a of width d_a has its own
+    /// frequencies <c>f_k = 1 / θ^(2k/d_a)</c>, k &lt; d_a/2, over positions 0..len_a−1. Angles are computed in float64
+    /// and rounded to float32 before the complex64 phasors are formed, as upstream does. Unlike
+    /// <see cref="Table"/>, the axes are not interleaved: <see cref="LookupAxes"/> concatenates them axis by axis.
+    /// </summary>
+    /// <param name="axesDims">Channel width d_a each axis rotates (even; Σ d_a = head width).</param>
+    /// <param name="axesLens">Number of positions per axis.</param>
+    /// <param name="theta">Base θ.</param>
+    /// <param name="device">Where to build the tables.</param>
+    /// <returns>One complex64 table [len_a, d_a/2] per axis; the caller owns them.</returns>
+    public static Tensor[] AxisTables(IReadOnlyList<int> axesDims, IReadOnlyList<int> axesLens, double theta = DefaultTheta, Device? device = null)
+    {
+        ArgumentNullException.ThrowIfNull(axesDims);
+        ArgumentNullException.ThrowIfNull(axesLens);
+        if (axesDims.Count == 0 || axesDims.Count != axesLens.Count)
+            throw new ArgumentException($"Give one width and one length per RoPE axis; got {axesDims.Count} widths and {axesLens.Count} lengths.", nameof(axesLens));
+        var tables = new Tensor[axesDims.Count];
+        for (var a = 0; a < axesDims.Count; a++)
+        {
+            var (d, len) = (axesDims[a], axesLens[a]);
+            if (d <= 0 || d % 2 != 0) throw new ArgumentException($"RoPE axis {a} needs a positive even width; got {d}.", nameof(axesDims));
+            if (len <= 0) throw new ArgumentException($"RoPE axis {a} needs at least one position; got {len}.", nameof(axesLens));
+            using var scope = NewDisposeScope();
+            var freqs = arange(0, d, 2, dtype: ScalarType.Float64, device: device).div_(d);
+            freqs = full_like(freqs, theta).pow_(freqs).reciprocal_();
+            var angles = outer(arange(len, dtype: ScalarType.Float64, device: device), freqs).to_type(ScalarType.Float32);
+            tables[a] = polar(ones_like(angles), angles).MoveToOuterDisposeScope();
+        }
+        return tables;
+    }
+
+    /// <summary>
+    /// Looks integer positions [..., A] up in the per-axis tables of <see cref="AxisTables"/> and concatenates the
+    /// axes: complex64 [..., Σ d_a/2].
+    /// </summary>
+    /// <exception cref="ArgumentException">The last dimension is not the number of axes, or a position is out of range.</exception>
+    public static Tensor LookupAxes(IReadOnlyList<Tensor> axisTables, Tensor positionIds)
+    {
+        ArgumentNullException.ThrowIfNull(axisTables);
+        ArgumentNullException.ThrowIfNull(positionIds);
+        if (positionIds.dim() < 1 || positionIds.shape[^1] != axisTables.Count)
+            throw new ArgumentException($"Position ids must be [..., {axisTables.Count}] (one id per RoPE axis); got [{string.Join(", ", positionIds.shape)}].", nameof(positionIds));
+        using var scope = NewDisposeScope();
+        var ids = positionIds.to_type(ScalarType.Int64).reshape(-1, axisTables.Count);
+        var parts = new Tensor[axisTables.Count];
+        for (var a = 0; a < axisTables.Count; a++)
+        {
+            var column = ids.select(1, a);
+            if (column.numel() > 0 && (column.min().item<long>() < 0 || column.max().item<long>() >= axisTables[a].shape[0]))
+                throw new ArgumentException($"RoPE axis {a} has {axisTables[a].shape[0]} positions; a position id lies outside 0..{axisTables[a].shape[0] - 1}.", nameof(positionIds));
+            parts[a] = axisTables[a].index_select(0, column.to(axisTables[a].device));
+        }
+        var shape = positionIds.shape[..^1].Append(-1L).ToArray();
+        return cat(parts, 1).reshape(shape).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
     /// Rotates consecutive channel pairs of <paramref name="x"/> [B, N, heads, hd] by the table
     /// <paramref name="freqsCis"/> (complex64 [N, hd/2] or [B, N, hd/2]). Done in float32 and cast back, as upstream.
     /// </summary>

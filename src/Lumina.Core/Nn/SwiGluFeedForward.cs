@@ -23,13 +23,40 @@ public sealed class SwiGluFeedForward : nn.Module<Tensor, Tensor>
     /// <param name="device">Device of the weights.</param>
     /// <param name="dtype">Dtype of the weights.</param>
     public SwiGluFeedForward(long dim, long multipleOf, double? ffnDimMultiplier = null, Device? device = null, ScalarType? dtype = null)
+        : this(dim, HiddenDim(dim, multipleOf, ffnDimMultiplier), device, dtype, explicitWidth: true)
+    {
+    }
+
+    private SwiGluFeedForward(long dim, long hiddenSize, Device? device, ScalarType? dtype, bool explicitWidth)
         : base(nameof(SwiGluFeedForward))
     {
-        HiddenSize = HiddenDim(dim, multipleOf, ffnDimMultiplier);
+        _ = explicitWidth;
+        if (dim <= 0) throw new ArgumentOutOfRangeException(nameof(dim), dim, "The model width must be positive.");
+        if (hiddenSize <= 0) throw new ArgumentOutOfRangeException(nameof(hiddenSize), hiddenSize, "The hidden width must be positive.");
+        HiddenSize = hiddenSize;
         w1 = nn.Linear(dim, HiddenSize, hasBias: false, device: device, dtype: dtype);
         w2 = nn.Linear(HiddenSize, dim, hasBias: false, device: device, dtype: dtype);
         w3 = nn.Linear(dim, HiddenSize, hasBias: false, device: device, dtype: dtype);
         RegisterComponents();
+    }
+
+    /// <summary>
+    /// Creates the feed-forward with an explicit hidden width (Lumina-Image 2.0 rounds 4·dim up to
+    /// <c>multiple_of</c> without LLaMA's 2/3 factor; see <see cref="RoundUp"/>).
+    /// </summary>
+    public static SwiGluFeedForward WithHiddenSize(long dim, long hiddenSize, Device? device = null, ScalarType? dtype = null)
+        => new(dim, hiddenSize, device, dtype, explicitWidth: true);
+
+    /// <summary>
+    /// <paramref name="hidden"/>, times <paramref name="ffnDimMultiplier"/> (truncated) if given, rounded up to a
+    /// multiple of <paramref name="multipleOf"/>.
+    /// </summary>
+    public static long RoundUp(long hidden, long multipleOf, double? ffnDimMultiplier = null)
+    {
+        if (hidden <= 0) throw new ArgumentOutOfRangeException(nameof(hidden), hidden, "The hidden width must be positive.");
+        if (multipleOf <= 0) throw new ArgumentOutOfRangeException(nameof(multipleOf), multipleOf, "multiple_of must be positive.");
+        if (ffnDimMultiplier is double m) hidden = (long)(m * hidden);
+        return multipleOf * ((hidden + multipleOf - 1) / multipleOf);
     }
 
     /// <summary>The hidden width in use.</summary>
@@ -43,9 +70,7 @@ public sealed class SwiGluFeedForward : nn.Module<Tensor, Tensor>
     {
         if (dim <= 0) throw new ArgumentOutOfRangeException(nameof(dim), dim, "The model width must be positive.");
         if (multipleOf <= 0) throw new ArgumentOutOfRangeException(nameof(multipleOf), multipleOf, "multiple_of must be positive.");
-        var hidden = (long)(2.0 * (4 * dim) / 3.0);
-        if (ffnDimMultiplier is double m) hidden = (long)(m * hidden);
-        return multipleOf * ((hidden + multipleOf - 1) / multipleOf);
+        return RoundUp((long)(2.0 * (4 * dim) / 3.0), multipleOf, ffnDimMultiplier);
     }
 
     /// <inheritdoc />
