@@ -41,8 +41,26 @@ internal static class CommandRunner
     {
         UsageException => ExitCodes.Usage,
         // Library validation of a value the user typed (a width that is not a multiple of 16, an unknown solver).
-        ArgumentException => ExitCodes.Usage,
+        // Any other ArgumentException comes from data (a config.json field, a checkpoint), which is exit code 2.
+        ArgumentException { ParamName: { } p } when OptionNames.ContainsKey(p) => ExitCodes.Usage,
         _ => ExitCodes.Failure,
+    };
+
+    /// <summary>Library parameter names and the options users type for them, so messages name what the user wrote.</summary>
+    private static readonly Dictionary<string, string> OptionNames = new(StringComparer.Ordinal)
+    {
+        ["Width"] = "--width",
+        ["Height"] = "--height",
+        ["NumInferenceSteps"] = "--steps",
+        ["Solver"] = "--solver",
+        ["TimeShift"] = "--shift",
+        ["GuidanceScale"] = "--guidance",
+        ["Seed"] = "--seed",
+        ["ImagesPerPrompt"] = "--count",
+        ["DurationSeconds"] = "--duration",
+        ["NegativePrompt"] = "--negative",
+        ["Prompts"] = "the prompt",
+        ["repoId"] = "the repo id", // HubPaths.ValidateRepoId
     };
 
     /// <summary>The first line of the message, prefixed with what kind of failure it is when that helps.</summary>
@@ -53,12 +71,32 @@ internal static class CommandRunner
             OperationCanceledException => "cancelled.",
             HttpRequestException http => $"network error: {http.Message}",
             HubException hub => hub.Message,
+            ArgumentException { ParamName: { } param } arg => Rename(StripParameterTail(arg.Message, param), param),
             _ => ex.Message,
         };
+        return OneLine(message, ex.GetType().Name);
+    }
+
+    /// <summary>The first line of <paramref name="message"/>, noting how many lines were dropped.</summary>
+    internal static string OneLine(string message, string fallback = "error")
+    {
         var lines = message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        var first = lines.Length == 0 ? ex.GetType().Name : lines[0];
+        var first = lines.Length == 0 ? fallback : lines[0];
         if (lines.Length > 1)
             first += $" (+{lines.Length - 1} more lines; --verbose shows them)";
         return first;
     }
+
+    // .NET appends " (Parameter 'x')" (and, for out-of-range values, "Actual value was …") to ArgumentException messages.
+    private static string StripParameterTail(string message, string param)
+    {
+        var tail = $" (Parameter '{param}')";
+        var at = message.IndexOf(tail, StringComparison.Ordinal);
+        return at < 0 ? message : message[..at];
+    }
+
+    private static string Rename(string message, string param) =>
+        OptionNames.TryGetValue(param, out var option) && message.StartsWith(param, StringComparison.Ordinal)
+            ? option + message[param.Length..]
+            : message;
 }

@@ -35,9 +35,26 @@ internal static class ConsoleProgress
             return result;
         });
 
+    /// <summary>
+    /// Runs a model load under a "loading the model" spinner that turns into "downloading FILE (x of y MB)" while the
+    /// Hub resolver fetches files.
+    /// </summary>
+    public static Task<T> RunLoadAsync<T>(Func<IProgress<DownloadProgress>?, Task<T>> work) => !Enabled ? work(null) :
+        Error.Status().StartAsync("loading the model", context =>
+        {
+            var progress = new ActionProgress<DownloadProgress>(p =>
+            {
+                var total = p.TotalBytes is { } t and > 0 ? $" of {t / 1e6:0.#} MB" : "";
+                context.Status(Markup.Escape(p.BytesDownloaded >= (p.TotalBytes ?? long.MaxValue)
+                    ? "loading the model"
+                    : $"downloading {p.File} ({p.BytesDownloaded / 1e6:0.#}{total} MB)"));
+            });
+            return work(progress);
+        });
+
     /// <summary>Runs work that reports steps of a known total, with one bar.</summary>
     public static Task<T> RunStepsAsync<T>(string description, Func<ProgressTask?, Task<T>> work) => !Enabled ? work(null) :
-        NewProgress().StartAsync(async context =>
+        NewProgress(bytes: false).StartAsync(async context =>
         {
             var task = context.AddTask(Markup.Escape(description), maxValue: 1);
             var result = await work(task).ConfigureAwait(false);
@@ -45,16 +62,12 @@ internal static class ConsoleProgress
             return result;
         });
 
-    private static Progress NewProgress() => Error.Progress()
+    private static Progress NewProgress(bool bytes = true) => Error.Progress()
         .AutoClear(false)
         .HideCompleted(false)
-        .Columns(
-            new TaskDescriptionColumn { Alignment = Justify.Left },
-            new ProgressBarColumn(),
-            new PercentageColumn(),
-            new DownloadedColumn(),
-            new RemainingTimeColumn(),
-            new SpinnerColumn());
+        .Columns(bytes
+            ? [new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new DownloadedColumn(), new RemainingTimeColumn(), new SpinnerColumn()]
+            : [new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn()]);
 
     /// <summary>Turns Hub download reports (possibly from several threads) into Spectre tasks.</summary>
     private sealed class DownloadBars(ProgressContext context) : IProgress<DownloadProgress>

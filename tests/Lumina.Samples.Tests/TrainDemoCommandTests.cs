@@ -35,7 +35,7 @@ public sealed class TrainDemoCommandTests : IDisposable
         Assert.Equal("""[null,null]""", System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(output, "model_index.json")))!["vae"]!.ToJsonString());
 
         // A second run with more steps resumes at step 2 and trains one more.
-        var resumed = await ProcessRun.LuminaAsync(["train-demo", "--output", output, "--work", work, "--steps", "3", "--batch", "4"]);
+        var resumed = await ProcessRun.LuminaAsync(["train-demo", "--output", output, "--work", work, "--steps", "3", "--batch", "4", "--force"]);
         Assert.True(resumed.ExitCode == 0, resumed.ToString());
         Assert.Matches(@"1 steps in \d+ s \(step 3\)", resumed.StdErr);
         using (var exported = SafetensorsFile.Open(Path.Combine(output, "transformer", "diffusion_pytorch_model.safetensors")))

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Lumina.Pipelines;
 using Lumina.Audio;
+using Lumina.Cli.Inspection;
 
 namespace Lumina.Cli.Commands;
 
@@ -15,23 +16,13 @@ internal static class MusicCommand
             Description = "A Lumina-T2Music model folder or Hub repo id (org/name[@revision]).",
             Required = true,
         };
-        var output = new Option<string>("--output", "-o") { Description = "Where to write the WAV (16-bit PCM, mono).", DefaultValueFactory = _ => "lumina.wav" };
-        var duration = new Option<double>("--duration", "-d") { Description = "Clip length in seconds (upstream 8.192).", DefaultValueFactory = _ => 8.192 };
-        var steps = new Option<int?>("--steps", "-s") { Description = "Solver steps (default: the model's, upstream 24)." };
-        var guidance = new Option<double?>("--guidance", "-g") { Description = "Classifier-free guidance scale (1 = off)." };
-        var seed = new Option<long?>("--seed") { Description = "Noise seed; the same seed and settings give the same clip. Default: random (printed)." };
+        var output = new Option<string>("--output", "-o") { Description = "Where to write the WAV (16-bit PCM, mono); '-' writes it to stdout. Only regular files are replaced; a symbolic link is followed.", DefaultValueFactory = _ => "lumina.wav" };
+        var duration = NumberOption.RealWithDefault("--duration", "-d", "Clip length in seconds (upstream 8.192).", 8.192,
+            v => v > 0 && v <= 600 ? null : $"--duration must be more than 0 and at most 600 seconds; got {v}.");
+        var steps = NumberOption.Optional<int>("--steps", "-s", "Solver steps (default: the model's, upstream 24).", NumberOption.AtLeast("--steps", 1));
+        var guidance = NumberOption.OptionalReal("--guidance", "-g", "Classifier-free guidance scale (1 = off).");
+        var seed = NumberOption.Optional<long>("--seed", null, "Noise seed; the same seed and settings give the same clip. Default: random (printed).");
         var negative = new Option<string>("--negative") { Description = "Negative prompt.", DefaultValueFactory = _ => "" };
-        duration.Validators.Add(r =>
-        {
-            var v = r.GetValueOrDefault<double>();
-            if (!(v > 0 && v <= 600))
-                r.AddError($"--duration must be between 0 and 600 seconds; got {v}.");
-        });
-        steps.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<int?>() is <= 0 and var v)
-                r.AddError($"--steps must be at least 1; got {v}.");
-        });
         var command = new Command("music", "Generate music (or audio) from a prompt and write it as a WAV.")
         {
             prompt, model, output, duration, steps, guidance, seed, negative,
@@ -47,20 +38,37 @@ internal static class MusicCommand
                 NegativePrompt = r.GetValue(negative)!,
             };
             request.Validate();
-            var builder = LuminaPipeline.TextToAudio().FromPretrained(r.GetValue(model)!);
-            using var pipeline = await ConsoleProgress.RunStatusAsync("loading the model", () => builder.BuildAsync(ct)).ConfigureAwait(false);
+            var path = r.GetValue(output)!;
+            var toStdout = path == OutputFiles.StandardOutput;
+            if (toStdout)
+                OutputFiles.CheckStandardOutput(1);
+            else
+                OutputFiles.Check([path], p => Path.GetExtension(p).Equals(".wav", StringComparison.OrdinalIgnoreCase), ".wav");
+            var reference = r.GetValue(model)!;
+            ModelKindCheck.RequireMusicModel(reference);
+            var builder = LuminaPipeline.TextToAudio().FromPretrained(reference);
+            using var pipeline = await ConsoleProgress.RunLoadAsync(
+                progress => builder.WithModelResolver(HubModelResolver.Create(HubModelResolver.CreateDefaultClient(), progress: progress)).BuildAsync(ct)).ConfigureAwait(false);
             if (request.DurationSeconds > pipeline.MaxDurationSeconds)
                 throw new UsageException($"--duration {request.DurationSeconds} s is longer than this model's {pipeline.MaxDurationSeconds:0.###} s.");
             var result = await ConsoleProgress.RunStepsAsync("generating", bar => pipeline.GenerateAsync(request, bar is null ? null : new ActionProgress<GenerationProgress>(p =>
             {
-                bar.Description = $"{p.Stage.ToString().ToLowerInvariant()} {p.Step}/{p.TotalSteps}";
+                bar.Description = p.Stage == GenerationStage.Sampling ? $"sampling step {p.Step}/{p.TotalSteps}" : p.Stage.Describe();
                 bar.Value = p.Fraction;
             }), ct)).ConfigureAwait(false);
-            var path = r.GetValue(output)!;
-            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-            await result.SaveWavAsync(0, path, ct).ConfigureAwait(false);
+            if (toStdout)
+            {
+                await OutputFiles.WriteStandardOutputAsync((s, c) => s.WriteAsync(result.ToWav(0), c).AsTask(), ct).ConfigureAwait(false);
+            }
+            else
+            {
+                OutputFiles.CreateFolder(path);
+                await result.SaveWavAsync(0, path, ct).ConfigureAwait(false);
+            }
+
             Console.Error.WriteLine($"{result.Waveforms[0].Length / (double)result.SampleRate:0.###} s at {result.SampleRate} Hz, seed {result.Seeds[0]}");
-            Console.WriteLine(Path.GetFullPath(path));
+            if (!toStdout)
+                Console.WriteLine(Path.GetFullPath(path));
             return ExitCodes.Success;
         });
         return command;

@@ -14,36 +14,35 @@ internal static class TrainDemoCommand
     public static Command Create()
     {
         var recipe = new DemoModelRecipe();
-        var output = new Option<string>("--output", "-o") { Description = "The exported model folder (diffusers layout; replaced at the end).", DefaultValueFactory = _ => Path.Combine("models", "lumina-demo") };
+        var output = new Option<string>("--output", "-o")
+        {
+            Description = $"The exported model folder (diffusers layout), written at the end. Default: {DefaultOutput} in the current folder. " +
+                          "An existing non-empty folder is replaced only with --force.",
+            DefaultValueFactory = _ => DefaultOutput,
+        };
+        var force = new Option<bool>("--force") { Description = "Replace the output folder if it already holds something (for example the bundled models/lumina-demo)." };
         var work = new Option<string?>("--work") { Description = "Tokenizer and checkpoints (results/checkpoints/<step>/); run again with the same folder to resume. Default: <output>.work." };
-        var steps = new Option<int>("--steps", "-s") { Description = "Optimizer steps.", DefaultValueFactory = _ => recipe.Steps };
-        var batch = new Option<int>("--batch", "-b") { Description = "Images per step.", DefaultValueFactory = _ => recipe.Training.BatchSize };
-        var lr = new Option<double>("--lr") { Description = "AdamW learning rate.", DefaultValueFactory = _ => recipe.Training.LearningRate };
-        var seed = new Option<long>("--seed") { Description = "Seed of the initial weights and of the training noise.", DefaultValueFactory = _ => recipe.Training.Seed };
-        var every = new Option<int>("--checkpoint-every") { Description = "Write a checkpoint every N steps (0 = only at the end).", DefaultValueFactory = _ => recipe.Training.CheckpointEvery };
-        steps.Validators.Add(r => Positive(r, "--steps"));
-        batch.Validators.Add(r => Positive(r, "--batch"));
-        every.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<int>() < 0)
-                r.AddError("--checkpoint-every must be 0 or more.");
-        });
-        lr.Validators.Add(r =>
-        {
-            var v = r.GetValueOrDefault<double>();
-            if (!(v > 0 && v < 1))
-                r.AddError($"--lr must be in (0, 1); got {v}.");
-        });
+        var steps = NumberOption.WithDefault("--steps", "-s", "Optimizer steps.", recipe.Steps, NumberOption.AtLeast("--steps", 1));
+        var batch = NumberOption.WithDefault("--batch", "-b", "Images per step.", recipe.Training.BatchSize, NumberOption.AtLeast("--batch", 1));
+        var lr = NumberOption.RealWithDefault("--lr", null, "AdamW learning rate.", recipe.Training.LearningRate,
+            v => v > 0 && v < 1 ? null : $"--lr must be in (0, 1); got {v}.");
+        var seed = NumberOption.WithDefault("--seed", null, "Seed of the initial weights and of the training noise.", recipe.Training.Seed);
+        var every = NumberOption.WithDefault("--checkpoint-every", null, "Write a checkpoint every N steps (0 = only at the end).", recipe.Training.CheckpointEvery,
+            NumberOption.AtLeast("--checkpoint-every", 0));
         var command = new Command(
             "train-demo",
             "Train the demo model from scratch: a small pixel-space Next-DiT with a tiny Gemma-architecture text encoder and a " +
             "SentencePiece tokenizer built from the captions, on procedurally drawn coloured shapes. Resumable; writes a diffusers folder.")
         {
-            output, work, steps, batch, lr, seed, every,
+            output, work, steps, batch, lr, seed, every, force,
         };
         CommandRunner.SetAction(command, (r, ct) =>
         {
             var o = r.GetValue(output)!;
+            if (Directory.Exists(o) && Directory.EnumerateFileSystemEntries(o).Any() && !r.GetValue(force))
+                throw new UsageException($"--output '{o}' already holds files; pass --force to replace it, or choose another folder.");
+            if (File.Exists(o))
+                throw new UsageException($"--output '{o}' is a file; give a folder.");
             var chosen = recipe with
             {
                 Steps = r.GetValue(steps),
@@ -57,12 +56,8 @@ internal static class TrainDemoCommand
         return command;
     }
 
-    private static void Positive(System.CommandLine.Parsing.OptionResult r, string name)
-    {
-        var v = r.GetValueOrDefault<int>();
-        if (v < 1)
-            r.AddError($"{name} must be at least 1; got {v}.");
-    }
+    /// <summary>The default output: a new folder, never the bundled model.</summary>
+    private const string DefaultOutput = "lumina-demo-trained";
 
     private static async Task<int> RunAsync(DemoModelRecipe recipe, string output, string work, CancellationToken ct)
     {

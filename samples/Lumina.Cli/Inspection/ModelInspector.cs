@@ -27,6 +27,10 @@ internal static class ModelInspector
     /// <exception cref="SafetensorsException">A checkpoint is malformed.</exception>
     public static ModelInspection Inspect(string path)
     {
+        // A named pipe would block the first read forever and a device never ends: only files and folders are inspected.
+        var kind = Lumina.IO.FileKinds.Of(path);
+        if (kind is not (Lumina.IO.FileKind.RegularFile or Lumina.IO.FileKind.Directory or Lumina.IO.FileKind.Missing))
+            throw new IOException($"'{path}' is {Lumina.IO.FileKinds.Describe(kind)}; pass a .safetensors file, a *.safetensors.index.json or a model folder.");
         if (File.Exists(path))
             return new ModelInspection(path, "single checkpoint", null, [(System.IO.Path.GetFileName(path), Summarize(path, null))], []);
         if (!Directory.Exists(path))

@@ -50,6 +50,9 @@ public sealed class SafetensorsFile : ITensorSource
     public static SafetensorsFile Open(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
+        // Opening a named pipe blocks until a writer appears, and a device never ends: refuse both before opening.
+        if (Lumina.IO.FileKinds.Of(path) is var kind && kind is not (Lumina.IO.FileKind.RegularFile or Lumina.IO.FileKind.Missing))
+            throw new SafetensorsException(path, $"it is {Lumina.IO.FileKinds.Describe(kind)}, not a regular file.");
         var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.RandomAccess);
         try
         {

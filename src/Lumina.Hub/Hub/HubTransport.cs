@@ -61,6 +61,7 @@ internal sealed class HubTransport
         int maxAttempts = singleAttempt ? 1 : _options.MaxRetries + 1;
         for (int attempt = 1; ; attempt++)
         {
+            bool unreachable = false;
             HttpResponseMessage? response = null;
             Exception? failure = null;
             using var request = build();
@@ -74,6 +75,10 @@ internal sealed class HubTransport
                 catch (HttpRequestException e)
                 {
                     failure = e;
+                    // A name that does not resolve, or a host that refuses the connection, will not answer a second
+                    // later either: fail at once instead of spending the backoff (about 30 s) on it. Timeouts, 5xx and
+                    // connections dropped mid-transfer are still retried.
+                    unreachable = e.HttpRequestError is HttpRequestError.NameResolutionError or HttpRequestError.ConnectionError;
                 }
                 catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
                 {
@@ -105,7 +110,7 @@ internal sealed class HubTransport
 
             response?.Dispose();
             string reason = status is { } s ? $"HTTP {s}" : $"network error ({failure!.Message})";
-            if (attempt >= maxAttempts)
+            if (attempt >= maxAttempts || unreachable)
             {
                 throw new HubHttpException(
                     $"{what} failed after {attempt} attempt(s) (HubOptions.MaxRetries = {(singleAttempt ? 0 : _options.MaxRetries)}); last failure: {reason}. Check that {_settings.Endpoint} is reachable, or set HubOptions.Offline / HF_HUB_OFFLINE=1 to use the cache only.",

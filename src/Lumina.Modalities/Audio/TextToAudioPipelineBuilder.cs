@@ -57,11 +57,7 @@ public sealed class TextToAudioPipelineBuilder
     public async Task<TextToAudioPipeline> BuildAsync(CancellationToken cancellationToken = default)
     {
         var reference = source ?? throw new InvalidOperationException($"Call {nameof(FromPretrained)} before {nameof(BuildAsync)}.");
-        var folder = Directory.Exists(reference)
-            ? reference
-            : resolver is not null
-                ? await resolver(reference, ModelComponent.Pipeline, cancellationToken).ConfigureAwait(false)
-                : throw new DirectoryNotFoundException($"'{reference}' is not a local folder and no model resolver is set.");
+        var folder = await ModelReference.ResolveAsync(reference, ModelComponent.Pipeline, () => resolver, cancellationToken).ConfigureAwait(false);
         var (d, t, s) = (device, dtype, settings);
         return await Task.Run(() => TextToAudioLoader.Load(folder, d, t, s, cancellationToken), cancellationToken).ConfigureAwait(false);
     }

@@ -42,5 +42,6 @@ public sealed record TextToAudioRequest
         RequestValidation.NonNegative(GuidanceScale, nameof(GuidanceScale), "1 disables guidance.");
         if (Prompts.Count > RequestValidation.MaxImages)
             throw new ArgumentOutOfRangeException(nameof(Prompts), Prompts.Count, $"At most {RequestValidation.MaxImages} prompts per request.");
+        RequestValidation.Seeds(Seed, Prompts.Count, nameof(Seed));
     }
 }

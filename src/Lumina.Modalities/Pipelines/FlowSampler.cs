@@ -95,6 +95,6 @@ public static class FlowSampler
     public static double[] Grid(TextToImageSettings settings, double strength = 1.0)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        return TimeGrid.ForSolver(settings.Solver, settings.NumInferenceSteps, settings.TimeShift, strength);
+        return TimeGrid.ForSolver(settings.Solver, settings.NumInferenceSteps, settings.TimeShift, strength, settings.Schedule);
     }
 }

@@ -13,6 +13,19 @@ public enum GenerationStage
     Decoding,
 }
 
+/// <summary>Human names of <see cref="GenerationStage"/> values, for progress displays.</summary>
+public static class GenerationStageNames
+{
+    /// <summary>"encoding the prompt", "sampling" or "decoding".</summary>
+    public static string Describe(this GenerationStage stage) => stage switch
+    {
+        GenerationStage.EncodingPrompt => "encoding the prompt",
+        GenerationStage.Sampling => "sampling",
+        GenerationStage.Decoding => "decoding",
+        _ => stage.ToString(),
+    };
+}
+
 /// <summary>Progress of a generation: which output, which stage, and the sampler's step.</summary>
 /// <param name="Item">Zero-based index of the output being made.</param>
 /// <param name="Items">How many outputs the request makes.</param>

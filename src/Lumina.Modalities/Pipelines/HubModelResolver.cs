@@ -22,7 +22,8 @@ public static class HubModelResolver
     /// <summary>A resolver that downloads through <paramref name="hub"/>.</summary>
     /// <param name="hub">The Hub client (endpoint, token, cache, offline mode).</param>
     /// <param name="preferEma">Original layout: fetch <c>consolidated_ema</c> rather than <c>consolidated</c> when the repo has it.</param>
-    public static ModelResolver Create(HubClient hub, bool preferEma = true)
+    /// <param name="progress">Receives per-file download progress (nothing is reported for files already in the cache).</param>
+    public static ModelResolver Create(HubClient hub, bool preferEma = true, IProgress<DownloadProgress>? progress = null)
     {
         ArgumentNullException.ThrowIfNull(hub);
         return async (reference, component, cancellationToken) =>
@@ -34,20 +35,20 @@ public static class HubModelResolver
                     ResolvedModel model;
                     try
                     {
-                        model = await hub.DownloadModelAsync(repo, new ModelDownloadOptions { Revision = revision, UseEma = preferEma }, null, cancellationToken)
+                        model = await hub.DownloadModelAsync(repo, new ModelDownloadOptions { Revision = revision, UseEma = preferEma }, progress, cancellationToken)
                             .ConfigureAwait(false);
                     }
                     catch (HubLayoutException) when (preferEma)
                     {
                         // EMA is a preference: an original repo with only consolidated.* weights still loads.
-                        model = await hub.DownloadModelAsync(repo, new ModelDownloadOptions { Revision = revision, UseEma = false }, null, cancellationToken)
+                        model = await hub.DownloadModelAsync(repo, new ModelDownloadOptions { Revision = revision, UseEma = false }, progress, cancellationToken)
                             .ConfigureAwait(false);
                     }
                     return model.SnapshotFolder;
                 case ModelComponent.TextEncoder:
                 case ModelComponent.Vae:
                     var patterns = component == ModelComponent.Vae ? VaeFiles : TextEncoderFiles;
-                    return await hub.DownloadSnapshotAsync(repo, new SnapshotDownloadOptions { Revision = revision, AllowPatterns = patterns }, null, cancellationToken)
+                    return await hub.DownloadSnapshotAsync(repo, new SnapshotDownloadOptions { Revision = revision, AllowPatterns = patterns }, progress, cancellationToken)
                         .ConfigureAwait(false);
                 default:
                     throw new ArgumentOutOfRangeException(nameof(component), component, "Unknown model component.");

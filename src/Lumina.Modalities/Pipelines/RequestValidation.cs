@@ -15,6 +15,14 @@ internal static class RequestValidation
     /// <summary>The most images one request may ask for.</summary>
     public const int MaxImages = 64;
 
+    /// <summary>Throws unless every seed of <paramref name="count"/> outputs (seed, seed + 1, …) fits in a long, so none wraps around.</summary>
+    public static void Seeds(long? seed, int count, string field)
+    {
+        if (seed is long s && count > 1 && s > long.MaxValue - (count - 1))
+            throw new ArgumentOutOfRangeException(field, s,
+                $"{field} {s} is too large for {count} outputs: output i uses seed + i, which must stay at most {long.MaxValue}; use a seed of at most {long.MaxValue - (count - 1)}.");
+    }
+
     /// <summary>The most sampling steps one request may ask for.</summary>
     public const int MaxSteps = 1000;
 
@@ -22,7 +30,7 @@ internal static class RequestValidation
     {
         if (value < multiple || value > MaxSide || value % multiple != 0)
             throw new ArgumentOutOfRangeException(field, value,
-                $"{field} must be a multiple of {multiple} between {multiple} and {MaxSide} pixels (the VAE downsamples by 8 and the DiT patches by 2); got {value}. Try {Math.Clamp((int)Math.Round(value / (double)multiple) * multiple, multiple, MaxSide)}.");
+                $"{field} must be a multiple of {multiple} between {multiple} and {MaxSide} pixels (a latent-space model's autoencoder shrinks each side by 8 and its transformer patches by 2; every model accepts multiples of 16); got {value}. Try {Math.Clamp((int)Math.Round(value / (double)multiple) * multiple, multiple, MaxSide)}.");
     }
 
     public static void Steps(int? value, string field)

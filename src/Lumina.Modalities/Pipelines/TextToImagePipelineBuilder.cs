@@ -191,9 +191,7 @@ public sealed class TextToImagePipelineBuilder
     {
         var reference = source ?? throw new InvalidOperationException($"Call {nameof(FromPretrained)} with a folder or repo id before {nameof(BuildAsync)}.");
         var local = Directory.Exists(reference);
-        if (!local && !LooksLikeRepoId(reference))
-            throw new DirectoryNotFoundException($"'{reference}' is neither a local folder nor a Hub repo id (org/name); check the path.");
-        var folder = local ? reference : await ResolveAsync(reference, ModelComponent.Pipeline, cancellationToken).ConfigureAwait(false);
+        var folder = await ModelReference.ResolveAsync(reference, ModelComponent.Pipeline, EnsureResolver, cancellationToken).ConfigureAwait(false);
         var layout = ModelFolder.Open(folder, load.PreferEma);
         var family = Families.ModelFamilies.Detect<Families.ImageModelFamily>(layout, "text-to-image");
         var l = load with
@@ -217,25 +215,18 @@ public sealed class TextToImagePipelineBuilder
         CancellationToken cancellationToken)
     {
         if (given is not null)
-            return Directory.Exists(given) || !LooksLikeRepoId(given) ? given : await ResolveAsync(given, kind, cancellationToken).ConfigureAwait(false);
+            return Directory.Exists(given) || !ModelReference.IsHubIdShaped(given) ? given : await ResolveAsync(given, kind, cancellationToken).ConfigureAwait(false);
         if (layout.Component(subfolder) is { } inside) return inside;
         if (layout.Layout == ModelLayoutKind.Original && !string.IsNullOrEmpty(defaultRepo))
             return await ResolveAsync(defaultRepo, kind, cancellationToken).ConfigureAwait(false);
         return null;
     }
 
-    private Task<string> ResolveAsync(string reference, ModelComponent kind, CancellationToken cancellationToken)
-    {
-        resolver ??= HubModelResolver.Create(HubModelResolver.CreateDefaultClient(cacheFolder), load.PreferEma);
-        return resolver(reference, kind, cancellationToken);
-    }
+    private Task<string> ResolveAsync(string reference, ModelComponent kind, CancellationToken cancellationToken) =>
+        EnsureResolver()(reference, kind, cancellationToken);
 
-    private static bool LooksLikeRepoId(string reference)
-    {
-        var repo = HubModelResolver.Split(reference).Repo;
-        var parts = repo.Split('/');
-        return parts.Length is 1 or 2 && parts.All(p => p.Length > 0 && !p.StartsWith('.') && p.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'));
-    }
+    private ModelResolver EnsureResolver() =>
+        resolver ??= HubModelResolver.Create(HubModelResolver.CreateDefaultClient(cacheFolder), load.PreferEma);
 
     /// <summary>What the <c>With…</c> calls set; each field left null keeps the family's (or the preset's) value.</summary>
     private sealed record SettingsOverrides

@@ -92,6 +92,7 @@ public record TextToImageRequest
         if (ImagesPerPrompt < 1 || ImageCount > RequestValidation.MaxImages)
             throw new ArgumentOutOfRangeException(nameof(ImagesPerPrompt), ImagesPerPrompt,
                 $"{nameof(ImagesPerPrompt)} must be ≥ 1 and prompts × images per prompt at most {RequestValidation.MaxImages}; got {ImagesPerPrompt} × {Prompts.Count}.");
+        RequestValidation.Seeds(Seed, ImageCount, nameof(Seed));
         RequestValidation.Positive(ScaleFactor, nameof(ScaleFactor), "Use 1 for no extrapolation, or sqrt(w·h)/1024.");
         RequestValidation.UnitInterval(ScaleWatershed, nameof(ScaleWatershed), allowZero: true, "Upstream's extrapolation preset uses 0.3.");
         StepCache?.Validate(nameof(StepCache));

@@ -59,6 +59,34 @@ public sealed class TextToImageResult : IDisposable
         return Lumina.Media.AtomicFile.WriteAsync(path, (stream, ct) => WritePngAsync(index, stream, ct), cancellationToken);
     }
 
+    /// <summary>
+    /// Saves image <paramref name="index"/> in the format <paramref name="path"/>'s extension names
+    /// (<see cref="Lumina.Media.ImageFileFormats"/>: <c>.png</c>, <c>.jpg</c>, <c>.webp</c>, …; no extension = PNG), all-or-nothing
+    /// like <see cref="SavePngAsync"/>. Only PNG records the <see cref="GenerationMetadata"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException">The extension names no supported format.</exception>
+    /// <exception cref="IOException">The path is not a regular file or its folder is missing (<see cref="Lumina.Media.AtomicFile"/>).</exception>
+    public Task SaveAsync(int index, string path, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(index);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, Images.Count);
+        var encoder = Lumina.Media.ImageFileFormats.EncoderFor(path);
+        return Lumina.Media.AtomicFile.WriteAsync(path, (stream, ct) => WriteAsync(index, stream, encoder, ct), cancellationToken);
+    }
+
+    /// <summary>Writes image <paramref name="index"/> to <paramref name="destination"/> with <paramref name="encoder"/>, encoded in memory first.</summary>
+    public async Task WriteAsync(int index, Stream destination, SixLabors.ImageSharp.Formats.IImageEncoder encoder, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        ArgumentNullException.ThrowIfNull(encoder);
+        ArgumentOutOfRangeException.ThrowIfNegative(index);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, Images.Count);
+        using var buffer = new MemoryStream();
+        await Images[index].SaveAsync(buffer, encoder, cancellationToken).ConfigureAwait(false);
+        buffer.Position = 0;
+        await buffer.CopyToAsync(destination, cancellationToken).ConfigureAwait(false);
+    }
+
     /// <inheritdoc />
     public void Dispose()
     {

@@ -29,6 +29,12 @@ public sealed record TextToImageSettings
     /// <summary>Grid time shift (4 in the upstream demos; 1 = none).</summary>
     public double TimeShift { get; init; } = 4.0;
 
+    /// <summary>
+    /// Whose grid arithmetic the run follows: <see cref="Schedulers.TimeSchedule.Upstream"/> (default) or diffusers'
+    /// <see cref="Schedulers.TimeSchedule.DiffusersFlowMatch"/> (the transformer at 1 − σ of the scheduler's sigmas).
+    /// </summary>
+    public Schedulers.TimeSchedule Schedule { get; init; } = Schedulers.TimeSchedule.Upstream;
+
     /// <summary>Classifier-free guidance scale (4 in the upstream demos).</summary>
     public double GuidanceScale { get; init; } = 4.0;
 
@@ -61,6 +67,10 @@ public sealed record TextToImageSettings
         RequestValidation.Solver(Solver, nameof(Solver));
         RequestValidation.Steps(NumInferenceSteps, nameof(NumInferenceSteps));
         RequestValidation.Positive(TimeShift, nameof(TimeShift), "Use 1 for no shift; upstream uses 4.");
+        if (!Enum.IsDefined(Schedule))
+            throw new ArgumentOutOfRangeException(nameof(Schedule), Schedule, $"Schedule must be one of {string.Join(", ", Enum.GetNames<Schedulers.TimeSchedule>())}.");
+        if (Schedule == Schedulers.TimeSchedule.DiffusersFlowMatch && Solver == OdeMethod.DpmSolver)
+            throw new ArgumentException("DPM-Solver++ runs on its own grid (TimeSchedule.Upstream); diffusers' schedule is for the Euler-family solvers.", nameof(Schedule));
         RequestValidation.NonNegative(GuidanceScale, nameof(GuidanceScale), "Upstream uses 4; 1 disables guidance.");
         if (NegativePrompt is null) throw new ArgumentNullException(nameof(NegativePrompt), "Use \"\" for no negative prompt.");
         RequestValidation.Positive(ScaleFactor, nameof(ScaleFactor), "Use null or 1 for no extrapolation.");

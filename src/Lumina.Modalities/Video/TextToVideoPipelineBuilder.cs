@@ -117,11 +117,7 @@ public sealed class TextToVideoPipelineBuilder
     {
         var reference = source ?? throw new InvalidOperationException($"Call {nameof(FromPretrained)} before {nameof(BuildAsync)}.");
         var local = Directory.Exists(reference);
-        var folder = local
-            ? reference
-            : resolver is not null
-                ? await resolver(reference, ModelComponent.Pipeline, cancellationToken).ConfigureAwait(false)
-                : throw new DirectoryNotFoundException($"'{reference}' is not a local folder and no model resolver is set ({nameof(WithModelResolver)}).");
+        var folder = await ModelReference.ResolveAsync(reference, ModelComponent.Pipeline, () => resolver, cancellationToken).ConfigureAwait(false);
         var (l, s) = (load, settings);
         var modelId = local ? Path.GetFullPath(reference) : reference;
         return await Task.Run(() => TextToVideoLoader.Load(folder, l, s, modelId, cancellationToken), cancellationToken).ConfigureAwait(false);

@@ -86,17 +86,17 @@ public sealed class FlowMatchEulerDiscreteScheduler
     }
 
     /// <summary>Sets a custom schedule from sigmas (diffusers' <c>set_timesteps(sigmas=...)</c>); the shift is
-    /// still applied.</summary>
+    /// still applied, in float32 as diffusers does on the float32 array it makes of the given sigmas.</summary>
     /// <param name="sigmas">Sigmas, one per inference step, from noise to data.</param>
     /// <param name="mu">The resolution-dependent shift, with use_dynamic_shifting.</param>
     public void SetTimesteps(IReadOnlyList<double> sigmas, double? mu = null)
     {
         ArgumentNullException.ThrowIfNull(sigmas);
         if (sigmas.Count < 1) throw new ArgumentException("Give at least one sigma.", nameof(sigmas));
-        SetSigmas(sigmas.Select(s => (double)(float)s).ToArray(), mu);
+        SetSigmas(sigmas.Select(s => (double)(float)s).ToArray(), mu, singlePrecision: true);
     }
 
-    private void SetSigmas(double[] sigmas, double? mu)
+    private void SetSigmas(double[] sigmas, double? mu, bool singlePrecision = false)
     {
         if (Config.UseDynamicShifting && mu is null)
             throw new ArgumentException("This scheduler uses dynamic shifting: pass mu (TimeGrid.DynamicShiftMu of the image token count).", nameof(mu));
@@ -113,7 +113,21 @@ public sealed class FlowMatchEulerDiscreteScheduler
         else
         {
             var s = Config.Shift;
-            for (var i = 0; i < count; i++) sigmas[i] = s * sigmas[i] / (1 + (s - 1) * sigmas[i]);
+            if (singlePrecision)
+            {
+                // numpy keeps a float32 array float32 when combined with a Python float.
+                var sf = (float)s;
+                var sm1 = (float)(s - 1);
+                for (var i = 0; i < count; i++)
+                {
+                    var sigma = (float)sigmas[i];
+                    sigmas[i] = sf * sigma / (1f + sm1 * sigma);
+                }
+            }
+            else
+            {
+                for (var i = 0; i < count; i++) sigmas[i] = s * sigmas[i] / (1 + (s - 1) * sigmas[i]);
+            }
         }
 
         if (Config.ShiftTerminal is { } terminal && terminal != 0)

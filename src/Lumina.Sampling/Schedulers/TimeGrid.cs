@@ -23,19 +23,41 @@ public static class TimeGrid
     }
 
     /// <summary>
-    /// The grid a solver samples on: <see cref="DpmSolverFlow"/> for <see cref="Solvers.OdeMethod.DpmSolver"/>, otherwise
-    /// <see cref="Create"/> (<c>linspace(0, 1, steps + 1)</c> with the time shift), as upstream chooses them; cut to its
-    /// img2img start when <paramref name="strength"/> &lt; 1.
+    /// The grid a solver samples on. <see cref="TimeSchedule.Upstream"/>: <see cref="DpmSolverFlow"/> for
+    /// <see cref="Solvers.OdeMethod.DpmSolver"/>, otherwise <see cref="Create"/> (<c>linspace(0, 1, steps + 1)</c> with the
+    /// time shift), as upstream chooses them. <see cref="TimeSchedule.DiffusersFlowMatch"/>: the σ grid diffusers'
+    /// <c>Lumina2Pipeline</c> sets on its <see cref="FlowMatchEulerDiscreteScheduler"/> (<c>sigmas = linspace(1, 1/N, N)</c>,
+    /// shifted by this static shift, then 0), as flow times t = 1 − σ. Cut to its img2img
+    /// start when <paramref name="strength"/> &lt; 1.
     /// </summary>
     /// <param name="method">The solver.</param>
     /// <param name="steps">Solver steps (grid intervals), at least 1.</param>
     /// <param name="shift">The time shift; <see langword="null"/> (or 1) for none.</param>
     /// <param name="strength">img2img strength in (0, 1]; 1 keeps the whole grid.</param>
-    public static double[] ForSolver(Solvers.OdeMethod method, int steps, double? shift = null, double strength = 1.0)
+    /// <param name="schedule">Whose grid arithmetic to follow.</param>
+    public static double[] ForSolver(Solvers.OdeMethod method, int steps, double? shift = null, double strength = 1.0,
+        TimeSchedule schedule = TimeSchedule.Upstream)
     {
         if (steps < 1) throw new ArgumentOutOfRangeException(nameof(steps), steps, "A run needs at least one step.");
-        if (method != Solvers.OdeMethod.DpmSolver) return Create(steps + 1, shift is 1.0 ? null : shift, strength);
-        var grid = DpmSolverFlow(steps, shift ?? 1.0);
+        double[] grid;
+        if (schedule == TimeSchedule.DiffusersFlowMatch)
+        {
+            // Lumina2Pipeline hands the scheduler sigmas = linspace(1, 1/N, N) (float64); the scheduler shifts them.
+            var scheduler = new FlowMatchEulerDiscreteScheduler(new FlowMatchSchedulerConfig { Shift = shift ?? 1.0 });
+            scheduler.SetTimesteps(Enumerable.Range(0, steps).Select(i => 1.0 + (1.0 / steps - 1.0) * i / Math.Max(1, steps - 1)).ToArray());
+            // The transformer sees 1 − timestep/1000 (float32), then the terminal σ = 0 is t = 1.
+            var n = (float)scheduler.Config.NumTrainTimesteps;
+            grid = scheduler.Timesteps.Select(ts => (double)(1f - ts / n)).Append(1.0).ToArray();
+        }
+        else if (schedule == TimeSchedule.Upstream)
+        {
+            if (method != Solvers.OdeMethod.DpmSolver) return Create(steps + 1, shift is 1.0 ? null : shift, strength);
+            grid = DpmSolverFlow(steps, shift ?? 1.0);
+        }
+        else
+        {
+            throw new ArgumentOutOfRangeException(nameof(schedule), schedule, "Unknown time schedule; use Upstream or DiffusersFlowMatch.");
+        }
         return strength == 1.0 ? grid : grid[Img2ImgStartIndex(grid.Length, strength)..];
     }
 

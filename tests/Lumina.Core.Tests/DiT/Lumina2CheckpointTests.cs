@@ -14,19 +14,7 @@ namespace Lumina.Core.Tests.DiT;
 public sealed class Lumina2CheckpointTests
 {
     /// <summary>The tiny config of 'lumina2_diffusers' (diffusers' q/k eps 1e-5, no norm_final).</summary>
-    internal static Lumina2Config DiffusersConfig()
-    {
-        var c = Golden.Json("lumina2_diffusers")["config"]!;
-        return Lumina2ParityTests.GoldenConfig() with
-        {
-            Dim = (int)c["hidden_size"]!, Layers = (int)c["num_layers"]!, RefinerLayers = (int)c["num_refiner_layers"]!,
-            Heads = (int)c["num_attention_heads"]!, KvHeads = (int)c["num_kv_heads"]!, MultipleOf = (int)c["multiple_of"]!,
-            NormEps = (double)c["norm_eps"]!, CaptionDim = (int)c["cap_feat_dim"]!,
-            AxesDims = c["axes_dim_rope"]!.AsArray().Select(n => (int)n!).ToArray(),
-            AxesLens = c["axes_lens"]!.AsArray().Select(n => (int)n!).ToArray(),
-            QkNormEps = 1e-5, NormFinal = false,
-        };
-    }
+    internal static Lumina2Config DiffusersConfig() => GoldenLumina2.DiffusersConfig();
 
     [Fact]
     public void DiffusersCheckpointLoadsStrictlyAndMatchesDiffusersForward()

@@ -28,20 +28,7 @@ public sealed class Lumina2ParityTests : IDisposable
     }
 
     /// <summary>The tiny upstream config of the golden part 'lumina2'.</summary>
-    internal static Lumina2Config GoldenConfig()
-    {
-        var c = Golden.Json("lumina2")["config"]!;
-        return new Lumina2Config
-        {
-            PatchSize = (int)c["patch_size"]!, InChannels = (int)c["in_channels"]!, Dim = (int)c["dim"]!,
-            Layers = (int)c["n_layers"]!, RefinerLayers = (int)c["n_refiner_layers"]!, Heads = (int)c["n_heads"]!,
-            KvHeads = (int?)c["n_kv_heads"], MultipleOf = (int)c["multiple_of"]!, NormEps = (double)c["norm_eps"]!,
-            QkNorm = (bool)c["qk_norm"]!, CaptionDim = (int)c["cap_feat_dim"]!,
-            QkNormEps = (double)Golden.Json("lumina2")["derived"]!["q_norm_eps"]!,
-            AxesDims = c["axes_dims"]!.AsArray().Select(n => (int)n!).ToArray(),
-            AxesLens = c["axes_lens"]!.AsArray().Select(n => (int)n!).ToArray(),
-        };
-    }
+    internal static Lumina2Config GoldenConfig() => GoldenLumina2.UpstreamConfig();
 
     private Tensor Case(string name) => cases.Read(name);
 
