@@ -35,10 +35,11 @@ internal static class GenerateCommand
         var preset = new Option<string?>("--transformer-preset") { Description = "Original-layout folders only: the DiT architecture (default NextDiT-2B-GQA)." };
         var textEncoder = new Option<string?>("--text-encoder") { Description = "Original-layout folders only: the Gemma text encoder folder (for example a google/gemma-2b snapshot)." };
         var vae = new Option<string?>("--vae") { Description = "Original-layout folders only: the VAE folder (for example a stabilityai/sdxl-vae snapshot)." };
+        var lora = LoraOption.Create();
         var cacheDir = new Option<string?>("--cache-dir") { Description = "The hub cache folder for Hub ids (default: HF_HUB_CACHE, else HF_HOME/hub)." };
         var command = new Command("generate", "Generate an image from a prompt and write it as a PNG that records prompt, seed and settings.")
         {
-            prompt, model, output, width, height, steps, solver, shift, guidance, seed, negative, count, preset, textEncoder, vae, cacheDir,
+            prompt, model, output, width, height, steps, solver, shift, guidance, seed, negative, count, preset, textEncoder, vae, cacheDir, lora,
         };
         CommandRunner.SetAction(command, async (r, ct) =>
         {
@@ -60,12 +61,12 @@ internal static class GenerateCommand
                 .WithComponents(textEncoder: r.GetValue(textEncoder), vae: r.GetValue(vae));
             if (r.GetValue(preset) is { } p)
                 builder = builder.WithTransformerPreset(p);
-            return await RunAsync(builder, request, r.GetValue(output)!, r.GetValue(cacheDir), ct).ConfigureAwait(false);
+            return await RunAsync(builder, request, r.GetValue(output)!, r.GetValue(cacheDir), r.GetValue(lora), ct).ConfigureAwait(false);
         });
         return command;
     }
 
-    private static async Task<int> RunAsync(TextToImagePipelineBuilder builder, TextToImageRequest request, string output, string? cacheDir, CancellationToken ct)
+    private static async Task<int> RunAsync(TextToImagePipelineBuilder builder, TextToImageRequest request, string output, string? cacheDir, string[]? loras, CancellationToken ct)
     {
         // The output is checked before the model loads: a bad path fails now, not after the image is made.
         var toStdout = output == OutputFiles.StandardOutput;
@@ -79,6 +80,7 @@ internal static class GenerateCommand
         using var pipeline = await ConsoleProgress.RunLoadAsync(
             progress => builder.WithModelResolver(HubModelResolver.Create(HubModelResolver.CreateDefaultClient(cacheDir), progress: progress)).BuildAsync(ct))
             .ConfigureAwait(false);
+        LoraOption.Apply(pipeline, loras);
         using var result = await ConsoleProgress.RunStepsAsync("generating", async bar =>
         {
             var progress = bar is null ? null : new ActionProgress<GenerationProgress>(p =>

@@ -44,7 +44,8 @@ public sealed class LoraMismatchException : LuminaException
 
     private static string BuildMessage(string path, IReadOnlyList<string> unmatched, IReadOnlyList<string> shapes)
     {
-        var text = new StringBuilder($"The LoRA file '{path}' does not fit this model ({unmatched.Count} keys patch nothing, {shapes.Count} updates have the wrong shape). ");
+        var first = unmatched.Count > 0 ? $"; first: {string.Join(", ", unmatched.Take(3))}" : $"; first: {shapes[0]}";
+        var text = new StringBuilder($"The LoRA file '{path}' does not fit this model ({unmatched.Count} keys patch nothing, {shapes.Count} updates have the wrong shape{first}). ");
         text.Append("Check that the adapter was trained for this model family; to apply the modules that do fit and skip the rest, set IgnoreUnmatchedKeys.");
         Append(text, "Keys that patch nothing", unmatched);
         Append(text, "Shape mismatches", shapes);

@@ -57,3 +57,44 @@ public sealed class Lumina2PresetTests
         Assert.Contains("KvHeads", ex.Message);
     }
 }
+
+/// <summary>diffusers' transformer config.json for Lumina-Image 2.0.</summary>
+public sealed class Lumina2ConfigJsonTests
+{
+    [Fact]
+    public void GoldenDiffusersConfigsReadToModelsThatLoadTheirWeights()
+    {
+        using var temp = new TempFolder();
+        var path = temp.File("config.json");
+        var json = (System.Text.Json.Nodes.JsonObject)Golden.Json("lumina2_diffusers")["config"]!.DeepClone();
+        json["_class_name"] = Lumina2ConfigJson.DiffusersClassName;
+        File.WriteAllText(path, json.ToJsonString());
+        var config = Lumina2ConfigJson.Read(path);
+        Assert.Equal(1e-5, config.QkNormEps);
+        Assert.False(config.NormFinal);
+        Assert.Equal([4, 6, 6], config.AxesDims);
+        using var model = new Lumina2Transformer(config);
+        Assert.True(Lumina2Checkpoint.Load(model, Golden.WeightsPath("lumina2_diffusers")).Report.IsExactMatch);
+
+        // The released config: the diffusers preset.
+        File.WriteAllText(path, Golden.Json("lumina2_diffusers")["full_size"]!["config"]!.ToJsonString());
+        var full = Lumina2ConfigJson.Read(path);
+        Assert.Equal(DiTPresets.Lumina2Diffusers with { AxesDims = full.AxesDims, AxesLens = full.AxesLens }, full);
+        Assert.Equal(DiTPresets.Lumina2Diffusers.AxesDims, full.AxesDims);
+
+        Lumina2ConfigJson.Write(config, path, sampleSize: 12);
+        var back = Lumina2ConfigJson.Read(path);
+        Assert.Equal(config with { AxesDims = back.AxesDims, AxesLens = back.AxesLens }, back);
+        Assert.Equal(config.AxesLens, back.AxesLens);
+    }
+
+    [Fact]
+    public void OtherClassesAreRejected()
+    {
+        using var temp = new TempFolder();
+        var path = temp.File("config.json");
+        File.WriteAllText(path, """{"_class_name": "LuminaNextDiT2DModel"}""");
+        var ex = Assert.Throws<LuminaException>(() => Lumina2ConfigJson.Read(path));
+        Assert.Contains("Lumina2Transformer2DModel", ex.Message);
+    }
+}

@@ -57,11 +57,11 @@ public sealed class LoraPipelineTests(TinyLuminaNextFolders folders) : IClassFix
     }
 
     /// <summary>Writes a random ComfyUI-form LoRA (with alpha) for the linears of <paramref name="model"/> matching the targets.</summary>
-    internal static string WriteComfyLora(string path, nn.Module model, long seed, string[] targets) =>
+    public static string WriteComfyLora(string path, nn.Module model, long seed, string[] targets) =>
         Write(path, model, seed, targets, m => ($"diffusion_model.{m}.lora_A.weight", $"diffusion_model.{m}.lora_B.weight", $"diffusion_model.{m}.alpha"));
 
     /// <summary>Writes a random kohya-form LoRA for the linears of <paramref name="model"/> matching the targets.</summary>
-    internal static string WriteKohyaLora(string path, nn.Module model, long seed, string[] targets) =>
+    public static string WriteKohyaLora(string path, nn.Module model, long seed, string[] targets) =>
         Write(path, model, seed, targets, m =>
         {
             var k = "lora_unet_" + m.Replace('.', '_');

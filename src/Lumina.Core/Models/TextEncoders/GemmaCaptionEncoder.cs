@@ -52,6 +52,21 @@ public sealed class GemmaCaptionEncoder : CaptionEncoder<DecoderTextModel>
         return Wrap(GemmaModel.FromPretrained(textEncoderFolder, device, dtype), model => new GemmaCaptionEncoder(model, tokenizer, ownsModel: true));
     }
 
+    /// <summary>
+    /// Lumina-Image 2.0's caption encoder: Gemma-2-2B (<see cref="Gemma2Model"/>) with the same tokenization,
+    /// <c>hidden_states[-2]</c> and mask (features of width 2304). Prepend the system prompt to the prompts first
+    /// (<see cref="Lumina2SystemPrompt.ForGuidance"/>). The returned encoder owns the model.
+    /// </summary>
+    /// <param name="textEncoderFolder">Folder with Gemma-2's <c>config.json</c> and weights (diffusers: <c>text_encoder</c>).</param>
+    /// <param name="tokenizerFolder">Folder with the SentencePiece model and its JSON settings (diffusers: <c>tokenizer</c>).</param>
+    /// <param name="device">Where to create the model; null = CPU.</param>
+    /// <param name="dtype">Model dtype; null = fp32.</param>
+    public static GemmaCaptionEncoder FromPretrainedGemma2(string textEncoderFolder, string tokenizerFolder, Device? device = null, ScalarType? dtype = null)
+    {
+        var tokenizer = SentencePieceTextTokenizer.FromFolder(tokenizerFolder);
+        return Wrap(Gemma2Model.FromPretrained(textEncoderFolder, device, dtype), model => new GemmaCaptionEncoder(model, tokenizer, ownsModel: true));
+    }
+
     /// <inheritdoc />
     public override int FeatureSize => Model.HiddenSize;
 
