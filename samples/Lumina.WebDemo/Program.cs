@@ -6,6 +6,8 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 
 // Usage: dotnet run --project samples/Lumina.WebDemo -- [--model <folder or org/name>] [--port 5080] [--width 512 --height 512 --steps 30] [--threads N]
 // Without --model it serves the bundled demo model (32×32 coloured shapes).
+// Before anything touches TorchSharp: libgomp reads OMP_WAIT_POLICY once, when libtorch loads (a value the user set wins).
+Lumina.OpenMpDefaults.UsePassiveWaitUnlessSet();
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 var model = builder.Configuration["model"] is { Length: > 0 } given ? given : Path.Combine(AppContext.BaseDirectory, "models", "lumina-demo");
 
@@ -14,6 +16,13 @@ var port = builder.Configuration.GetValue("port", 5080);
 // Loopback only: this demo has no authentication.
 builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port));
 builder.Services.Configure<DemoDefaults>(builder.Configuration);
+// Each poll would log about a dozen request lines at Information; they belong at Debug.
+builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+// A failed start (a port in use) is reported below in one line; the host's own error log would add a stack trace.
+builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
+// Host names this server answers to: loopback only (a DNS-rebinding page cannot reach it), unless --AllowedHosts a;b is given.
+var allowedHosts = (builder.Configuration["AllowedHosts"] is { Length: > 0 } configured && configured != "*" ? configured : "localhost;127.0.0.1;[::1]")
+    .Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 // A Hub id is downloaded (only the files its layout needs) into the huggingface_hub cache on first use.
 var threads = builder.Configuration.GetValue<int?>("threads");
 builder.Services.AddLumina(o => o.Threads = threads).AddTextToImage(o => o.Model = model);
@@ -23,14 +32,33 @@ builder.Services.AddHostedService<GenerationWorker>();
 var app = builder.Build();
 var page = ReadPage();
 
+app.Use(async (context, next) =>
+{
+    var host = context.Request.Host.Host;
+    if (!allowedHosts.Contains(host, StringComparer.OrdinalIgnoreCase))
+    {
+        context.Response.StatusCode = StatusCodes.Status400BadRequest;
+        await context.Response.WriteAsJsonAsync(new { error = $"Host '{host}' is not allowed; this demo answers to {string.Join(", ", allowedHosts)} (set --AllowedHosts to change).", field = "Host" });
+        return;
+    }
+
+    await next(context);
+});
+
 app.MapGet("/", () => Results.Content(page, "text/html; charset=utf-8"));
 
 app.MapGet("/api/info", (GenerationQueue queue, Microsoft.Extensions.Options.IOptions<DemoDefaults> defaults) =>
     Results.Ok(new { model, defaults.Value.Width, defaults.Value.Height, defaults.Value.Steps, queueLength = queue.Length }));
 
 // Queue a request; poll GET /api/jobs/{id} for its position and progress.
-app.MapPost("/api/jobs", (DemoRequest body, GenerationQueue queue, Microsoft.Extensions.Options.IOptions<DemoDefaults> defaults) =>
-    Submit(body, queue, defaults.Value, job => Results.Accepted($"/api/jobs/{job.Id}", JobView.Of(job, queue))));
+app.MapPost("/api/jobs", async (HttpRequest http, GenerationQueue queue, Microsoft.Extensions.Options.IOptions<DemoDefaults> defaults, CancellationToken ct) =>
+{
+    var (body, rejected) = await ReadBodyAsync(http, ct);
+    if (rejected is not null)
+        return rejected;
+
+    return Submit(body!, queue, defaults.Value, job => Results.Accepted($"/api/jobs/{job.Id}", JobView.Of(job, queue)));
+});
 
 app.MapGet("/api/jobs/{id}", (string id, GenerationQueue queue) =>
     queue.Find(id) is { } job ? Results.Ok(JobView.Of(job, queue)) : Results.NotFound(new { error = $"No job '{id}'." }));
@@ -39,10 +67,14 @@ app.MapGet("/api/jobs/{id}/image", (string id, GenerationQueue queue) =>
     queue.Find(id) is { Png: { } png } ? Results.File(png, "image/png") : Results.NotFound(new { error = $"Job '{id}' has no image (yet)." }));
 
 // The same in one call: queue, wait, and answer with the PNG (base64) and its settings.
-app.MapPost("/api/generate", async (DemoRequest body, GenerationQueue queue, Microsoft.Extensions.Options.IOptions<DemoDefaults> defaults, CancellationToken ct) =>
+app.MapPost("/api/generate", async (HttpRequest http, GenerationQueue queue, Microsoft.Extensions.Options.IOptions<DemoDefaults> defaults, CancellationToken ct) =>
 {
+    var (body, rejected) = await ReadBodyAsync(http, ct);
+    if (rejected is not null)
+        return rejected;
+
     GenerationJob? queued = null;
-    var early = Submit(body, queue, defaults.Value, job =>
+    var early = Submit(body!, queue, defaults.Value, job =>
     {
         queued = job;
         return Results.Empty;
@@ -55,7 +87,16 @@ app.MapPost("/api/generate", async (DemoRequest body, GenerationQueue queue, Mic
         : Results.Json(JobView.Of(queued, queue), statusCode: StatusCodes.Status500InternalServerError);
 });
 
-await app.StartAsync();
+try
+{
+    await app.StartAsync();
+}
+catch (Exception e) when (AddressInUse(e))
+{
+    Console.Error.WriteLine($"error: port {port} on 127.0.0.1 is already in use; start with --port <another port> (--port 0 picks a free one).");
+    return 1;
+}
+
 var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
 Console.WriteLine($"Lumina web demo ({model}) listening on {address}");
 await app.WaitForShutdownAsync();
@@ -69,12 +110,37 @@ static IResult Submit(DemoRequest body, GenerationQueue queue, DemoDefaults defa
     }
     catch (ArgumentException e)
     {
-        return Results.BadRequest(new { error = e.Message.Split('\n')[0], field = e.ParamName });
+        var message = e.Message.Split('\n')[0];
+        var tail = message.IndexOf(" (Parameter '", StringComparison.Ordinal);
+        return Results.BadRequest(new { error = tail < 0 ? message : message[..tail], field = e.ParamName });
     }
     catch (QueueFullException e)
     {
         return Results.Json(new { error = e.Message }, statusCode: StatusCodes.Status503ServiceUnavailable);
     }
+}
+
+static async Task<(DemoRequest? Body, IResult? Rejected)> ReadBodyAsync(HttpRequest http, CancellationToken ct)
+{
+    try
+    {
+        return (await RequestBody.ReadAsync(http, ct), null);
+    }
+    catch (BadBodyException e)
+    {
+        return (null, Results.BadRequest(new { error = e.Message, field = e.Field }));
+    }
+}
+
+static bool AddressInUse(Exception? e)
+{
+    for (; e is not null; e = e.InnerException)
+    {
+        if (e is Microsoft.AspNetCore.Connections.AddressInUseException or System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.AddressAlreadyInUse })
+            return true;
+    }
+
+    return false;
 }
 
 static string ReadPage()

@@ -221,3 +221,89 @@ public sealed class CliFirstUseTests : IDisposable
         Assert.Equal(FileKind.Fifo, FileKinds.Of(path));
     }
 }
+
+/// <summary>Model configs that disagree with their checkpoints, or are damaged, fail fast naming the file and the field (issue 18).</summary>
+public sealed class CliModelConfigTests : IDisposable
+{
+    private readonly TempFolder _temp = new("lumina-cli-config");
+
+    public void Dispose() => _temp.Dispose();
+
+    private string DemoCopy()
+    {
+        var demo = Path.Combine(Path.GetDirectoryName(SampleApps.LuminaCli)!, "models", "lumina-demo");
+        var copy = _temp.File("demo");
+        foreach (var file in Directory.EnumerateFiles(demo, "*", SearchOption.AllDirectories))
+        {
+            var target = Path.Combine(copy, Path.GetRelativePath(demo, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(file, target);
+        }
+
+        return copy;
+    }
+
+    [Theory]
+    [InlineData("transformer", "num_layers", "100000", "num_layers")]
+    [InlineData("transformer", "hidden_size", "1000000000", "hidden_size")]
+    [InlineData("transformer", "hidden_size", "-128", "hidden_size")]
+    [InlineData("text_encoder", "vocab_size", "0", "vocab_size")]
+    public async Task AConfigThatWouldExhaustMemoryOrIsOutOfRange_IsRefusedWithExitCode2_NamingFileAndField(string component, string field, string value, string named)
+    {
+        var model = DemoCopy();
+        var config = Path.Combine(model, component, "config.json");
+        var json = System.Text.Json.Nodes.JsonNode.Parse(await File.ReadAllTextAsync(config))!.AsObject();
+        json[field] = System.Text.Json.Nodes.JsonValue.Create(long.Parse(value, System.Globalization.CultureInfo.InvariantCulture));
+        await File.WriteAllTextAsync(config, json.ToJsonString());
+
+        var run = await ProcessRun.LuminaAsync(["generate", "a red circle", "-m", model, "-o", _temp.File("x.png"), "--steps", "2"]);
+
+        Assert.True(run.ExitCode == 2, run.ToString());
+        var line = Assert.Single(run.ErrorLines);
+        Assert.Contains(Path.Combine(component, "config.json"), line);
+        Assert.Contains(named, line);
+    }
+
+    [Theory]
+    [InlineData("transformer")]
+    [InlineData("text_encoder")]
+    public async Task ADamagedConfigJson_IsNamed(string component)
+    {
+        var model = DemoCopy();
+        var config = Path.Combine(model, component, "config.json");
+        await File.WriteAllTextAsync(config, (await File.ReadAllTextAsync(config))[..40]);
+
+        var run = await ProcessRun.LuminaAsync(["generate", "a red circle", "-m", model, "-o", _temp.File("x.png"), "--steps", "2"]);
+
+        Assert.True(run.ExitCode == 2, run.ToString());
+        Assert.Contains(Path.Combine(component, "config.json"), Assert.Single(run.ErrorLines));
+    }
+
+    [Fact]
+    public async Task MusicWithAnImageModel_SaysWhatTheFolderIs()
+    {
+        var run = await ProcessRun.LuminaAsync(["music", "calm piano", "-m", DemoCopy(), "-o", _temp.File("x.wav"), "-d", "1"]);
+
+        Assert.True(run.ExitCode == 2, run.ToString());
+        var line = Assert.Single(run.ErrorLines);
+        Assert.Contains("text-to-image model", line);
+        Assert.Contains("not Lumina-T2Music", line);
+    }
+
+    [Fact]
+    public async Task TrainDemo_RefusesToReplaceAFolderWithoutForce()
+    {
+        var existing = DemoCopy();
+        var before = Directory.GetFiles(existing, "*", SearchOption.AllDirectories).Length;
+
+        var run = await ProcessRun.LuminaAsync(["train-demo", "--output", existing, "--steps", "1"]);
+
+        Assert.True(run.ExitCode == 1, run.ToString());
+        Assert.Contains("--force", Assert.Single(run.ErrorLines));
+        Assert.Equal(before, Directory.GetFiles(existing, "*", SearchOption.AllDirectories).Length);
+
+        // The default is a new folder, never the bundled models/lumina-demo.
+        var help = await ProcessRun.LuminaAsync(["train-demo", "--help"]);
+        Assert.Contains("Default: lumina-demo-trained", help.StdOut);
+    }
+}

@@ -58,7 +58,7 @@ public sealed class WebDemoApiTests(WebDemoServer server)
         // A longer first job keeps the others waiting behind it.
         var bodies = new object[]
         {
-            new { prompt = "a slower one", width = 256, height = 256, steps = 100, seed = 1 },
+            new { prompt = "a slower one", width = 128, height = 128, steps = 60, seed = 1 },
             new { prompt = "second", seed = 2 },
             new { prompt = "third", seed = 3 },
         };

@@ -17,6 +17,14 @@ public sealed class WebDemoServer : IAsyncLifetime
     /// <summary>The demo's base address.</summary>
     public Uri Address { get; private set; } = null!;
 
+    /// <summary>The server's process id (for its memory use).</summary>
+    public int ProcessId => _process.Id;
+
+    /// <summary>The server's resident memory now, from /proc.</summary>
+    public long ResidentBytes() =>
+        long.Parse(File.ReadAllLines($"/proc/{_process.Id}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal))
+            .Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) * 1024;
+
     /// <summary>The model folder the demo serves.</summary>
     public string Model => _models.Diffusers;
 

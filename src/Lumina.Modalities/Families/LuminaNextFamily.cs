@@ -76,6 +76,9 @@ public class LuminaNextFamily : ImageModelFamily
     internal static NextDiT LoadModel(FamilyLoadContext context, NextDiTConfig? config = null)
     {
         var architecture = config ?? Config(context);
+        // Before anything is allocated: a config that disagrees with the checkpoint's header is refused, naming both.
+        NextDiTHeaderCheck.Check(architecture, context.TransformerWeights, context.Folder.TransformerConfigPath
+            ?? (context.Options.TransformerConfig is not null ? "the given transformer config" : $"transformer preset '{context.Options.TransformerPreset ?? "NextDiT-2B-GQA"}'"));
         return context.LoadTransformerModule(() => new NextDiT(architecture, context.Options.Device, context.Options.DType),
             (dit, source) => NextDiTCheckpoint.Load(dit, source));
     }

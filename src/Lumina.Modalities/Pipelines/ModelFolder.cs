@@ -40,7 +40,7 @@ public sealed class ModelFolder
                 return JsonNode.Parse(File.ReadAllText(file)) as JsonObject
                     ?? throw new LuminaException($"{file}: expected a JSON object.");
             }
-            catch (JsonException e)
+            catch (Exception e) when (e is JsonException or InvalidOperationException)
             {
                 throw new LuminaException($"{file} is not valid JSON ({e.Message}).", e);
             }

@@ -70,6 +70,7 @@ public sealed record NextDiTConfig : IDiTConfig
         if (PatchSize < 1) throw new ArgumentException($"PatchSize must be ≥ 1; got {PatchSize}.");
         if (InChannels < 1) throw new ArgumentException($"InChannels must be ≥ 1; got {InChannels}.");
         if (Layers < 0) throw new ArgumentException($"Layers must be ≥ 0; got {Layers}.");
+        if (Dim < 1) throw new ArgumentException($"Dim (hidden_size) must be ≥ 1; got {Dim}.");
         if (Heads < 1 || Dim % Heads != 0) throw new ArgumentException($"Dim ({Dim}) must be a multiple of Heads ({Heads}).");
         if (HeadDim % 4 != 0) throw new ArgumentException($"Next-DiT's 2-D RoPE needs a head width divisible by 4; Dim/Heads = {HeadDim}.");
         if (Video && HeadDim % 6 != 0) throw new ArgumentException($"A video Next-DiT's 3-D RoPE needs a head width divisible by 6 (and 4); Dim/Heads = {HeadDim}.");

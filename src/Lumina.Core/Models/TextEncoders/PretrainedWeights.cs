@@ -33,7 +33,15 @@ internal static class PretrainedWeights
         using (ModuleFactory.SkipInitialization())
         {
             // Safe because every load path below is strict: each parameter is overwritten or the model is disposed.
-            model = build(folder);
+            try
+            {
+                model = build(folder);
+            }
+            catch (ArgumentException e)
+            {
+                // A config field out of range (vocab_size: 0): a data problem in that file, named as such.
+                throw new LuminaException($"{Path.Combine(folder, "config.json")}: {e.Message}", e);
+            }
         }
 
         try
