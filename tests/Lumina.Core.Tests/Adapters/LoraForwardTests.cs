@@ -20,7 +20,7 @@ public sealed class LoraForwardTests(Xunit.Abstractions.ITestOutputHelper output
 
     private static Lumina2Transformer LoadModel()
     {
-        var model = new Lumina2Transformer(Lumina2ParityTests.GoldenConfig());
+        var model = new Lumina2Transformer(GoldenLumina2.UpstreamConfig());
         Assert.True(Lumina2Checkpoint.Load(model, Golden.WeightsPath("lumina2")).Report.IsExactMatch);
         model.eval();
         return model;

@@ -13,14 +13,11 @@ namespace Lumina.Core.Tests.DiT;
 /// </summary>
 public sealed class Lumina2CheckpointTests
 {
-    /// <summary>The tiny config of 'lumina2_diffusers' (diffusers' q/k eps 1e-5, no norm_final).</summary>
-    internal static Lumina2Config DiffusersConfig() => GoldenLumina2.DiffusersConfig();
-
     [Fact]
     public void DiffusersCheckpointLoadsStrictlyAndMatchesDiffusersForward()
     {
         using var scope = NewDisposeScope();
-        using var model = new Lumina2Transformer(DiffusersConfig());
+        using var model = new Lumina2Transformer(GoldenLumina2.DiffusersConfig());
         var result = Lumina2Checkpoint.Load(model, Golden.WeightsPath("lumina2_diffusers"));
         Assert.Equal(Lumina2CheckpointLayout.Diffusers, result.Layout);
         Assert.True(result.Report.IsExactMatch);
@@ -55,7 +52,7 @@ public sealed class Lumina2CheckpointTests
     [Fact]
     public void KeyMapReproducesDiffusersConversionForEveryKey()
     {
-        var config = DiffusersConfig();
+        var config = GoldenLumina2.DiffusersConfig();
         var map = Golden.Json("lumina2_diffusers")["conversion"]!["key_map"]!.AsObject();
         using var upstreamFile = SafetensorsFile.Open(Golden.WeightsPath("lumina2"));
         using var diffusersFile = SafetensorsFile.Open(Golden.WeightsPath("lumina2_diffusers"));
@@ -94,7 +91,7 @@ public sealed class Lumina2CheckpointTests
     public void SavingBackKeepsTheLayoutAndEveryValue()
     {
         using var temp = new TempFolder();
-        foreach (var (part, config) in new[] { ("lumina2", Lumina2ParityTests.GoldenConfig()), ("lumina2_diffusers", DiffusersConfig()) })
+        foreach (var (part, config) in new[] { ("lumina2", GoldenLumina2.UpstreamConfig()), ("lumina2_diffusers", GoldenLumina2.DiffusersConfig()) })
         {
             using var model = new Lumina2Transformer(config);
             var result = Lumina2Checkpoint.Load(model, Golden.WeightsPath(part));
@@ -129,7 +126,7 @@ public sealed class Lumina2CheckpointTests
         }
         Assert.Equal(Lumina2CheckpointLayout.ComfyUI, Lumina2Checkpoint.DetectLayout(path));
 
-        using var model = new Lumina2Transformer(Lumina2ParityTests.GoldenConfig());
+        using var model = new Lumina2Transformer(GoldenLumina2.UpstreamConfig());
         var result = Lumina2Checkpoint.Load(model, path);
         Assert.Equal(Lumina2CheckpointLayout.ComfyUI, result.Layout);
         Assert.True(result.Report.IsExactMatch);
@@ -158,7 +155,7 @@ public sealed class Lumina2CheckpointTests
                 .Select(t => new KeyValuePair<string, Tensor>(t.Name, file.Read(t.Name))).ToList();
             SafetensorsWriter.Write(path, entries);
         }
-        using var model = new Lumina2Transformer(DiffusersConfig());
+        using var model = new Lumina2Transformer(GoldenLumina2.DiffusersConfig());
         var ex = Assert.Throws<CheckpointMismatchException>(() => Lumina2Checkpoint.Load(model, path));
         Assert.Contains("layers.1.attention.qkv.weight", ex.Message);
         Assert.Contains("layers.1.attn.to_q.weight", ex.Message);
@@ -169,7 +166,7 @@ public sealed class Lumina2CheckpointTests
     [Fact]
     public void AnUpstreamFileNeedsNormFinalAndADiffusersFileHasNone()
     {
-        using var noNormFinal = new Lumina2Transformer(DiffusersConfig());
+        using var noNormFinal = new Lumina2Transformer(GoldenLumina2.DiffusersConfig());
         var ex = Assert.Throws<CheckpointMismatchException>(() => Lumina2Checkpoint.Load(noNormFinal, Golden.WeightsPath("lumina2")));
         Assert.Contains("norm_final.weight", ex.Message);
     }

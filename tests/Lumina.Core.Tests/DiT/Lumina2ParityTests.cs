@@ -19,16 +19,13 @@ public sealed class Lumina2ParityTests : IDisposable
 
     public Lumina2ParityTests()
     {
-        model = new Lumina2Transformer(GoldenConfig());
+        model = new Lumina2Transformer(GoldenLumina2.UpstreamConfig());
         var result = Lumina2Checkpoint.Load(model, Golden.WeightsPath("lumina2")); // strict: every key (norm_final too), no extras
         Assert.Equal(Lumina2CheckpointLayout.Upstream, result.Layout);
         Assert.True(result.Report.IsExactMatch);
         model.eval();
         cases = Golden.OpenCases("lumina2");
     }
-
-    /// <summary>The tiny upstream config of the golden part 'lumina2'.</summary>
-    internal static Lumina2Config GoldenConfig() => GoldenLumina2.UpstreamConfig();
 
     private Tensor Case(string name) => cases.Read(name);
 
