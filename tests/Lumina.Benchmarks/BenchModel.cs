@@ -5,6 +5,7 @@ using Lumina.Models.Autoencoders;
 using Lumina.Models.DiT;
 using Lumina.Models.TextEncoders;
 using Lumina.Pipelines;
+using Lumina.Schedulers;
 using Lumina.Tensors;
 using Lumina.Training;
 using Lumina.Training.Demo;
@@ -139,13 +140,12 @@ internal static class BenchModel
     public static string WriteTinyRandom(string folder)
     {
         if (File.Exists(Path.Combine(folder, "model_index.json"))) return folder;
-        Directory.CreateDirectory(folder);
         var dit = new NextDiTConfig
         {
             PatchSize = 2, InChannels = 4, Dim = 32, Layers = 2, Heads = 2, KvHeads = 1, MultipleOf = 16, LearnSigma = true,
             QkNorm = true, CaptionDim = 32,
         };
-        var tokenizerDir = Path.Combine(folder, "tokenizer");
+        var tokenizerDir = Path.Combine(Path.GetTempPath(), $"lumina-bench-tokenizer-{Guid.NewGuid():N}");
         var data = new ShapesDataset(32, seed: 0);
         SentencePieceVocabularyBuilder.WriteTokenizerFolder(tokenizerDir, Enumerable.Range(0, 2000).Select(i => data.Scene(i).Caption));
         var vocab = Lumina.Tokenizers.SentencePieceTextTokenizer.FromFolder(tokenizerDir).VocabularySize;
@@ -163,36 +163,47 @@ internal static class BenchModel
         using var gemmaModel = Randomize(new GemmaModel(gemma), generator, 0.3);
         using var vaeModel = Randomize(new AutoencoderKL(vae), generator, 0.2);
 
-        File.WriteAllText(Path.Combine(folder, "model_index.json"), new JsonObject
+        var index = new DiffusersModelIndex
         {
-            ["_class_name"] = "LuminaText2ImgPipeline",
-            ["_diffusers_version"] = "0.30.0",
-            ["scheduler"] = new JsonArray("diffusers", "FlowMatchEulerDiscreteScheduler"),
-            ["text_encoder"] = new JsonArray("transformers", "GemmaModel"),
-            ["tokenizer"] = new JsonArray("transformers", "GemmaTokenizerFast"),
-            ["transformer"] = new JsonArray("diffusers", "LuminaNextDiT2DModel"),
-            ["vae"] = new JsonArray("diffusers", "AutoencoderKL"),
-        }.ToJsonString());
-        var transformerDir = Directory.CreateDirectory(Path.Combine(folder, "transformer")).FullName;
-        NextDiTCheckpoint.SaveDiffusers(ditModel, Path.Combine(transformerDir, "diffusion_pytorch_model.safetensors"));
-        NextDiTConfigJson.Write(dit, Path.Combine(transformerDir, "config.json"), sampleSize: 16);
-        var textDir = Directory.CreateDirectory(Path.Combine(folder, "text_encoder")).FullName;
-        gemmaModel.SaveSafetensors(Path.Combine(textDir, "model.safetensors"));
-        File.WriteAllText(Path.Combine(textDir, "config.json"), gemma.ToJson());
-        var vaeDir = Directory.CreateDirectory(Path.Combine(folder, "vae")).FullName;
-        vaeModel.SaveSafetensors(Path.Combine(vaeDir, "diffusion_pytorch_model.safetensors"));
-        File.WriteAllText(Path.Combine(vaeDir, "config.json"), new JsonObject
+            PipelineClass = "LuminaText2ImgPipeline",
+            Components =
+            [
+                new("scheduler", new DiffusersComponent("diffusers", FlowMatchSchedulerConfig.ClassName)),
+                new("text_encoder", new DiffusersComponent("transformers", "GemmaModel")),
+                new("tokenizer", new DiffusersComponent("transformers", "GemmaTokenizerFast")),
+                new("transformer", new DiffusersComponent("diffusers", NextDiTConfigJson.DiffusersClassName)),
+                new("vae", new DiffusersComponent("diffusers", "AutoencoderKL")),
+            ],
+        };
+        DiffusersFolder.Write(folder, index, new Dictionary<string, Action<string>>
         {
-            ["_class_name"] = "AutoencoderKL", ["in_channels"] = 3, ["out_channels"] = 3,
-            ["block_out_channels"] = new JsonArray(8, 8),
-            ["down_block_types"] = new JsonArray("DownEncoderBlock2D", "DownEncoderBlock2D"),
-            ["up_block_types"] = new JsonArray("UpDecoderBlock2D", "UpDecoderBlock2D"),
-            ["layers_per_block"] = 1, ["latent_channels"] = 4, ["norm_num_groups"] = 4, ["sample_size"] = 32,
-            ["scaling_factor"] = 0.13025, ["act_fn"] = "silu",
-        }.ToJsonString());
-        var scheduler = Directory.CreateDirectory(Path.Combine(folder, "scheduler")).FullName;
-        File.WriteAllText(Path.Combine(scheduler, "scheduler_config.json"),
-            """{"_class_name": "FlowMatchEulerDiscreteScheduler", "num_train_timesteps": 1000, "shift": 1.0}""");
+            ["transformer"] = dir =>
+            {
+                NextDiTCheckpoint.SaveDiffusers(ditModel, Path.Combine(dir, "diffusion_pytorch_model.safetensors"));
+                NextDiTConfigJson.Write(dit, Path.Combine(dir, "config.json"), sampleSize: 16);
+            },
+            ["text_encoder"] = dir =>
+            {
+                gemmaModel.SaveSafetensors(Path.Combine(dir, "model.safetensors"));
+                File.WriteAllText(Path.Combine(dir, "config.json"), gemma.ToJson());
+            },
+            ["tokenizer"] = DiffusersFolder.CopyFrom(tokenizerDir),
+            ["vae"] = dir =>
+            {
+                vaeModel.SaveSafetensors(Path.Combine(dir, "diffusion_pytorch_model.safetensors"));
+                File.WriteAllText(Path.Combine(dir, "config.json"), new JsonObject
+                {
+                    ["_class_name"] = "AutoencoderKL", ["in_channels"] = 3, ["out_channels"] = 3,
+                    ["block_out_channels"] = new JsonArray(8, 8),
+                    ["down_block_types"] = new JsonArray("DownEncoderBlock2D", "DownEncoderBlock2D"),
+                    ["up_block_types"] = new JsonArray("UpDecoderBlock2D", "UpDecoderBlock2D"),
+                    ["layers_per_block"] = 1, ["latent_channels"] = 4, ["norm_num_groups"] = 4, ["sample_size"] = 32,
+                    ["scaling_factor"] = 0.13025, ["act_fn"] = "silu",
+                }.ToJsonString());
+            },
+            ["scheduler"] = DiffusersFolder.JsonFile(DiffusersFolder.SchedulerConfigFile, new FlowMatchSchedulerConfig { Shift = 4 }.ToJson()),
+        }, overwrite: true);
+        Directory.Delete(tokenizerDir, recursive: true);
         Console.WriteLine($"wrote a tiny random model to {folder} (its figures mean nothing)");
         return folder;
     }

@@ -1,3 +1,5 @@
+using Lumina.Checkpoints;
+using Lumina.Schedulers;
 using Lumina.Testing;
 
 namespace Lumina.Samples.Tests;
@@ -8,20 +10,22 @@ internal static class ModelFolders
     /// <summary>A diffusers folder: model_index.json, transformer/ (the diffusers-named Next-DiT), vae/, scheduler/.</summary>
     public static string WriteDiffusers(string root)
     {
-        Directory.CreateDirectory(root);
-        File.WriteAllText(Path.Combine(root, "model_index.json"), """
-            {
-              "_class_name": "LuminaText2ImgPipeline",
-              "_diffusers_version": "0.30.0",
-              "scheduler": ["diffusers", "FlowMatchEulerDiscreteScheduler"],
-              "transformer": ["diffusers", "LuminaNextDiT2DModel"],
-              "vae": ["diffusers", "AutoencoderKL"]
-            }
-            """);
-        Copy(Golden.WeightsPath("nextdit_diffusers"), Path.Combine(root, "transformer", "diffusion_pytorch_model.safetensors"));
-        Copy(Golden.WeightsPath("vae"), Path.Combine(root, "vae", "diffusion_pytorch_model.safetensors"));
-        Directory.CreateDirectory(Path.Combine(root, "scheduler"));
-        File.WriteAllText(Path.Combine(root, "scheduler", "scheduler_config.json"), """{"_class_name": "FlowMatchEulerDiscreteScheduler", "shift": 1.0}""");
+        var index = new DiffusersModelIndex
+        {
+            PipelineClass = "LuminaText2ImgPipeline",
+            Components =
+            [
+                new("scheduler", new DiffusersComponent("diffusers", FlowMatchSchedulerConfig.ClassName)),
+                new("transformer", new DiffusersComponent("diffusers", NextDiTConfigJson.DiffusersClassName)),
+                new("vae", new DiffusersComponent("diffusers", "AutoencoderKL")),
+            ],
+        };
+        DiffusersFolder.Write(root, index, new Dictionary<string, Action<string>>
+        {
+            ["transformer"] = dir => File.Copy(Golden.WeightsPath("nextdit_diffusers"), Path.Combine(dir, "diffusion_pytorch_model.safetensors")),
+            ["vae"] = dir => File.Copy(Golden.WeightsPath("vae"), Path.Combine(dir, "diffusion_pytorch_model.safetensors")),
+            ["scheduler"] = DiffusersFolder.JsonFile(DiffusersFolder.SchedulerConfigFile, new FlowMatchSchedulerConfig().ToJson()),
+        });
         return root;
     }
 

@@ -39,12 +39,12 @@ public class SchedulerTests
     [Fact]
     public void Config_parsing_rejects_other_schedulers_and_bad_values()
     {
-        Assert.Throws<ArgumentException>(() => FlowMatchSchedulerConfig.Parse("""{"_class_name": "EulerDiscreteScheduler"}"""));
-        Assert.Throws<ArgumentException>(() => FlowMatchSchedulerConfig.Parse("""{"shift": "big"}"""));
-        Assert.Throws<ArgumentException>(() => FlowMatchSchedulerConfig.Parse("""{"shift": -1}"""));
-        Assert.Throws<ArgumentException>(() => FlowMatchSchedulerConfig.Parse("[1,2]"));
-        Assert.Throws<NotSupportedException>(() => FlowMatchSchedulerConfig.Parse("""{"use_beta_sigmas": true}"""));
-        var c = FlowMatchSchedulerConfig.Parse("""{"_class_name": "FlowMatchEulerDiscreteScheduler", "_diffusers_version": "0.30.0", "shift": 6.0, "num_train_timesteps": 1000, "shift_terminal": null}""");
+        Assert.Throws<ArgumentException>(() => FlowMatchSchedulerConfig.FromJson("""{"_class_name": "EulerDiscreteScheduler"}"""));
+        Assert.Throws<ArgumentException>(() => FlowMatchSchedulerConfig.FromJson("""{"shift": "big"}"""));
+        Assert.Throws<ArgumentException>(() => FlowMatchSchedulerConfig.FromJson("""{"shift": -1}"""));
+        Assert.Throws<ArgumentException>(() => FlowMatchSchedulerConfig.FromJson("[1,2]"));
+        Assert.Throws<NotSupportedException>(() => FlowMatchSchedulerConfig.FromJson("""{"use_beta_sigmas": true}"""));
+        var c = FlowMatchSchedulerConfig.FromJson("""{"_class_name": "FlowMatchEulerDiscreteScheduler", "_diffusers_version": "0.30.0", "shift": 6.0, "num_train_timesteps": 1000, "shift_terminal": null}""");
         Assert.Equal(6.0, c.Shift);
         Assert.Null(c.ShiftTerminal);
         using var folder = new TempFolder();

@@ -102,7 +102,7 @@ internal static class ModelInspector
     {
         using var checkpoint = SafetensorsCheckpoint.Open(path);
         var tensors = checkpoint.Tensors;
-        var (family, layout) = ModelFamilies.Detect(tensors.Select(t => t.Name).ToHashSet(StringComparer.Ordinal), config);
+        var (family, layout) = ComponentFamilies.Detect(tensors.Select(t => t.Name).ToHashSet(StringComparer.Ordinal), config);
         var metadata = checkpoint.Files.SelectMany(f => f.Metadata).ToList();
         return new ComponentSummary(checkpoint.SourcePath, family, layout, checkpoint.Files.Count, tensors, metadata);
     }

@@ -1,3 +1,4 @@
+using Lumina.Families;
 using Lumina.Pipelines;
 using Lumina.Tensors;
 
@@ -10,33 +11,26 @@ namespace Lumina.Cli.Inspection;
 /// </summary>
 internal static class ModelKindCheck
 {
-    private const string MusicFamily = "music DiT";
-
-    /// <summary>Throws when <paramref name="reference"/> is a local folder whose transformer is not a Lumina-T2Music DiT.</summary>
+    /// <summary>Throws when <paramref name="reference"/> is a local folder whose family (the model-family registry's answer) is not Lumina-T2Music.</summary>
     public static void RequireMusicModel(string reference)
     {
         if (!Directory.Exists(reference))
             return; // a Hub id: the loader reports what it finds
-        var family = TransformerFamily(reference);
-        if (family is null || family.StartsWith(MusicFamily, StringComparison.Ordinal) || family == "unknown")
+        var family = FamilyOf(reference);
+        if (family is null || family.Task == ModelTask.TextToAudio)
             return;
-        throw new LuminaException($"'{reference}' is a text-to-image model ({family}), not Lumina-T2Music; use 'lumina generate -m {reference}', or give a Lumina-T2Music folder.");
+        throw new LuminaException($"'{reference}' is a text-to-image model ({family.DisplayName}), not Lumina-T2Music; use 'lumina generate -m {reference}', or give a Lumina-T2Music folder.");
     }
 
-    private static string? TransformerFamily(string folder)
+    private static ModelFamily? FamilyOf(string folder)
     {
-        var weights = ModelFolder.WeightsIn(Path.Combine(folder, "transformer"), "diffusion_pytorch_model")
-            ?? Directory.EnumerateFiles(folder, "consolidated*.safetensors").Order(StringComparer.Ordinal).FirstOrDefault();
-        if (weights is null)
-            return null;
         try
         {
-            using var checkpoint = SafetensorsCheckpoint.Open(weights);
-            return ModelFamilies.Detect(checkpoint.Tensors.Select(t => t.Name).ToHashSet(StringComparer.Ordinal), null).Family;
+            return ModelFamilies.Detect(ModelFolder.Open(folder));
         }
-        catch (Exception e) when (e is SafetensorsException or IOException)
+        catch (Exception e) when (e is LuminaException or SafetensorsException or IOException)
         {
-            return null; // the loader reports damaged files with its own message
+            return null; // the loader reports unknown or damaged folders with its own message
         }
     }
 }

@@ -18,6 +18,14 @@ public static class NextDiTCheckpoint
         ArgumentNullException.ThrowIfNull(model);
         ArgumentException.ThrowIfNullOrEmpty(path);
         using var source = SafetensorsCheckpoint.Open(path);
+        return Load(model, source, strict);
+    }
+
+    /// <summary>Loads the tensors of an open <paramref name="source"/> into <paramref name="model"/>; as <see cref="Load(NextDiT, string, bool)"/>.</summary>
+    public static CheckpointLoadReport Load(NextDiT model, ITensorSource source, bool strict = true)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(source);
         var diffusers = NextDiTKeyMap.IsDiffusersLayout(source.Tensors.Select(t => t.Name));
         return model.LoadTensors(source, new CheckpointLoadOptions
         {

@@ -1,12 +1,15 @@
-using Lumina.Checkpoints;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Lumina.Checkpoints;
+using Lumina.Schedulers;
+using Lumina.Tensors;
 
 namespace Lumina.Pipelines;
 
 /// <summary>
 /// A local model folder and the files each component reads from it, found by layout. Nothing is loaded here; the
-/// checks only look at which files exist (and parse <c>model_index.json</c>).
+/// checks only look at which files exist and read small JSON files and safetensors headers. Which family the folder
+/// holds is the registry's question (<see cref="Families.ModelFamilies.Detect(ModelFolder)"/>).
 /// </summary>
 public sealed class ModelFolder
 {
@@ -14,17 +17,35 @@ public sealed class ModelFolder
     public static IReadOnlyList<string> OriginalCheckpointNames { get; } =
         ["consolidated_ema.00-of-01.safetensors", "consolidated.00-of-01.safetensors"];
 
-    private ModelFolder(string path, ModelLayoutKind layout, JsonObject? modelIndex, string transformerWeights, TransformerFamily family)
+    private readonly Lazy<IReadOnlyCollection<string>> tensorNames;
+    private readonly Lazy<JsonObject?> transformerConfig;
+
+    private ModelFolder(string path, ModelLayoutKind layout, DiffusersModelIndex? index, string transformerWeights)
     {
-        Family = family;
         Path = path;
         Layout = layout;
-        ModelIndex = modelIndex;
+        ModelIndex = index;
         TransformerWeights = transformerWeights;
+        tensorNames = new(() =>
+        {
+            using var checkpoint = SafetensorsCheckpoint.Open(TransformerWeights);
+            return checkpoint.Tensors.Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
+        });
+        transformerConfig = new(() =>
+        {
+            var file = TransformerConfigPath;
+            if (file is null) return null;
+            try
+            {
+                return JsonNode.Parse(File.ReadAllText(file)) as JsonObject
+                    ?? throw new LuminaException($"{file}: expected a JSON object.");
+            }
+            catch (Exception e) when (e is JsonException or InvalidOperationException)
+            {
+                throw new LuminaException($"{file} is not valid JSON ({e.Message}).", e);
+            }
+        });
     }
-
-    /// <summary>Which DiT family the weights are (diffusers: the transformer's <c>_class_name</c>; original: the checkpoint keys).</summary>
-    public TransformerFamily Family { get; }
 
     /// <summary>The folder.</summary>
     public string Path { get; }
@@ -33,20 +54,52 @@ public sealed class ModelFolder
     public ModelLayoutKind Layout { get; }
 
     /// <summary><c>model_index.json</c> (diffusers layout only).</summary>
-    public JsonObject? ModelIndex { get; }
+    public DiffusersModelIndex? ModelIndex { get; }
 
     /// <summary>The DiT weights: a <c>.safetensors</c> file or a <c>.safetensors.index.json</c>.</summary>
     public string TransformerWeights { get; }
 
     /// <summary>The pipeline class named in <c>model_index.json</c> (<c>_class_name</c>), if any.</summary>
-    public string? PipelineClass => ModelIndex?["_class_name"]?.GetValue<string>();
+    public string? PipelineClass => ModelIndex?.PipelineClass;
+
+    /// <summary><c>transformer/config.json</c> when it exists (diffusers layout).</summary>
+    public string? TransformerConfigPath => Layout == ModelLayoutKind.Diffusers && File.Exists(System.IO.Path.Combine(Path, "transformer", "config.json"))
+        ? System.IO.Path.Combine(Path, "transformer", "config.json")
+        : null;
+
+    /// <summary>The transformer's class: <c>_class_name</c> of <c>transformer/config.json</c>, else the index's entry; null when neither says.</summary>
+    public string? TransformerClass =>
+        transformerConfig.Value?["_class_name"] is JsonValue v && v.TryGetValue(out string? cls) ? cls : ModelIndex?.Component("transformer")?.ClassName;
+
+    /// <summary>The tensor names of <see cref="TransformerWeights"/> (read from the safetensors headers once).</summary>
+    public IReadOnlyCollection<string> TransformerTensorNames => tensorNames.Value;
 
     /// <summary>
     /// A pixel-space model: a diffusers folder whose <c>model_index.json</c> names no VAE (<c>"vae": [null, null]</c>) and
     /// that has no <c>vae/</c> folder (the repository's demo model). Its transformer denoises RGB pixels directly.
     /// </summary>
-    public bool IsPixelSpace => Layout == ModelLayoutKind.Diffusers && Component("vae") is null
-        && ModelIndex?["vae"] is JsonArray { Count: 2 } entry && entry[0] is null && entry[1] is null;
+    public bool IsPixelSpace => Layout == ModelLayoutKind.Diffusers && Component("vae") is null && ModelIndex?.Component("vae") is { IsNone: true };
+
+    /// <summary>
+    /// The folder's <c>scheduler/scheduler_config.json</c> (diffusers layout), or null when it has none. Its <c>shift</c>
+    /// (and dynamic-shifting fields) are the folder's sampling defaults.
+    /// </summary>
+    /// <exception cref="LuminaException">The file is malformed.</exception>
+    public FlowMatchSchedulerConfig? SchedulerConfig
+    {
+        get
+        {
+            if (Layout != ModelLayoutKind.Diffusers || DiffusersFolder.SchedulerConfigPath(Path) is not { } file) return null;
+            try
+            {
+                return FlowMatchSchedulerConfig.FromFile(file);
+            }
+            catch (ArgumentException e)
+            {
+                throw new LuminaException($"{file}: {e.Message}", e);
+            }
+        }
+    }
 
     /// <summary>A subfolder when it exists (<c>vae</c>, <c>text_encoder</c>, <c>tokenizer</c>, <c>transformer</c>, <c>scheduler</c>).</summary>
     public string? Component(string name)
@@ -54,6 +107,13 @@ public sealed class ModelFolder
         var dir = System.IO.Path.Combine(Path, name);
         return Directory.Exists(dir) ? dir : null;
     }
+
+    /// <summary>
+    /// The latent side at the training resolution from <c>transformer/config.json</c>'s <c>sample_size</c>, or null when
+    /// absent (original layout, or no such key).
+    /// </summary>
+    public int? TransformerSampleSize =>
+        transformerConfig.Value?["sample_size"] is JsonValue v && v.TryGetValue<int>(out var n) && n > 0 ? n : null;
 
     /// <summary>
     /// Inspects <paramref name="path"/>. <paramref name="preferEma"/> picks <c>consolidated_ema</c> over
@@ -65,56 +125,24 @@ public sealed class ModelFolder
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         if (!Directory.Exists(path)) throw new DirectoryNotFoundException($"Model folder '{path}' does not exist.");
-        var index = System.IO.Path.Combine(path, "model_index.json");
-        if (File.Exists(index))
+        if (DiffusersFolder.IsDiffusersFolder(path))
         {
-            JsonObject root;
-            try
-            {
-                root = JsonNode.Parse(File.ReadAllText(index)) as JsonObject
-                    ?? throw new LuminaException($"{index}: model_index.json must be a JSON object.");
-            }
-            catch (JsonException e)
-            {
-                throw new LuminaException($"{index} is not valid JSON ({e.Message}).", e);
-            }
+            var index = DiffusersModelIndex.FromFile(path);
             var transformer = System.IO.Path.Combine(path, "transformer");
-            var weights = WeightsIn(transformer, "diffusion_pytorch_model")
+            var weights = DiffusersFolder.WeightsIn(transformer, "diffusion_pytorch_model")
+                ?? (Directory.Exists(transformer) ? Directory.EnumerateFiles(transformer, "*.safetensors").Order(StringComparer.Ordinal).FirstOrDefault() : null)
                 ?? throw new LuminaException(
                     $"'{path}' is a diffusers folder but transformer/ holds no diffusion_pytorch_model.safetensors (or its .index.json). Download the safetensors weights.");
-            var configPath = System.IO.Path.Combine(transformer, "config.json");
-            string? cls;
-            try
-            {
-                cls = File.Exists(configPath) ? (JsonNode.Parse(File.ReadAllText(configPath)) as JsonObject)?["_class_name"]?.GetValue<string>() : null;
-            }
-            catch (Exception e) when (e is JsonException or InvalidOperationException)
-            {
-                throw new LuminaException($"{configPath} is not valid JSON ({e.Message}).", e);
-            }
-            if (cls is not null && cls != NextDiTConfigJson.DiffusersClassName)
-                throw new LuminaException($"'{path}': transformer/config.json names '{cls}'; only {NextDiTConfigJson.DiffusersClassName} (Lumina-Next) has a diffusers layout.");
-            return new ModelFolder(path, ModelLayoutKind.Diffusers, root, weights, TransformerFamily.NextDiT);
+            if (Directory.Exists(System.IO.Path.Combine(path, DiffusersFolder.SchedulerFolder)) && DiffusersFolder.SchedulerConfigPath(path) is null)
+                throw new LuminaException($"'{System.IO.Path.Combine(path, DiffusersFolder.SchedulerFolder)}' has no {DiffusersFolder.SchedulerConfigFile}; the diffusers folder is incomplete.");
+            return new ModelFolder(path, ModelLayoutKind.Diffusers, index, weights);
         }
 
         var names = preferEma ? OriginalCheckpointNames : OriginalCheckpointNames.Reverse();
         var original = names.Select(n => System.IO.Path.Combine(path, n)).FirstOrDefault(File.Exists);
-        if (original is not null)
-        {
-            using var checkpoint = Lumina.Tensors.SafetensorsCheckpoint.Open(original);
-            var family = checkpoint.Tensors.Any(t => t.Name == "eol_token") ? TransformerFamily.FlagDiT : TransformerFamily.NextDiT;
-            return new ModelFolder(path, ModelLayoutKind.Original, null, original, family);
-        }
+        if (original is not null) return new ModelFolder(path, ModelLayoutKind.Original, null, original);
         throw new LuminaException(
-            $"'{path}' is neither a diffusers folder (model_index.json) nor an original Lumina folder ({string.Join(" or ", OriginalCheckpointNames)}). " +
+            $"'{path}' is neither a diffusers folder ({DiffusersFolder.ModelIndexFile}) nor an original Lumina folder ({string.Join(" or ", OriginalCheckpointNames)}). " +
             "Only .safetensors weights are read; convert .pth files first.");
-    }
-
-    /// <summary>Finds <c>{stem}.safetensors</c> or <c>{stem}.safetensors.index.json</c> in a folder.</summary>
-    public static string? WeightsIn(string folder, string stem)
-    {
-        if (!Directory.Exists(folder)) return null;
-        return new[] { $"{stem}.safetensors", $"{stem}.safetensors.index.json" }
-            .Select(n => System.IO.Path.Combine(folder, n)).FirstOrDefault(File.Exists);
     }
 }

@@ -16,16 +16,23 @@ public sealed record ModelLoadOptions
     public bool PreferEma { get; init; } = true;
 
     /// <summary>
-    /// Original layout: the named DiT preset (see <see cref="TransformerPresets.Preset"/>); default NextDiT-2B-GQA for a
-    /// Next-DiT checkpoint, FlagDiT-5B for a Flag-DiT one (the family is read from the checkpoint's keys).
+    /// Original layout: the named DiT preset (see <see cref="Families.ModelFamilies.Preset"/>); default: the family's
+    /// released architecture (NextDiT-2B-GQA for a Next-DiT checkpoint, FlagDiT-5B for a Flag-DiT one; the family is read
+    /// from the checkpoint's keys).
     /// </summary>
     public string? TransformerPreset { get; init; }
 
-    /// <summary>Original layout, Next-DiT checkpoint: an explicit architecture (wins over <see cref="TransformerPreset"/>).</summary>
-    public NextDiTConfig? TransformerConfig { get; init; }
+    /// <summary>
+    /// Original layout: an explicit architecture (wins over <see cref="TransformerPreset"/>). Its type must be the one the
+    /// folder's family builds (<see cref="NextDiTConfig"/> for Lumina-Next, <see cref="FlagDiTConfig"/> for Lumina-T2I).
+    /// </summary>
+    public IDiTConfig? TransformerConfig { get; init; }
 
-    /// <summary>Original layout, Flag-DiT checkpoint (Lumina-T2I): an explicit architecture (wins over <see cref="TransformerPreset"/>).</summary>
-    public FlagDiTConfig? FlagTransformerConfig { get; init; }
+    /// <summary>
+    /// Transformer weights from this file instead of the folder's (a single-file checkpoint, for example a fine-tune or
+    /// a quantized file). Null = the folder's own weights.
+    /// </summary>
+    public string? TransformerFile { get; init; }
 
     /// <summary>
     /// Folder (or Hub repo id) of the text encoder (config.json + model*.safetensors). Default: the model folder's
@@ -49,8 +56,11 @@ public sealed record ModelLoadOptions
     /// </summary>
     public string? DefaultTextEncoderRepo { get; init; }
 
-    /// <summary>Original layout without <c>vae/</c> and no <see cref="VaePath"/>: the VAE repo (<c>stabilityai/sdxl-vae</c>). Set to <see cref="string.Empty"/> to fail instead.</summary>
-    public string? DefaultVaeRepo { get; init; } = "stabilityai/sdxl-vae";
+    /// <summary>
+    /// Original layout without <c>vae/</c> and no <see cref="VaePath"/>: the VAE repo. Null = the family's
+    /// (<c>stabilityai/sdxl-vae</c> for Lumina-Next and Lumina-T2I). Set to <see cref="string.Empty"/> to fail instead.
+    /// </summary>
+    public string? DefaultVaeRepo { get; init; }
 
     /// <summary>
     /// Token count at the DiT's training resolution, for proportional attention. Null = the family's upstream value:

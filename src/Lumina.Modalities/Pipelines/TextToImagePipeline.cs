@@ -74,6 +74,9 @@ public sealed partial class TextToImagePipeline : IDisposable
     /// <summary>Repo id or folder of the weights.</summary>
     public string ModelId { get; }
 
+    /// <summary>The model family the pipeline was loaded as (null when assembled from components by hand).</summary>
+    public Families.ImageModelFamily? Family { get; init; }
+
     /// <summary>Pixels per latent cell times the patch size: width and height must be multiples of this.</summary>
     public int SizeMultiple => LatentSpace.DownscaleFactor * Transformer.PatchSize;
 

@@ -12,7 +12,7 @@ public sealed class TextToImagePipelineBuilder
 {
     private string? source;
     private TextToImageSettings? basePreset;
-    private readonly List<Func<TextToImageSettings, TextToImageSettings>> edits = [];
+    private SettingsOverrides overrides = new();
     private ModelLoadOptions load = new();
     private ModelResolver? resolver;
     private string? cacheFolder;
@@ -42,7 +42,7 @@ public sealed class TextToImagePipelineBuilder
     {
         RequestValidation.Solver(solver, nameof(solver));
         RequestValidation.Steps(steps, nameof(steps));
-        edits.Add(s => s with { Solver = solver, NumInferenceSteps = steps ?? s.NumInferenceSteps });
+        overrides = overrides with { Solver = solver, Steps = steps ?? overrides.Steps };
         return this;
     }
 
@@ -53,7 +53,7 @@ public sealed class TextToImagePipelineBuilder
     public TextToImagePipelineBuilder WithSteps(int steps)
     {
         RequestValidation.Steps(steps, nameof(steps));
-        edits.Add(s => s with { NumInferenceSteps = steps });
+        overrides = overrides with { Steps = steps };
         return this;
     }
 
@@ -61,7 +61,7 @@ public sealed class TextToImagePipelineBuilder
     public TextToImagePipelineBuilder WithTimeShift(double shift)
     {
         RequestValidation.Positive(shift, nameof(shift), "Use 1 for no shift; upstream uses 4.");
-        edits.Add(s => s with { TimeShift = shift });
+        overrides = overrides with { TimeShift = shift };
         return this;
     }
 
@@ -69,7 +69,7 @@ public sealed class TextToImagePipelineBuilder
     public TextToImagePipelineBuilder WithGuidanceScale(double scale)
     {
         RequestValidation.NonNegative(scale, nameof(scale), "Upstream uses 4; 1 disables guidance.");
-        edits.Add(s => s with { GuidanceScale = scale });
+        overrides = overrides with { GuidanceScale = scale };
         return this;
     }
 
@@ -77,7 +77,7 @@ public sealed class TextToImagePipelineBuilder
     public TextToImagePipelineBuilder WithNegativePrompt(string negativePrompt)
     {
         ArgumentNullException.ThrowIfNull(negativePrompt);
-        edits.Add(s => s with { NegativePrompt = negativePrompt });
+        overrides = overrides with { NegativePrompt = negativePrompt };
         return this;
     }
 
@@ -89,16 +89,19 @@ public sealed class TextToImagePipelineBuilder
         return this;
     }
 
-    /// <summary>Original layout: the DiT architecture by preset name (e.g. <c>NextDiT-2B-GQA</c>).</summary>
+    /// <summary>Original layout: the DiT architecture by preset name (e.g. <c>NextDiT-2B-GQA</c>, <c>FlagDiT-5B</c>; see <see cref="Families.ModelFamilies.Preset"/>).</summary>
     public TextToImagePipelineBuilder WithTransformerPreset(string preset)
     {
-        TransformerPresets.Preset(preset);
+        Families.ModelFamilies.Preset(preset);
         load = load with { TransformerPreset = preset };
         return this;
     }
 
-    /// <summary>Original layout: an explicit Next-DiT architecture.</summary>
-    public TextToImagePipelineBuilder WithTransformerConfig(NextDiTConfig config)
+    /// <summary>
+    /// Original layout: an explicit architecture, of the type the folder's family builds (<see cref="NextDiTConfig"/> for
+    /// Lumina-Next, <see cref="FlagDiTConfig"/> for Lumina-T2I).
+    /// </summary>
+    public TextToImagePipelineBuilder WithTransformerConfig(IDiTConfig config)
     {
         ArgumentNullException.ThrowIfNull(config);
         config.Validate();
@@ -106,12 +109,15 @@ public sealed class TextToImagePipelineBuilder
         return this;
     }
 
-    /// <summary>Original layout: an explicit Flag-DiT (Lumina-T2I) architecture.</summary>
-    public TextToImagePipelineBuilder WithTransformerConfig(FlagDiTConfig config)
+    /// <summary>
+    /// Transformer weights from <paramref name="file"/> instead of the folder's (a fine-tuned or converted single-file
+    /// checkpoint); the folder still gives the architecture and the other components.
+    /// </summary>
+    public TextToImagePipelineBuilder WithTransformerFile(string file)
     {
-        ArgumentNullException.ThrowIfNull(config);
-        config.Validate();
-        load = load with { FlagTransformerConfig = config };
+        ArgumentException.ThrowIfNullOrWhiteSpace(file);
+        if (!File.Exists(file)) throw new FileNotFoundException($"Transformer file '{file}' does not exist.", file);
+        load = load with { TransformerFile = Path.GetFullPath(file) };
         return this;
     }
 
@@ -162,12 +168,18 @@ public sealed class TextToImagePipelineBuilder
         return this;
     }
 
-    /// <summary>The settings built so far, over <paramref name="family"/>'s defaults unless a preset was chosen.</summary>
-    public TextToImageSettings SettingsFor(TransformerFamily family) =>
-        edits.Aggregate(basePreset ?? TransformerPresets.DefaultSettings(family), (s, edit) => edit(s));
+    /// <summary>
+    /// The settings built so far, over <paramref name="familySettings"/> (a family's settings for a folder,
+    /// <see cref="Families.ImageModelFamily.SettingsFor"/>) unless a preset was chosen.
+    /// </summary>
+    public TextToImageSettings SettingsOver(TextToImageSettings familySettings)
+    {
+        ArgumentNullException.ThrowIfNull(familySettings);
+        return overrides.ApplyTo(basePreset ?? familySettings);
+    }
 
     /// <summary>The settings built so far for a Lumina-Next model.</summary>
-    public TextToImageSettings Settings => SettingsFor(TransformerFamily.NextDiT);
+    public TextToImageSettings Settings => SettingsOver(Families.LuminaNextFamily.Instance.DefaultSettings);
 
     /// <summary>
     /// Resolves the model (a local folder, or a repo id through the resolver), fetches the components an original-layout
@@ -181,16 +193,19 @@ public sealed class TextToImagePipelineBuilder
         var local = Directory.Exists(reference);
         var folder = await ModelReference.ResolveAsync(reference, ModelComponent.Pipeline, EnsureResolver, cancellationToken).ConfigureAwait(false);
         var layout = ModelFolder.Open(folder, load.PreferEma);
+        var family = Families.ModelFamilies.Detect<Families.ImageModelFamily>(layout, "text-to-image");
         var l = load with
         {
             TextEncoderPath = await ComponentAsync(load.TextEncoderPath, layout, "text_encoder",
-                load.DefaultTextEncoderRepo ?? TransformerPresets.DefaultTextEncoderRepo(layout.Family), ModelComponent.TextEncoder, cancellationToken).ConfigureAwait(false),
-            VaePath = await ComponentAsync(load.VaePath, layout, "vae", load.DefaultVaeRepo, ModelComponent.Vae, cancellationToken).ConfigureAwait(false),
+                load.DefaultTextEncoderRepo ?? family.DefaultTextEncoderRepo, ModelComponent.TextEncoder, cancellationToken).ConfigureAwait(false),
+            VaePath = family.NeedsVae(layout) || load.VaePath is not null
+                ? await ComponentAsync(load.VaePath, layout, "vae", load.DefaultVaeRepo ?? family.DefaultVaeRepo, ModelComponent.Vae, cancellationToken).ConfigureAwait(false)
+                : null,
             TokenizerPath = load.TokenizerPath is { } t && !Directory.Exists(t)
                 ? await ResolveAsync(t, ModelComponent.TextEncoder, cancellationToken).ConfigureAwait(false)
                 : load.TokenizerPath,
         };
-        var s = SettingsFor(layout.Family);
+        var s = SettingsOver(family.SettingsFor(layout));
         s.Validate();
         var modelId = local ? Path.GetFullPath(reference) : reference;
         return await Task.Run(() => TextToImageLoader.Load(folder, l, s, modelId, cancellationToken), cancellationToken).ConfigureAwait(false);
@@ -212,4 +227,27 @@ public sealed class TextToImagePipelineBuilder
 
     private ModelResolver EnsureResolver() =>
         resolver ??= HubModelResolver.Create(HubModelResolver.CreateDefaultClient(cacheFolder), load.PreferEma);
+
+    /// <summary>What the <c>With…</c> calls set; each field left null keeps the family's (or the preset's) value.</summary>
+    private sealed record SettingsOverrides
+    {
+        public OdeMethod? Solver { get; init; }
+
+        public int? Steps { get; init; }
+
+        public double? TimeShift { get; init; }
+
+        public double? GuidanceScale { get; init; }
+
+        public string? NegativePrompt { get; init; }
+
+        public TextToImageSettings ApplyTo(TextToImageSettings s) => s with
+        {
+            Solver = Solver ?? s.Solver,
+            NumInferenceSteps = Steps ?? s.NumInferenceSteps,
+            TimeShift = TimeShift ?? s.TimeShift,
+            GuidanceScale = GuidanceScale ?? s.GuidanceScale,
+            NegativePrompt = NegativePrompt ?? s.NegativePrompt,
+        };
+    }
 }

@@ -1,4 +1,4 @@
-using Lumina.Checkpoints;
+using Lumina.Families;
 using Lumina.Models.Autoencoders;
 using Lumina.Models.DiT;
 using Lumina.Models.TextEncoders;
@@ -28,39 +28,32 @@ public static class TextToVideoLoader
     {
         options ??= new ModelLoadOptions();
         var layout = ModelFolder.Open(folder, options.PreferEma);
-        if (layout.Family != TransformerFamily.NextDiT)
-            throw new LuminaException($"'{folder}' holds a {layout.Family} checkpoint; text-to-video needs a video Next-DiT.");
-        var config = layout.Layout == ModelLayoutKind.Diffusers
-            ? NextDiTConfigJson.Read(Path.Combine(layout.Path, "transformer", "config.json"))
-            : options.TransformerConfig ?? throw new LuminaException(
+        var family = ModelFamilies.Detect<ImageModelFamily>(layout, "text-to-video");
+        if (family is not LuminaNextFamily next)
+            throw new LuminaException($"'{folder}' holds a {family.DisplayName} checkpoint; text-to-video needs a video Next-DiT.");
+        if (layout.Layout == ModelLayoutKind.Original && options.TransformerConfig is null)
+            throw new LuminaException(
                 $"'{folder}' is an original-layout folder; pass the video architecture ({nameof(ModelLoadOptions.TransformerConfig)} with Video = true).");
+        var (context, textEncoderDir, tokenizerDir, vaeDir) = TextToImageLoader.Components(layout, next, options);
+        var config = LuminaNextFamily.Config(context);
         if (!config.Video)
             throw new LuminaException(
                 $"'{folder}' is an image Next-DiT (its transformer config has no \"video\": true); load it with LuminaPipeline.TextToImage().");
-        var textEncoderDir = options.TextEncoderPath ?? layout.Component("text_encoder")
-            ?? throw new LuminaException($"'{folder}' has no text_encoder/ folder; set {nameof(ModelLoadOptions.TextEncoderPath)}.");
-        var tokenizerDir = options.TokenizerPath ?? layout.Component("tokenizer") ?? textEncoderDir;
-        var pixelSpace = options.VaePath is null && layout.IsPixelSpace;
-        var vaeDir = pixelSpace ? null : options.VaePath ?? layout.Component("vae")
-            ?? throw new LuminaException($"'{folder}' has no vae/ folder; set {nameof(ModelLoadOptions.VaePath)}.");
 
         var disposables = new List<IDisposable>();
         try
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var dit = new NextDiT(config, options.Device, options.DType);
+            var dit = LuminaNextFamily.LoadModel(context, config);
             disposables.Add(dit);
-            NextDiTCheckpoint.Load(dit, layout.TransformerWeights);
             cancellationToken.ThrowIfCancellationRequested();
-            var encoder = GemmaCaptionEncoder.FromPretrained(textEncoderDir, tokenizerDir, options.Device, options.DType);
+            var encoder = next.LoadCaptionEncoder(textEncoderDir, tokenizerDir, context);
             disposables.Add(encoder);
             cancellationToken.ThrowIfCancellationRequested();
-            IImageLatentSpace latentSpace = vaeDir is null
-                ? new PixelSpace(options.Device, options.DType)
-                : AutoencoderKL.FromDirectory(vaeDir, options.Device, options.DType);
+            var latentSpace = next.LoadLatentSpace(vaeDir, context);
             disposables.Add(latentSpace);
-            settings = TextToImageLoader.WithTrainingSize(settings ?? TextToImagePresets.LuminaNext, layout, latentSpace);
-            return new TextToVideoPipeline(dit, encoder, latentSpace, settings, modelId ?? Path.GetFullPath(folder), options.BaseSequenceLength ?? 4096);
+            settings = TextToImageLoader.WithTrainingSize(settings ?? next.SettingsFor(layout), layout, latentSpace);
+            return new TextToVideoPipeline(dit, encoder, latentSpace, settings, modelId ?? Path.GetFullPath(folder), options.BaseSequenceLength ?? LuminaNextFamily.BaseSequenceLength);
         }
         catch
         {

@@ -43,7 +43,7 @@ public sealed class FlowMatchEulerDiscreteScheduler
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         if (Directory.Exists(path)) path = Path.Combine(path, "scheduler_config.json");
-        return new FlowMatchEulerDiscreteScheduler(FlowMatchSchedulerConfig.Load(path));
+        return new FlowMatchEulerDiscreteScheduler(FlowMatchSchedulerConfig.FromFile(path));
     }
 
     /// <summary>The configuration.</summary>

@@ -72,17 +72,17 @@ public sealed record FlowMatchSchedulerConfig
     /// <summary>Reads a diffusers <c>scheduler_config.json</c>. Keys starting with '_' and unknown keys are
     /// ignored, as diffusers does; a <c>_class_name</c> other than FlowMatchEulerDiscreteScheduler is an error.</summary>
     /// <param name="path">Path to the JSON file.</param>
-    public static FlowMatchSchedulerConfig Load(string path)
+    public static FlowMatchSchedulerConfig FromFile(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         if (!File.Exists(path))
             throw new FileNotFoundException($"Scheduler config not found at '{path}'. A diffusers model keeps it at scheduler/scheduler_config.json.", path);
-        return Parse(File.ReadAllText(path));
+        return FromJson(File.ReadAllText(path));
     }
 
     /// <summary>Parses the JSON text of a diffusers scheduler config.</summary>
     /// <param name="json">The JSON object.</param>
-    public static FlowMatchSchedulerConfig Parse(string json)
+    public static FlowMatchSchedulerConfig FromJson(string json)
     {
         ArgumentNullException.ThrowIfNull(json);
         JsonObject obj;
@@ -136,4 +136,25 @@ public sealed record FlowMatchSchedulerConfig
         result.Validate();
         return result;
     }
+
+    /// <summary>The config as a diffusers <c>scheduler_config.json</c> (every key, diffusers' names).</summary>
+    public string ToJson() => new JsonObject
+    {
+        ["_class_name"] = ClassName,
+        ["_diffusers_version"] = "0.30.0",
+        ["num_train_timesteps"] = NumTrainTimesteps,
+        ["shift"] = Shift,
+        ["use_dynamic_shifting"] = UseDynamicShifting,
+        ["base_shift"] = BaseShift,
+        ["max_shift"] = MaxShift,
+        ["base_image_seq_len"] = BaseImageSeqLen,
+        ["max_image_seq_len"] = MaxImageSeqLen,
+        ["invert_sigmas"] = InvertSigmas,
+        ["shift_terminal"] = ShiftTerminal,
+        ["use_karras_sigmas"] = UseKarrasSigmas,
+        ["use_exponential_sigmas"] = UseExponentialSigmas,
+        ["use_beta_sigmas"] = UseBetaSigmas,
+        ["time_shift_type"] = TimeShiftType,
+        ["stochastic_sampling"] = StochasticSampling,
+    }.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
 }

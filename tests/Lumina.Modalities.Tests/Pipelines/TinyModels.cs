@@ -4,6 +4,7 @@ using Lumina.Models.Autoencoders;
 using Lumina.Models.DiT;
 using Lumina.Models.TextEncoders;
 using Lumina.Pipelines;
+using Lumina.Schedulers;
 using Lumina.Tensors;
 using Lumina.Testing;
 using TorchSharp;
@@ -58,30 +59,48 @@ public sealed class TinyLuminaNextFolders : IDisposable
         vae.SaveSafetensors(Path.Combine(VaeFolder, "diffusion_pytorch_model.safetensors"));
         WriteVaeConfig(Path.Combine(VaeFolder, "config.json"));
 
-        // diffusers layout.
-        File.WriteAllText(Path.Combine(Diffusers, "model_index.json"), new JsonObject
+        // diffusers layout, through the one writer.
+        WriteDiffusersFolder(Diffusers, dit, gemma, vae, DiT);
+    }
+
+    /// <summary>
+    /// Writes a Lumina-Next diffusers folder of these components (sharded text encoder, scheduler shift
+    /// <paramref name="shift"/>) with <see cref="DiffusersFolder.Write"/>.
+    /// </summary>
+    public static void WriteDiffusersFolder(string folder, NextDiT dit, GemmaModel gemma, AutoencoderKL vae, NextDiTConfig config, double shift = 4.0)
+    {
+        var index = new DiffusersModelIndex
         {
-            ["_class_name"] = "LuminaText2ImgPipeline",
-            ["_diffusers_version"] = "0.30.0",
-            ["scheduler"] = new JsonArray("diffusers", "FlowMatchEulerDiscreteScheduler"),
-            ["text_encoder"] = new JsonArray("transformers", "GemmaModel"),
-            ["tokenizer"] = new JsonArray("transformers", "GemmaTokenizerFast"),
-            ["transformer"] = new JsonArray("diffusers", "LuminaNextDiT2DModel"),
-            ["vae"] = new JsonArray("diffusers", "AutoencoderKL"),
-        }.ToJsonString());
-        var transformer = Directory.CreateDirectory(Path.Combine(Diffusers, "transformer")).FullName;
-        NextDiTCheckpoint.SaveDiffusers(dit, Path.Combine(transformer, "diffusion_pytorch_model.safetensors"));
-        NextDiTConfigJson.Write(DiT, Path.Combine(transformer, "config.json"), sampleSize: 16);
-        var vaeDir = Directory.CreateDirectory(Path.Combine(Diffusers, "vae")).FullName;
-        vae.SaveSafetensors(Path.Combine(vaeDir, "diffusion_pytorch_model.safetensors"));
-        WriteVaeConfig(Path.Combine(vaeDir, "config.json"));
-        var textEncoder = Directory.CreateDirectory(Path.Combine(Diffusers, "text_encoder")).FullName;
-        WriteSharded(gemma, textEncoder, "model", shards: 2);
-        WriteGemmaConfig(Path.Combine(textEncoder, "config.json"));
-        WriteTokenizer(Directory.CreateDirectory(Path.Combine(Diffusers, "tokenizer")).FullName);
-        var scheduler = Directory.CreateDirectory(Path.Combine(Diffusers, "scheduler")).FullName;
-        File.WriteAllText(Path.Combine(scheduler, "scheduler_config.json"),
-            """{"_class_name": "FlowMatchEulerDiscreteScheduler", "num_train_timesteps": 1000, "shift": 1.0}""");
+            PipelineClass = "LuminaText2ImgPipeline",
+            Components =
+            [
+                new("scheduler", new DiffusersComponent("diffusers", FlowMatchSchedulerConfig.ClassName)),
+                new("text_encoder", new DiffusersComponent("transformers", "GemmaModel")),
+                new("tokenizer", new DiffusersComponent("transformers", "GemmaTokenizerFast")),
+                new("transformer", new DiffusersComponent("diffusers", NextDiTConfigJson.DiffusersClassName)),
+                new("vae", new DiffusersComponent("diffusers", "AutoencoderKL")),
+            ],
+        };
+        DiffusersFolder.Write(folder, index, new Dictionary<string, Action<string>>
+        {
+            ["transformer"] = dir =>
+            {
+                NextDiTCheckpoint.SaveDiffusers(dit, Path.Combine(dir, "diffusion_pytorch_model.safetensors"));
+                NextDiTConfigJson.Write(config, Path.Combine(dir, "config.json"), sampleSize: 16);
+            },
+            ["vae"] = dir =>
+            {
+                vae.SaveSafetensors(Path.Combine(dir, "diffusion_pytorch_model.safetensors"));
+                WriteVaeConfig(Path.Combine(dir, "config.json"));
+            },
+            ["text_encoder"] = dir =>
+            {
+                WriteSharded(gemma, dir, "model", shards: 2);
+                WriteGemmaConfig(Path.Combine(dir, "config.json"));
+            },
+            ["tokenizer"] = WriteTokenizer,
+            ["scheduler"] = DiffusersFolder.JsonFile(DiffusersFolder.SchedulerConfigFile, new FlowMatchSchedulerConfig { Shift = shift }.ToJson()),
+        }, overwrite: true);
     }
 
     public string Diffusers { get; }
@@ -125,7 +144,7 @@ public sealed class TinyLuminaNextFolders : IDisposable
 
     private static void WriteGemmaConfig(string path) => File.WriteAllText(path, Gemma.ToJson());
 
-    private static void WriteTokenizer(string folder)
+    internal static void WriteTokenizer(string folder)
     {
         File.Copy(Path.Combine(Path.GetDirectoryName(Golden.WeightsPath("gemma"))!, "tokenizers", "gemma_like.model"), Path.Combine(folder, "tokenizer.model"));
         File.WriteAllText(Path.Combine(folder, "tokenizer_config.json"),

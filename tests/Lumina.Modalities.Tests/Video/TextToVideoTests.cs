@@ -27,25 +27,30 @@ public sealed class TinyLuminaVideoFolder : IDisposable
     {
         Images = new TinyLuminaNextFolders();
         Folder = Directory.CreateDirectory(Path.Combine(temp.Path, "video")).FullName;
-        File.WriteAllText(Path.Combine(Folder, "model_index.json"), new JsonObject
-        {
-            ["_class_name"] = "LuminaText2VideoPipeline",
-            ["text_encoder"] = new JsonArray("transformers", "GemmaModel"),
-            ["tokenizer"] = new JsonArray("transformers", "GemmaTokenizerFast"),
-            ["transformer"] = new JsonArray("diffusers", "LuminaNextDiT2DModel"),
-            ["vae"] = new JsonArray("diffusers", "AutoencoderKL"),
-        }.ToJsonString());
-        foreach (var part in new[] { "text_encoder", "tokenizer", "vae" })
-        {
-            var target = Directory.CreateDirectory(Path.Combine(Folder, part)).FullName;
-            foreach (var file in Directory.GetFiles(Path.Combine(Images.Diffusers, part)))
-                File.Copy(file, Path.Combine(target, Path.GetFileName(file)));
-        }
-        var transformer = Directory.CreateDirectory(Path.Combine(Folder, "transformer")).FullName;
         using var generator = new TorchSharp.torch.Generator(112026);
         using var dit = TinyLuminaNextFolders.Randomize(new NextDiT(DiT), generator, 0.3);
-        NextDiTCheckpoint.SaveDiffusers(dit, Path.Combine(transformer, "diffusion_pytorch_model.safetensors"));
-        NextDiTConfigJson.Write(DiT, Path.Combine(transformer, "config.json"), sampleSize: 16);
+        var index = new DiffusersModelIndex
+        {
+            PipelineClass = "LuminaText2VideoPipeline",
+            Components =
+            [
+                new("text_encoder", new DiffusersComponent("transformers", "GemmaModel")),
+                new("tokenizer", new DiffusersComponent("transformers", "GemmaTokenizerFast")),
+                new("transformer", new DiffusersComponent("diffusers", NextDiTConfigJson.DiffusersClassName)),
+                new("vae", new DiffusersComponent("diffusers", "AutoencoderKL")),
+            ],
+        };
+        DiffusersFolder.Write(Folder, index, new Dictionary<string, Action<string>>
+        {
+            ["text_encoder"] = DiffusersFolder.CopyFrom(Path.Combine(Images.Diffusers, "text_encoder")),
+            ["tokenizer"] = DiffusersFolder.CopyFrom(Path.Combine(Images.Diffusers, "tokenizer")),
+            ["vae"] = DiffusersFolder.CopyFrom(Path.Combine(Images.Diffusers, "vae")),
+            ["transformer"] = dir =>
+            {
+                NextDiTCheckpoint.SaveDiffusers(dit, Path.Combine(dir, "diffusion_pytorch_model.safetensors"));
+                NextDiTConfigJson.Write(DiT, Path.Combine(dir, "config.json"), sampleSize: 16);
+            },
+        });
     }
 
     /// <summary>The image folders the components came from (an image model, for refusal tests).</summary>

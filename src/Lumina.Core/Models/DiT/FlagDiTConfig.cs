@@ -4,7 +4,7 @@ namespace Lumina.Models.DiT;
 /// Constructor configuration of <see cref="FlagDiT"/> (upstream <c>DiT_Llama</c> in <c>lumina_t2i</c>). Defaults are the
 /// released Lumina-T2I (FlagDiT-5B).
 /// </summary>
-public sealed record FlagDiTConfig
+public sealed record FlagDiTConfig : IDiTConfig
 {
     /// <summary>Patch size p (2).</summary>
     public int PatchSize { get; init; } = 2;

@@ -4,7 +4,7 @@ namespace Lumina.Models.DiT;
 /// Constructor configuration of <see cref="MusicDiT"/> (upstream <c>FlagDiTv2</c> in <c>lumina_music</c>/<c>lumina_audio</c>).
 /// Defaults are the released Lumina-T2Music model.
 /// </summary>
-public sealed record MusicDiTConfig
+public sealed record MusicDiTConfig : IDiTConfig
 {
     /// <summary>Mel-latent channels (20).</summary>
     public int InChannels { get; init; } = 20;

@@ -4,7 +4,7 @@ namespace Lumina.Models.DiT;
 /// Constructor configuration of <see cref="NextDiT"/>, named like upstream <c>NextDiT(...)</c> arguments. Defaults are
 /// the released Lumina-Next-T2I / -SFT model (NextDiT-2B-GQA); see <see cref="Checkpoints.DiTPresets"/>.
 /// </summary>
-public sealed record NextDiTConfig
+public sealed record NextDiTConfig : IDiTConfig
 {
     /// <summary>Patch size p (2).</summary>
     public int PatchSize { get; init; } = 2;

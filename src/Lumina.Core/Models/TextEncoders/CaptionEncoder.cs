@@ -31,6 +31,9 @@ public abstract class CaptionEncoder<TModel> : ICaptionEncoder where TModel : nn
     /// <summary>The tokenizer.</summary>
     protected SentencePieceTextTokenizer Tokenizer { get; }
 
+    /// <inheritdoc />
+    public nn.Module Module => Model;
+
     /// <summary>The device the model runs on (token tensors are created there).</summary>
     protected abstract Device ModelDevice { get; }
 

@@ -6,6 +6,9 @@ namespace Lumina.Models.TextEncoders;
 /// </summary>
 public interface ICaptionEncoder : IDisposable
 {
+    /// <summary>The text model whose <c>state_dict()</c> is the text-encoder checkpoint (what <c>SavePretrained</c> writes).</summary>
+    TorchSharp.torch.nn.Module Module { get; }
+
     /// <summary>Width of the caption features (the DiT's <c>cap_feat_dim</c>).</summary>
     int FeatureSize { get; }
 

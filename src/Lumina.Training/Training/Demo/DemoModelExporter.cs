@@ -1,8 +1,7 @@
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using Lumina.Checkpoints;
 using Lumina.Models.DiT;
 using Lumina.Models.TextEncoders;
+using Lumina.Schedulers;
 using Lumina.Tensors;
 
 namespace Lumina.Training.Demo;
@@ -11,20 +10,21 @@ namespace Lumina.Training.Demo;
 /// Writes a pixel-space Lumina-Next model as a diffusers folder: <c>model_index.json</c> (with <c>"vae": [null, null]</c>,
 /// so loaders use pixels directly), <c>transformer/</c> (config.json + diffusion_pytorch_model.safetensors under
 /// diffusers key names), <c>text_encoder/</c> (Gemma config.json + model.safetensors), <c>tokenizer/</c> and
-/// <c>scheduler/</c>. The folder is assembled beside the target and renamed into place, so a failure or cancellation
-/// never leaves a half-written model.
+/// <c>scheduler/</c>, through <see cref="DiffusersFolder.Write"/> (assembled beside the target and moved into place, so a
+/// failure or cancellation never leaves a half-written model; an existing diffusers folder is replaced).
 /// </summary>
 public static class DemoModelExporter
 {
     /// <summary>Writes the folder.</summary>
-    /// <param name="folder">Target folder; replaced if it exists.</param>
+    /// <param name="folder">Target folder; an existing diffusers folder there is replaced, any other non-empty folder refused.</param>
     /// <param name="transformer">The trained Next-DiT (3 input channels).</param>
     /// <param name="textEncoder">The Gemma text encoder it was trained with.</param>
     /// <param name="tokenizerFolder">Folder with tokenizer.model and tokenizer_config.json.</param>
     /// <param name="imageSize">Training resolution in pixels (written as the transformer's <c>sample_size</c>).</param>
     /// <param name="metadata">Recorded in the safetensors headers (for example the training command and step).</param>
+    /// <param name="timeShift">The sampling time shift written to <c>scheduler_config.json</c> (4, as the Lumina-Next demo samples).</param>
     public static void Write(string folder, NextDiT transformer, GemmaModel textEncoder, string tokenizerFolder, int imageSize,
-        IReadOnlyDictionary<string, string>? metadata = null)
+        IReadOnlyDictionary<string, string>? metadata = null, double timeShift = 4.0)
     {
         ArgumentException.ThrowIfNullOrEmpty(folder);
         ArgumentNullException.ThrowIfNull(transformer);
@@ -35,57 +35,33 @@ public static class DemoModelExporter
         if (!File.Exists(Path.Combine(tokenizerFolder, "tokenizer.model")))
             throw new FileNotFoundException($"'{tokenizerFolder}' has no tokenizer.model.", Path.Combine(tokenizerFolder, "tokenizer.model"));
 
-        var target = Path.GetFullPath(folder);
-        var parent = Path.GetDirectoryName(target) ?? throw new ArgumentException($"'{folder}' has no parent folder.", nameof(folder));
-        Directory.CreateDirectory(parent);
-        var staging = Path.Combine(parent, $".{Path.GetFileName(target)}.{Guid.NewGuid():N}.partial");
-        try
+        var index = new DiffusersModelIndex
         {
-            WriteInto(staging, transformer, textEncoder, tokenizerFolder, imageSize, metadata);
-            if (Directory.Exists(target)) Directory.Delete(target, recursive: true);
-            Directory.Move(staging, target);
-        }
-        finally
+            PipelineClass = "LuminaText2ImgPipeline",
+            Components =
+            [
+                new("scheduler", new DiffusersComponent("diffusers", FlowMatchSchedulerConfig.ClassName)),
+                new("text_encoder", new DiffusersComponent("transformers", "GemmaModel")),
+                new("tokenizer", new DiffusersComponent("transformers", "GemmaTokenizer")),
+                new("transformer", new DiffusersComponent("diffusers", NextDiTConfigJson.DiffusersClassName)),
+                new("vae", DiffusersComponent.None),
+            ],
+        };
+        DiffusersFolder.Write(folder, index, new Dictionary<string, Action<string>>
         {
-            if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
-        }
-    }
-
-    private static void WriteInto(string root, NextDiT transformer, GemmaModel textEncoder, string tokenizerFolder, int imageSize,
-        IReadOnlyDictionary<string, string>? metadata)
-    {
-        var indented = new JsonSerializerOptions { WriteIndented = true };
-        Directory.CreateDirectory(root);
-        File.WriteAllText(Path.Combine(root, "model_index.json"), new JsonObject
-        {
-            ["_class_name"] = "LuminaText2ImgPipeline",
-            ["_diffusers_version"] = "0.30.0",
-            ["scheduler"] = new JsonArray("diffusers", "FlowMatchEulerDiscreteScheduler"),
-            ["text_encoder"] = new JsonArray("transformers", "GemmaModel"),
-            ["tokenizer"] = new JsonArray("transformers", "GemmaTokenizer"),
-            ["transformer"] = new JsonArray("diffusers", NextDiTConfigJson.DiffusersClassName),
-            ["vae"] = new JsonArray(null, null),
-        }.ToJsonString(indented));
-
-        var transformerDir = Directory.CreateDirectory(Path.Combine(root, "transformer")).FullName;
-        NextDiTCheckpoint.SaveDiffusers(transformer, Path.Combine(transformerDir, "diffusion_pytorch_model.safetensors"), metadata);
-        NextDiTConfigJson.Write(transformer.Config, Path.Combine(transformerDir, "config.json"), sampleSize: imageSize);
-
-        var textDir = Directory.CreateDirectory(Path.Combine(root, "text_encoder")).FullName;
-        textEncoder.SaveSafetensors(Path.Combine(textDir, "model.safetensors"), metadata);
-        File.WriteAllText(Path.Combine(textDir, "config.json"), textEncoder.Config.ToJson());
-
-        var tokenizerDir = Directory.CreateDirectory(Path.Combine(root, "tokenizer")).FullName;
-        foreach (var file in Directory.GetFiles(tokenizerFolder))
-            File.Copy(file, Path.Combine(tokenizerDir, Path.GetFileName(file)));
-
-        var schedulerDir = Directory.CreateDirectory(Path.Combine(root, "scheduler")).FullName;
-        File.WriteAllText(Path.Combine(schedulerDir, "scheduler_config.json"), new JsonObject
-        {
-            ["_class_name"] = "FlowMatchEulerDiscreteScheduler",
-            ["_diffusers_version"] = "0.30.0",
-            ["num_train_timesteps"] = 1000,
-            ["shift"] = 1.0,
-        }.ToJsonString(indented));
+            ["transformer"] = dir =>
+            {
+                NextDiTCheckpoint.SaveDiffusers(transformer, Path.Combine(dir, "diffusion_pytorch_model.safetensors"), metadata);
+                NextDiTConfigJson.Write(transformer.Config, Path.Combine(dir, "config.json"), sampleSize: imageSize);
+            },
+            ["text_encoder"] = dir =>
+            {
+                textEncoder.SaveSafetensors(Path.Combine(dir, "model.safetensors"), metadata);
+                File.WriteAllText(Path.Combine(dir, "config.json"), textEncoder.Config.ToJson());
+            },
+            ["tokenizer"] = DiffusersFolder.CopyFrom(tokenizerFolder),
+            // The shift the demo samples with (Lumina-Next's demo setting); loaders take it from here.
+            ["scheduler"] = DiffusersFolder.JsonFile(DiffusersFolder.SchedulerConfigFile, new FlowMatchSchedulerConfig { Shift = timeShift }.ToJson()),
+        }, overwrite: true);
     }
 }

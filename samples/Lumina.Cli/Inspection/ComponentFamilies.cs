@@ -1,10 +1,9 @@
 using System.Text.Json.Nodes;
-using Lumina.Checkpoints;
 
 namespace Lumina.Cli.Inspection;
 
-/// <summary>Recognises which Lumina component a checkpoint holds from its tensor names (and config.json when present).</summary>
-internal static class ModelFamilies
+/// <summary>Recognises which Lumina component (a registered DiT family, a text encoder, a VAE, a vocoder) a checkpoint holds from its tensor names (and config.json when present).</summary>
+internal static class ComponentFamilies
 {
     /// <summary>Names the model family and the key layout (original Lumina, diffusers or transformers names).</summary>
     public static (string Family, string Layout) Detect(IReadOnlyCollection<string> keys, JsonNode? config)
@@ -14,14 +13,9 @@ internal static class ModelFamilies
         // Hugging Face text models are stored with or without the "model." prefix.
         bool HasTextKey(string suffix) => Has(suffix) || Has("model." + suffix);
 
-        if (NextDiTKeyMap.IsDiffusersLayout(keys))
-            return ("Next-DiT (Lumina-Next)", "diffusers");
-        if (Has("x_embedder.weight") && Has("eol_token"))
-            return ("Flag-DiT (Lumina-T2I)", "original");
-        if (Has("x_embedder.weight") && Any("layers.0.attention_norm1."))
-            return ("Next-DiT (Lumina-Next)", "original");
-        if (Has("proj_in.weight") && Any("blocks.0.attention.wq"))
-            return ("music DiT / FlagDiTv2 (Lumina-T2Music)", "original");
+        // Diffusion transformers: the model-family registry knows every family's key names.
+        if (Lumina.Families.ModelFamilies.DetectCheckpoint(keys) is { } dit)
+            return (dit.Family.DisplayName, dit.Layout == Lumina.Pipelines.ModelLayoutKind.Diffusers ? "diffusers" : "original");
         if (Any("encoder.block.0.layer.0.SelfAttention."))
             return ("T5 encoder", "transformers");
         if (HasTextKey("embed_tokens.weight"))
