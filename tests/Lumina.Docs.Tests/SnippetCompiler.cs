@@ -66,23 +66,17 @@ public static partial class SnippetCompiler
         while (header < lines.Length && (string.IsNullOrWhiteSpace(lines[header]) || lines[header].TrimStart().StartsWith("//", StringComparison.Ordinal) || IsUsingDirective(lines[header])))
             header++;
 
-        var source = new StringBuilder();
-        source.Append("#line hidden\n");
-        foreach (var u in contextUsings)
-            source.Append(u).Append('\n');
-        source.Append($"#line {snippet.Line} \"{snippet.File}\"\n");
-        foreach (var l in lines.Take(header))
-            source.Append(l).Append('\n');
-        if (contextRest.Count > 0)
+        // Each part starts with the #line directive that maps it: hidden for the context, the Markdown line for the snippet.
+        var parts = new List<(string Directive, IEnumerable<string> Lines)>
         {
-            source.Append("#line hidden\n");
-            foreach (var l in contextRest)
-                source.Append(l).Append('\n');
-        }
-
-        source.Append($"#line {snippet.Line + header} \"{snippet.File}\"\n");
-        foreach (var l in lines.Skip(header))
-            source.Append(l).Append('\n');
+            ("#line hidden", contextUsings),
+            ($"#line {snippet.Line} \"{snippet.File}\"", lines.Take(header)),
+            ("#line hidden", contextRest),
+            ($"#line {snippet.Line + header} \"{snippet.File}\"", lines.Skip(header)),
+        };
+        var source = new StringBuilder();
+        foreach (var (directive, partLines) in parts)
+            source.Append(directive).Append('\n').AppendJoin('\n', partLines).Append('\n');
         return source.ToString();
     }
 
