@@ -63,6 +63,24 @@ internal static class RequestValidation
             throw new ArgumentOutOfRangeException(field, v, $"{field} must be in {(allowZero ? "[0, 1]" : "(0, 1]")}; got {v}. {hint}");
     }
 
+    public static void GuidanceChannels(Guidance.GuidanceChannels? value, string field)
+    {
+        if (value is { } v && !Enum.IsDefined(v))
+            throw new ArgumentOutOfRangeException(field, v, $"{field} {(int)v} is not known; use {string.Join(" or ", Enum.GetNames<Guidance.GuidanceChannels>())}.");
+    }
+
+    public static void SystemPrompt(string? name, string field, bool allowNull = false)
+    {
+        if (name is null)
+        {
+            if (allowNull) return;
+            throw new ArgumentNullException(field, $"{field} must name a system prompt; use \"none\" for none.");
+        }
+        if (!Models.TextEncoders.Lumina2SystemPrompt.TryGet(name, out _))
+            throw new ArgumentException(
+                $"{field} '{name}' is not a known system prompt; use one of {string.Join(", ", Models.TextEncoders.Lumina2SystemPrompt.Names)}.", field);
+    }
+
     public static void Count(int value, int max, string field)
     {
         if (value < 1 || value > max)
