@@ -63,10 +63,20 @@ internal static class RequestValidation
             throw new ArgumentOutOfRangeException(field, v, $"{field} must be in {(allowZero ? "[0, 1]" : "(0, 1]")}; got {v}. {hint}");
     }
 
-    public static void GuidanceChannels(Guidance.GuidanceChannels? value, string field)
+    /// <summary>
+    /// The guidance fields shared by <see cref="TextToImageSettings"/> and <see cref="TextToImageRequest"/> (same names in
+    /// both, so <c>ParamName</c> is the property either way); null values are not checked.
+    /// </summary>
+    public static void Guidance(Guidance.GuidanceChannels? channels, double? truncateAtTime, double? truncateAfterStepFraction, double? clipToConditionalNorm)
     {
-        if (value is { } v && !Enum.IsDefined(v))
-            throw new ArgumentOutOfRangeException(field, v, $"{field} {(int)v} is not known; use {string.Join(" or ", Enum.GetNames<Guidance.GuidanceChannels>())}.");
+        if (channels is { } c && !Enum.IsDefined(c))
+            throw new ArgumentOutOfRangeException(nameof(TextToImageSettings.GuidanceChannels), c,
+                $"{nameof(TextToImageSettings.GuidanceChannels)} {(int)c} is not known; use {string.Join(" or ", Enum.GetNames<Guidance.GuidanceChannels>())}.");
+        UnitInterval(truncateAtTime, nameof(TextToImageSettings.GuidanceTruncateAtTime), allowZero: true,
+            "It is a flow time (0 noise, 1 data): upstream's demo uses 0.25; null guides every step.");
+        UnitInterval(truncateAfterStepFraction, nameof(TextToImageSettings.GuidanceTruncateAfterStepFraction), allowZero: true,
+            "It is a fraction of the steps: diffusers' default is 1 (every step guided).");
+        NonNegative(clipToConditionalNorm, nameof(TextToImageSettings.GuidanceClipToConditionalNorm), "Upstream Lumina-Image 2.0 uses 1; 0 disables it.");
     }
 
     public static void SystemPrompt(string? name, string field, bool allowNull = false)

@@ -118,12 +118,7 @@ public record TextToImageRequest
         RequestValidation.Solver(Solver, nameof(Solver));
         RequestValidation.Positive(TimeShift, nameof(TimeShift), "Use 1 for no shift; upstream uses 4.");
         RequestValidation.NonNegative(GuidanceScale, nameof(GuidanceScale), "Upstream uses 4; 1 disables guidance.");
-        RequestValidation.GuidanceChannels(GuidanceChannels, nameof(GuidanceChannels));
-        RequestValidation.UnitInterval(GuidanceTruncateAtTime, nameof(GuidanceTruncateAtTime), allowZero: true,
-            "It is a flow time (0 noise, 1 data): upstream's demo uses 0.25.");
-        RequestValidation.UnitInterval(GuidanceTruncateAfterStepFraction, nameof(GuidanceTruncateAfterStepFraction), allowZero: true,
-            "It is a fraction of the steps: 1 guides every step.");
-        RequestValidation.NonNegative(GuidanceClipToConditionalNorm, nameof(GuidanceClipToConditionalNorm), "Upstream Lumina-Image 2.0 uses 1; 0 disables it.");
+        RequestValidation.Guidance(GuidanceChannels, GuidanceTruncateAtTime, GuidanceTruncateAfterStepFraction, GuidanceClipToConditionalNorm);
         RequestValidation.SystemPrompt(SystemPrompt, nameof(SystemPrompt), allowNull: true);
         if (ImagesPerPrompt < 1 || ImageCount > RequestValidation.MaxImages)
             throw new ArgumentOutOfRangeException(nameof(ImagesPerPrompt), ImagesPerPrompt,

@@ -110,12 +110,7 @@ public sealed record TextToImageSettings
             throw new ArgumentException("DPM-Solver++ runs on its own grid (TimeSchedule.Upstream); diffusers' schedule is for the Euler-family solvers.", nameof(Schedule));
         RequestValidation.NonNegative(GuidanceScale, nameof(GuidanceScale), "Upstream uses 4; 1 disables guidance.");
         if (NegativePrompt is null) throw new ArgumentNullException(nameof(NegativePrompt), "Use \"\" for no negative prompt.");
-        RequestValidation.GuidanceChannels(GuidanceChannels, nameof(GuidanceChannels));
-        RequestValidation.UnitInterval(GuidanceTruncateAtTime, nameof(GuidanceTruncateAtTime), allowZero: true,
-            "It is a flow time (0 noise, 1 data): upstream's demo uses 0.25; null guides every step.");
-        RequestValidation.UnitInterval(GuidanceTruncateAfterStepFraction, nameof(GuidanceTruncateAfterStepFraction), allowZero: true,
-            "It is a fraction of the steps: diffusers' default is 1 (every step guided).");
-        RequestValidation.NonNegative(GuidanceClipToConditionalNorm, nameof(GuidanceClipToConditionalNorm), "Upstream Lumina-Image 2.0 uses 1; 0 disables it.");
+        RequestValidation.Guidance(GuidanceChannels, GuidanceTruncateAtTime, GuidanceTruncateAfterStepFraction, GuidanceClipToConditionalNorm);
         RequestValidation.SystemPrompt(SystemPrompt, nameof(SystemPrompt));
         RequestValidation.Positive(ScaleFactor, nameof(ScaleFactor), "Use null or 1 for no extrapolation.");
         RequestValidation.UnitInterval(ScaleWatershed, nameof(ScaleWatershed), allowZero: true, "Upstream's extrapolation preset uses 0.3.");
