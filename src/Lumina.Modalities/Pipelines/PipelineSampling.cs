@@ -26,12 +26,30 @@ internal static class PipelineSampling
     {
         Grid = Grid(settings, strength),
         Solver = OdeSolver.Create(settings.Solver),
-        Guidance = new GuidanceOptions { Scale = settings.GuidanceScale },
+        Guidance = Guidance(settings),
         StepCache = settings.StepCache,
         Progress = progress,
         Evaluations = evaluations,
         StepEnd = stepEnd,
     };
+
+    /// <summary>
+    /// The settings' guidance fields as Sampling's <see cref="GuidanceOptions"/>: the one place a pipeline's guidance
+    /// settings (scale, channels, truncation by time or step fraction, clip or rescale) become the loop's.
+    /// </summary>
+    public static GuidanceOptions Guidance(TextToImageSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        return new GuidanceOptions
+        {
+            Scale = settings.GuidanceScale,
+            Channels = settings.GuidanceChannels,
+            TruncateAtTime = settings.GuidanceTruncateAtTime,
+            TruncateAfterStepFraction = settings.GuidanceTruncateAfterStepFraction,
+            ClipToConditionalNorm = settings.GuidanceClipToConditionalNorm,
+            RescaleToConditionalNorm = settings.GuidanceRescaleToConditionalNorm,
+        };
+    }
 
     /// <summary>The per-call DiT options: RoPE scale factor (null = the model's table), watershed, proportional attention.</summary>
     public static DiTForwardOptions Forward(TextToImageSettings settings, double? scaleFactor) => new()

@@ -63,6 +63,34 @@ internal static class RequestValidation
             throw new ArgumentOutOfRangeException(field, v, $"{field} must be in {(allowZero ? "[0, 1]" : "(0, 1]")}; got {v}. {hint}");
     }
 
+    /// <summary>
+    /// The guidance fields shared by <see cref="TextToImageSettings"/> and <see cref="TextToImageRequest"/> (same names in
+    /// both, so <c>ParamName</c> is the property either way); null values are not checked.
+    /// </summary>
+    public static void Guidance(Guidance.GuidanceChannels? channels, double? truncateAtTime, double? truncateAfterStepFraction, double? clipToConditionalNorm)
+    {
+        if (channels is { } c && !Enum.IsDefined(c))
+            throw new ArgumentOutOfRangeException(nameof(TextToImageSettings.GuidanceChannels), c,
+                $"{nameof(TextToImageSettings.GuidanceChannels)} {(int)c} is not known; use {string.Join(" or ", Enum.GetNames<Guidance.GuidanceChannels>())}.");
+        UnitInterval(truncateAtTime, nameof(TextToImageSettings.GuidanceTruncateAtTime), allowZero: true,
+            "It is a flow time (0 noise, 1 data): upstream's demo uses 0.25; null guides every step.");
+        UnitInterval(truncateAfterStepFraction, nameof(TextToImageSettings.GuidanceTruncateAfterStepFraction), allowZero: true,
+            "It is a fraction of the steps: diffusers' default is 1 (every step guided).");
+        NonNegative(clipToConditionalNorm, nameof(TextToImageSettings.GuidanceClipToConditionalNorm), "Upstream Lumina-Image 2.0 uses 1; 0 disables it.");
+    }
+
+    public static void SystemPrompt(string? name, string field, bool allowNull = false)
+    {
+        if (name is null)
+        {
+            if (allowNull) return;
+            throw new ArgumentNullException(field, $"{field} must name a system prompt; use \"none\" for none.");
+        }
+        if (!Models.TextEncoders.Lumina2SystemPrompt.TryGet(name, out _))
+            throw new ArgumentException(
+                $"{field} '{name}' is not a known system prompt; use one of {string.Join(", ", Models.TextEncoders.Lumina2SystemPrompt.Names)}.", field);
+    }
+
     public static void Count(int value, int max, string field)
     {
         if (value < 1 || value > max)

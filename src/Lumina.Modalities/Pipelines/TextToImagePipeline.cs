@@ -168,7 +168,9 @@ public sealed partial class TextToImagePipeline : IDisposable
             {
                 progress?.Report(new GenerationProgress(index, total, GenerationStage.EncodingPrompt, 0, settings.NumInferenceSteps));
                 cancellationToken.ThrowIfCancellationRequested();
-                using var captions = CaptionEncoder.Encode([prompt, settings.NegativePrompt], cancellationToken);
+                // The system prompt (Lumina-Image 2.0's; "none" for the other families) is prepended to the prompt, and to
+                // the negative prompt when that is not empty, with upstream's exact strings.
+                using var captions = CaptionEncoder.Encode(Lumina2SystemPrompt.ForGuidance(settings.SystemPromptText, prompt, settings.NegativePrompt), cancellationToken);
                 for (var k = 0; k < request.ImagesPerPrompt; k++, index++)
                 {
                     var seed = firstSeed + index;

@@ -81,6 +81,17 @@ public sealed class TextToImagePipelineBuilder
         return this;
     }
 
+    /// <summary>
+    /// The named system prompt (<see cref="Models.TextEncoders.Lumina2SystemPrompt.Names"/>: base, align, aesthetics,
+    /// real, 4grid, none), prepended to every prompt and to a non-empty negative prompt. Lumina-Image 2.0's default is "real".
+    /// </summary>
+    public TextToImagePipelineBuilder WithSystemPrompt(string name)
+    {
+        RequestValidation.SystemPrompt(name, nameof(name));
+        overrides = overrides with { SystemPrompt = name };
+        return this;
+    }
+
     /// <summary>Device and dtype of the models.</summary>
     public TextToImagePipelineBuilder WithDevice(Device device, ScalarType? dtype = null)
     {
@@ -241,6 +252,8 @@ public sealed class TextToImagePipelineBuilder
 
         public string? NegativePrompt { get; init; }
 
+        public string? SystemPrompt { get; init; }
+
         public TextToImageSettings ApplyTo(TextToImageSettings s) => s with
         {
             Solver = Solver ?? s.Solver,
@@ -248,6 +261,7 @@ public sealed class TextToImagePipelineBuilder
             TimeShift = TimeShift ?? s.TimeShift,
             GuidanceScale = GuidanceScale ?? s.GuidanceScale,
             NegativePrompt = NegativePrompt ?? s.NegativePrompt,
+            SystemPrompt = SystemPrompt ?? s.SystemPrompt,
         };
     }
 }

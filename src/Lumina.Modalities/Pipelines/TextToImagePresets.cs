@@ -1,3 +1,5 @@
+using Lumina.Guidance;
+using Lumina.Models.TextEncoders;
 using Lumina.Solvers;
 
 namespace Lumina.Pipelines;
@@ -15,6 +17,31 @@ public static class TextToImagePresets
     public static TextToImageSettings LuminaT2I { get; } = LuminaNext with { Solver = OdeMethod.Euler };
 
     /// <summary>
+    /// Lumina-Image 2.0, upstream <c>scripts/sample.sh</c>: midpoint, 18 steps, shift 6, cfg 4 on all channels with
+    /// <c>renorm_cfg</c> 1 (<c>sample.py</c> passes only <c>cfg_scale</c>, so <c>forward_with_cfg</c>'s default clip is on),
+    /// no truncation, system prompt "real", 1024². No proportional attention (the Unified Next-DiT has none).
+    /// </summary>
+    public static TextToImageSettings Lumina2 { get; } = new()
+    {
+        Solver = OdeMethod.Midpoint, NumInferenceSteps = 18, TimeShift = 6, GuidanceScale = 4, GuidanceChannels = GuidanceChannels.All,
+        GuidanceClipToConditionalNorm = 1, SystemPrompt = Lumina2SystemPrompt.DefaultName, Width = 1024, Height = 1024, ProportionalAttention = false,
+    };
+
+    /// <summary>Lumina-Image 2.0, upstream <c>demo.py</c>: <see cref="Lumina2"/> with <c>cfg_trunc</c> 0.25 (guided while t &lt; 0.25) and renorm 1.</summary>
+    public static TextToImageSettings Lumina2Demo { get; } = Lumina2 with { GuidanceTruncateAtTime = 0.25 };
+
+    /// <summary>
+    /// Lumina-Image 2.0 as diffusers' <c>Lumina2Pipeline</c> runs it by default: Euler on its σ grid
+    /// (<see cref="Schedulers.TimeSchedule.DiffusersFlowMatch"/>), 30 steps, shift 6, cfg 4 on all channels with
+    /// <c>cfg_normalization</c> (per-row rescale) and <c>cfg_trunc_ratio</c> 1, system prompt "real", 1024².
+    /// </summary>
+    public static TextToImageSettings Lumina2Diffusers { get; } = Lumina2 with
+    {
+        Solver = OdeMethod.Euler, NumInferenceSteps = 30, Schedule = Schedulers.TimeSchedule.DiffusersFlowMatch, GuidanceClipToConditionalNorm = 0,
+        GuidanceRescaleToConditionalNorm = true, GuidanceTruncateAfterStepFraction = 1.0,
+    };
+
+    /// <summary>
     /// Resolution extrapolation (upstream's Lumina-Next demo above 1024²): time-aware RoPE scaling with the factor
     /// sqrt(w·h)/1024 and watershed 0.3, on top of <see cref="LuminaNext"/>.
     /// </summary>
@@ -26,7 +53,13 @@ public static class TextToImagePresets
     /// <summary>A 1024×4096 (height × width) panorama request for <paramref name="prompt"/>.</summary>
     public static TextToImageRequest Panorama(string prompt) => new(prompt) { Width = 4096, Height = 1024 };
 
-    /// <summary>Looks a preset up by name: <c>lumina-next</c>, <c>lumina-t2i</c>, <c>extrapolation</c>, <c>panorama</c> (case-insensitive).</summary>
+    /// <summary>The names <see cref="ByName"/> accepts.</summary>
+    public static IReadOnlyList<string> Names { get; } = ["lumina-next", "lumina-t2i", "lumina2", "lumina2-demo", "lumina2-diffusers", "extrapolation", "panorama"];
+
+    /// <summary>
+    /// Looks a preset up by name: <c>lumina-next</c>, <c>lumina-t2i</c>, <c>lumina2</c>, <c>lumina2-demo</c>,
+    /// <c>lumina2-diffusers</c>, <c>extrapolation</c>, <c>panorama</c> (case-insensitive).
+    /// </summary>
     public static TextToImageSettings ByName(string name)
     {
         ArgumentNullException.ThrowIfNull(name);
@@ -34,9 +67,12 @@ public static class TextToImagePresets
         {
             "lumina-next" or "luminanext" or "next" => LuminaNext,
             "lumina-t2i" or "luminat2i" or "t2i" => LuminaT2I,
+            "lumina2" or "lumina-2" or "lumina-image-2" => Lumina2,
+            "lumina2-demo" or "lumina-2-demo" => Lumina2Demo,
+            "lumina2-diffusers" or "lumina-2-diffusers" => Lumina2Diffusers,
             "extrapolation" => Extrapolation,
             "panorama" => PanoramaSettings,
-            _ => throw new ArgumentException($"Unknown preset '{name}'; use lumina-next, lumina-t2i, extrapolation or panorama.", nameof(name)),
+            _ => throw new ArgumentException($"Unknown preset '{name}'; use {string.Join(", ", Names)}.", nameof(name)),
         };
     }
 }

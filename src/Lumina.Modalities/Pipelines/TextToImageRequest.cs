@@ -1,3 +1,4 @@
+using Lumina.Guidance;
 using Lumina.Sampling;
 using Lumina.Solvers;
 
@@ -47,6 +48,33 @@ public record TextToImageRequest
     /// <summary>Classifier-free guidance scale (upstream <c>cfg_scale</c>; 4 in the demos, 1 = conditioned output only).</summary>
     public double? GuidanceScale { get; init; }
 
+    /// <summary>Which channels guidance acts on (see <see cref="TextToImageSettings.GuidanceChannels"/>). Null = the pipeline default.</summary>
+    public GuidanceChannels? GuidanceChannels { get; init; }
+
+    /// <summary>
+    /// Upstream truncation by flow time (<see cref="TextToImageSettings.GuidanceTruncateAtTime"/>, <c>cfg_trunc</c>).
+    /// Null = the pipeline default.
+    /// </summary>
+    public double? GuidanceTruncateAtTime { get; init; }
+
+    /// <summary>
+    /// diffusers truncation by step fraction (<see cref="TextToImageSettings.GuidanceTruncateAfterStepFraction"/>,
+    /// <c>cfg_trunc_ratio</c>; 1 guides every step). Null = the pipeline default.
+    /// </summary>
+    public double? GuidanceTruncateAfterStepFraction { get; init; }
+
+    /// <summary>Upstream's <c>renorm_cfg</c> clip (<see cref="TextToImageSettings.GuidanceClipToConditionalNorm"/>; 0 = off). Null = the pipeline default.</summary>
+    public double? GuidanceClipToConditionalNorm { get; init; }
+
+    /// <summary>diffusers' <c>cfg_normalization</c> (<see cref="TextToImageSettings.GuidanceRescaleToConditionalNorm"/>). Null = the pipeline default.</summary>
+    public bool? GuidanceRescaleToConditionalNorm { get; init; }
+
+    /// <summary>
+    /// The named system prompt (<see cref="TextToImageSettings.SystemPrompt"/>: base, align, aesthetics, real, 4grid,
+    /// none). Null = the pipeline default ("real" for Lumina-Image 2.0, "none" for the other families).
+    /// </summary>
+    public string? SystemPrompt { get; init; }
+
     /// <summary>
     /// Seed of the first image's noise; image i uses seed + i, so every image can be reproduced alone. Null picks a
     /// random seed, which is reported in the result and the PNG metadata.
@@ -90,6 +118,8 @@ public record TextToImageRequest
         RequestValidation.Solver(Solver, nameof(Solver));
         RequestValidation.Positive(TimeShift, nameof(TimeShift), "Use 1 for no shift; upstream uses 4.");
         RequestValidation.NonNegative(GuidanceScale, nameof(GuidanceScale), "Upstream uses 4; 1 disables guidance.");
+        RequestValidation.Guidance(GuidanceChannels, GuidanceTruncateAtTime, GuidanceTruncateAfterStepFraction, GuidanceClipToConditionalNorm);
+        RequestValidation.SystemPrompt(SystemPrompt, nameof(SystemPrompt), allowNull: true);
         if (ImagesPerPrompt < 1 || ImageCount > RequestValidation.MaxImages)
             throw new ArgumentOutOfRangeException(nameof(ImagesPerPrompt), ImagesPerPrompt,
                 $"{nameof(ImagesPerPrompt)} must be ≥ 1 and prompts × images per prompt at most {RequestValidation.MaxImages}; got {ImagesPerPrompt} × {Prompts.Count}.");
@@ -99,8 +129,9 @@ public record TextToImageRequest
         StepCache?.Validate(nameof(StepCache));
     }
 
-    /// <summary>The settings this request runs with: its own values, else the pipeline's.</summary>
-    internal TextToImageSettings Resolve(TextToImageSettings defaults) => defaults with
+    /// <summary>The settings this request runs with: its own values, else <paramref name="defaults"/> (the pipeline's settings).</summary>
+    /// <param name="defaults">The pipeline's settings.</param>
+    public TextToImageSettings Resolve(TextToImageSettings defaults) => (defaults ?? throw new ArgumentNullException(nameof(defaults))) with
     {
         Width = Width ?? defaults.Width ?? TextToImageSettings.DefaultSide,
         Height = Height ?? defaults.Height ?? TextToImageSettings.DefaultSide,
@@ -108,6 +139,12 @@ public record TextToImageRequest
         NumInferenceSteps = NumInferenceSteps ?? defaults.NumInferenceSteps,
         TimeShift = TimeShift ?? defaults.TimeShift,
         GuidanceScale = GuidanceScale ?? defaults.GuidanceScale,
+        GuidanceChannels = GuidanceChannels ?? defaults.GuidanceChannels,
+        GuidanceTruncateAtTime = GuidanceTruncateAtTime ?? defaults.GuidanceTruncateAtTime,
+        GuidanceTruncateAfterStepFraction = GuidanceTruncateAfterStepFraction ?? defaults.GuidanceTruncateAfterStepFraction,
+        GuidanceClipToConditionalNorm = GuidanceClipToConditionalNorm ?? defaults.GuidanceClipToConditionalNorm,
+        GuidanceRescaleToConditionalNorm = GuidanceRescaleToConditionalNorm ?? defaults.GuidanceRescaleToConditionalNorm,
+        SystemPrompt = SystemPrompt ?? defaults.SystemPrompt,
         NegativePrompt = NegativePrompt ?? defaults.NegativePrompt,
         ScaleFactor = ScaleFactor ?? defaults.ScaleFactor,
         ScaleWatershed = ScaleWatershed ?? defaults.ScaleWatershed,

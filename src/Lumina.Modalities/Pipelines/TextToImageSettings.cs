@@ -1,3 +1,5 @@
+using Lumina.Guidance;
+using Lumina.Models.TextEncoders;
 using Lumina.Sampling;
 using Lumina.Solvers;
 
@@ -39,6 +41,40 @@ public sealed record TextToImageSettings
     /// <summary>Classifier-free guidance scale (4 in the upstream demos).</summary>
     public double GuidanceScale { get; init; } = 4.0;
 
+    /// <summary>
+    /// Which output channels guidance acts on: <see cref="GuidanceChannels.LuminaFirstThree"/> (Lumina-Next and
+    /// Lumina-T2I, upstream-exact; the default) or <see cref="GuidanceChannels.All"/> (Lumina-Image 2.0).
+    /// </summary>
+    public GuidanceChannels GuidanceChannels { get; init; } = GuidanceChannels.LuminaFirstThree;
+
+    /// <summary>
+    /// Truncation by flow time (upstream Lumina-Image 2.0 <c>cfg_trunc</c>): guide only while t &lt; this value (strict;
+    /// t = 0 noise, t = 1 data); later calls run the conditional half alone. In [0, 1]; null = guide at every time.
+    /// </summary>
+    public double? GuidanceTruncateAtTime { get; init; }
+
+    /// <summary>
+    /// Truncation by step fraction (diffusers <c>Lumina2Pipeline</c> <c>cfg_trunc_ratio</c>): step i (0-based) of N runs
+    /// the conditional half alone when (i + 1) / N &gt; this value. In [0, 1]; null (or 1) = guide every step.
+    /// </summary>
+    public double? GuidanceTruncateAfterStepFraction { get; init; }
+
+    /// <summary>
+    /// Upstream Lumina-Image 2.0's <c>renorm_cfg</c> r: when ‖g‖ ≥ r·‖cond‖ (per sample) the guided output is clipped
+    /// to r·‖cond‖. 0 (the default) disables it; <c>sample.py</c> and <c>demo.py</c> use 1.
+    /// </summary>
+    public double GuidanceClipToConditionalNorm { get; init; }
+
+    /// <summary>diffusers' <c>cfg_normalization</c>: always rescale each guided row to the conditional row's norm (last axis).</summary>
+    public bool GuidanceRescaleToConditionalNorm { get; init; }
+
+    /// <summary>
+    /// The named system prompt prepended to the prompt, and to the negative prompt when that is not empty
+    /// (<see cref="Lumina2SystemPrompt.Names"/>: base, align, aesthetics, real, 4grid, none). Lumina-Image 2.0 uses
+    /// "real" (upstream <c>scripts/sample.sh</c>); "none" (the default) leaves prompts unchanged.
+    /// </summary>
+    public string SystemPrompt { get; init; } = "none";
+
     /// <summary>The negative prompt used when a request gives none.</summary>
     public string NegativePrompt { get; init; } = "";
 
@@ -74,10 +110,15 @@ public sealed record TextToImageSettings
             throw new ArgumentException("DPM-Solver++ runs on its own grid (TimeSchedule.Upstream); diffusers' schedule is for the Euler-family solvers.", nameof(Schedule));
         RequestValidation.NonNegative(GuidanceScale, nameof(GuidanceScale), "Upstream uses 4; 1 disables guidance.");
         if (NegativePrompt is null) throw new ArgumentNullException(nameof(NegativePrompt), "Use \"\" for no negative prompt.");
+        RequestValidation.Guidance(GuidanceChannels, GuidanceTruncateAtTime, GuidanceTruncateAfterStepFraction, GuidanceClipToConditionalNorm);
+        RequestValidation.SystemPrompt(SystemPrompt, nameof(SystemPrompt));
         RequestValidation.Positive(ScaleFactor, nameof(ScaleFactor), "Use null or 1 for no extrapolation.");
         RequestValidation.UnitInterval(ScaleWatershed, nameof(ScaleWatershed), allowZero: true, "Upstream's extrapolation preset uses 0.3.");
         StepCache?.Validate(nameof(StepCache));
     }
+
+    /// <summary>The text of <see cref="SystemPrompt"/> (upstream's exact string; "" for "none").</summary>
+    public string SystemPromptText => Lumina2SystemPrompt.Get(SystemPrompt);
 
     /// <summary>The RoPE scale factor a request of this size runs with (null = the model's default table).</summary>
     /// <param name="width">Image width in pixels.</param>
