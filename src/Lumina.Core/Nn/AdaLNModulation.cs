@@ -10,7 +10,7 @@ namespace Lumina.Nn;
 /// The adaLN conditioning projection <c>Sequential(SiLU, Linear)</c> used by every DiT block and final layer. Its
 /// linear is registered as <c>1</c>, so the checkpoint keys are <c>adaLN_modulation.1.weight</c>/<c>.bias</c>.
 /// </summary>
-public sealed class AdaLNModulation : nn.Module<Tensor, Tensor>
+internal sealed class AdaLNModulation : nn.Module<Tensor, Tensor>
 {
     [ComponentName(Name = "1")]
     private readonly Linear linear;

@@ -9,7 +9,7 @@ namespace Lumina.Nn;
 /// The LLaMA-style SwiGLU feed-forward of every Lumina DiT: <c>w2(silu(w1 x) · w3 x)</c>, no biases. Checkpoint keys
 /// <c>w1</c>, <c>w2</c>, <c>w3</c>.
 /// </summary>
-public sealed class SwiGluFeedForward : nn.Module<Tensor, Tensor>
+internal sealed class SwiGluFeedForward : nn.Module<Tensor, Tensor>
 {
 #pragma warning disable IDE1006 // field names follow the checkpoint keys
     private readonly Linear w1;

@@ -10,7 +10,7 @@ namespace Lumina.Nn;
 /// Checkpoint keys <c>mlp.0.*</c> and <c>mlp.2.*</c>. The sinusoid takes t as given (Lumina image models pass t in [0, 1],
 /// the music DiT passes integer steps 0..999).
 /// </summary>
-public sealed class TimestepEmbedder : nn.Module<Tensor, Tensor>
+internal sealed class TimestepEmbedder : nn.Module<Tensor, Tensor>
 {
 #pragma warning disable IDE1006 // field names follow the checkpoint keys
     private readonly Sequential mlp;

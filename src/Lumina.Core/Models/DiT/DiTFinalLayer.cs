@@ -11,7 +11,7 @@ namespace Lumina.Models.DiT;
 /// output patch width. Next-DiT modulates with a scale only (adaLN width dim); Flag-DiT and the music DiT with shift
 /// and scale (adaLN width 2·dim, chunk order shift, scale). Keys <c>linear.*</c>, <c>adaLN_modulation.1.*</c>.
 /// </summary>
-public sealed class DiTFinalLayer : nn.Module<Tensor, Tensor, Tensor>
+internal sealed class DiTFinalLayer : nn.Module<Tensor, Tensor, Tensor>
 {
 #pragma warning disable IDE1006 // field names follow the checkpoint keys
     private readonly LayerNorm norm_final;

@@ -11,7 +11,7 @@ namespace Lumina.Models.DiT;
 /// (rows [H·hd | KV·hd | KV·hd], no bias), RMSNorms <c>q_norm</c>/<c>k_norm</c> over the head width, RoPE on queries
 /// and keys, grouped-query attention with a key mask and scale 1/sqrt(hd), then <c>out</c> (no bias).
 /// </summary>
-public sealed class Lumina2Attention : nn.Module
+internal sealed class Lumina2Attention : nn.Module
 {
 #pragma warning disable IDE1006 // field names follow the checkpoint keys
     private readonly Linear qkv;

@@ -81,13 +81,13 @@ public sealed class Lumina2Transformer : nn.Module, IDiffusionTransformer
     private Tensors.IBlockWeights? _blockWeights;
 
     /// <summary>The main joint blocks.</summary>
-    public IReadOnlyList<Lumina2Block> Layers => layers.ToList();
+    internal IReadOnlyList<Lumina2Block> Layers => layers.ToList();
 
     /// <summary>The noise refiner (modulated blocks over the image tokens).</summary>
-    public IReadOnlyList<Lumina2Block> NoiseRefiner => noise_refiner.ToList();
+    internal IReadOnlyList<Lumina2Block> NoiseRefiner => noise_refiner.ToList();
 
     /// <summary>The context refiner (unmodulated blocks over the caption tokens).</summary>
-    public IReadOnlyList<Lumina2Block> ContextRefiner => context_refiner.ToList();
+    internal IReadOnlyList<Lumina2Block> ContextRefiner => context_refiner.ToList();
 
     /// <inheritdoc />
     nn.Module IDiffusionTransformer.Module => this;
