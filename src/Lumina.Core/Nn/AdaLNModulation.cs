@@ -1,3 +1,4 @@
+using Lumina.Models.TextEncoders;
 using TorchSharp;
 using TorchSharp.Modules;
 using TorchSharp.Utils;
@@ -22,7 +23,7 @@ internal sealed class AdaLNModulation : nn.Module<Tensor, Tensor>
     public AdaLNModulation(long conditionDim, long outputDim, Device? device = null, ScalarType? dtype = null)
         : base(nameof(AdaLNModulation))
     {
-        linear = nn.Linear(conditionDim, outputDim, hasBias: true, device: device, dtype: dtype);
+        linear = ModuleFactory.Linear(conditionDim, outputDim, true, device, dtype);
         RegisterComponents();
     }
 

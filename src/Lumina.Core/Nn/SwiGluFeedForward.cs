@@ -1,3 +1,4 @@
+using Lumina.Models.TextEncoders;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -34,9 +35,9 @@ internal sealed class SwiGluFeedForward : nn.Module<Tensor, Tensor>
         if (dim <= 0) throw new ArgumentOutOfRangeException(nameof(dim), dim, "The model width must be positive.");
         if (hiddenSize <= 0) throw new ArgumentOutOfRangeException(nameof(hiddenSize), hiddenSize, "The hidden width must be positive.");
         HiddenSize = hiddenSize;
-        w1 = nn.Linear(dim, HiddenSize, hasBias: false, device: device, dtype: dtype);
-        w2 = nn.Linear(HiddenSize, dim, hasBias: false, device: device, dtype: dtype);
-        w3 = nn.Linear(dim, HiddenSize, hasBias: false, device: device, dtype: dtype);
+        w1 = ModuleFactory.Linear(dim, HiddenSize, false, device, dtype);
+        w2 = ModuleFactory.Linear(HiddenSize, dim, false, device, dtype);
+        w3 = ModuleFactory.Linear(dim, HiddenSize, false, device, dtype);
         RegisterComponents();
     }
 

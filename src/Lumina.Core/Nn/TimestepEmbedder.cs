@@ -1,3 +1,4 @@
+using Lumina.Models.TextEncoders;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -26,9 +27,9 @@ internal sealed class TimestepEmbedder : nn.Module<Tensor, Tensor>
         if (frequencyEmbeddingSize <= 0) throw new ArgumentOutOfRangeException(nameof(frequencyEmbeddingSize));
         FrequencyEmbeddingSize = frequencyEmbeddingSize;
         mlp = nn.Sequential(
-            ("0", nn.Linear(frequencyEmbeddingSize, hiddenSize, hasBias: true, device: device, dtype: dtype)),
+            ("0", ModuleFactory.Linear(frequencyEmbeddingSize, hiddenSize, true, device, dtype)),
             ("1", nn.SiLU()),
-            ("2", nn.Linear(hiddenSize, hiddenSize, hasBias: true, device: device, dtype: dtype)));
+            ("2", ModuleFactory.Linear(hiddenSize, hiddenSize, true, device, dtype)));
         RegisterComponents();
     }
 

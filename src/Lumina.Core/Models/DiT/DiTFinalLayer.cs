@@ -1,3 +1,4 @@
+using Lumina.Models.TextEncoders;
 using Lumina.Nn;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -30,7 +31,7 @@ internal sealed class DiTFinalLayer : nn.Module<Tensor, Tensor, Tensor>
     {
         WithShift = withShift;
         norm_final = nn.LayerNorm(dim, eps: 1e-6, elementwise_affine: false, device: device, dtype: dtype);
-        linear = nn.Linear(dim, outputFeatures, hasBias: true, device: device, dtype: dtype);
+        linear = ModuleFactory.Linear(dim, outputFeatures, true, device, dtype);
         adaLN_modulation = new AdaLNModulation(conditionDim, withShift ? 2 * dim : dim, device, dtype);
         RegisterComponents();
     }

@@ -1,3 +1,4 @@
+using Lumina.Models.TextEncoders;
 using Lumina.Nn;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -26,8 +27,8 @@ internal sealed class Lumina2Attention : nn.Module
         Heads = config.Heads;
         KvHeads = config.KvHeadCount;
         HeadDim = config.HeadDim;
-        qkv = nn.Linear(config.Dim, (long)(Heads + 2 * KvHeads) * HeadDim, hasBias: false, device: device, dtype: dtype);
-        @out = nn.Linear((long)Heads * HeadDim, config.Dim, hasBias: false, device: device, dtype: dtype);
+        qkv = ModuleFactory.Linear(config.Dim, (long)(Heads + 2 * KvHeads) * HeadDim, false, device, dtype);
+        @out = ModuleFactory.Linear((long)Heads * HeadDim, config.Dim, false, device, dtype);
         if (config.QkNorm)
         {
             q_norm = new RmsNorm(HeadDim, config.QkNormEps, device, dtype);
