@@ -15,7 +15,7 @@ internal static class GenerateCommand
         {
             Description = "A model folder (diffusers or original layout) or a Hub repo id (org/name[@revision]), downloaded into the shared cache. " +
                           "Default: the bundled demo model (32×32 coloured shapes, for example \"a red circle on the left on a white background\").",
-            DefaultValueFactory = _ => DemoModel.Folder,
+            DefaultValueFactory = _ => Lumina.Models.DemoModel.Path,
         };
         var output = new Option<string>("--output", "-o")
         {
