@@ -90,6 +90,8 @@ internal static class GenerateCommand
             });
             return await pipeline.GenerateAsync(request, progress, ct).ConfigureAwait(false);
         }).ConfigureAwait(false);
+        foreach (var warning in result.Warnings)
+            Console.Error.WriteLine($"warning: {warning}");
 
         if (toStdout)
         {
