@@ -264,6 +264,33 @@ public sealed class CliModelConfigTests : IDisposable
         Assert.Contains(named, line);
     }
 
+    /// <summary>
+    /// The text encoder's config is compared with its checkpoint's header before anything is allocated: 100000 layers or
+    /// a 1e9-wide model would exhaust memory, -128 cannot be built. One line names the file, the field and the checkpoint.
+    /// </summary>
+    [Theory]
+    [InlineData("num_hidden_layers", "100000", "holds 2 layers")]
+    [InlineData("hidden_size", "1000000000", "of width 64")]
+    [InlineData("hidden_size", "-128", "must be positive")]
+    [InlineData("num_hidden_layers", "-128", "must be positive")]
+    [InlineData("vocab_size", "100000000", "with 52 rows")]
+    public async Task ATextEncoderConfigThatDisagreesWithItsCheckpoint_IsRefusedBeforeAllocating(string field, string value, string reason)
+    {
+        var model = DemoCopy();
+        var config = Path.Combine(model, "text_encoder", "config.json");
+        var json = System.Text.Json.Nodes.JsonNode.Parse(await File.ReadAllTextAsync(config))!.AsObject();
+        json[field] = System.Text.Json.Nodes.JsonValue.Create(long.Parse(value, System.Globalization.CultureInfo.InvariantCulture));
+        await File.WriteAllTextAsync(config, json.ToJsonString());
+
+        var run = await ProcessRun.LuminaAsync(["generate", "a red circle", "-m", model, "-o", _temp.File("x.png"), "--steps", "2"]);
+
+        Assert.True(run.ExitCode == 2, run.ToString());
+        var line = Assert.Single(run.ErrorLines);
+        Assert.Contains(Path.Combine("text_encoder", "config.json"), line);
+        Assert.Contains($"{field} is {value}", line);
+        Assert.Contains(reason, line);
+    }
+
     [Theory]
     [InlineData("transformer")]
     [InlineData("text_encoder")]
