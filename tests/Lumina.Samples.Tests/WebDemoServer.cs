@@ -7,12 +7,36 @@ namespace Lumina.Samples.Tests;
 /// <summary>
 /// The web demo started as a real process (<c>dotnet Lumina.WebDemo.dll</c>) on 127.0.0.1 with a random port, serving a
 /// tiny random Lumina-Next model in the diffusers layout. Stopped (its process tree killed) on dispose.
+/// <para>Limits of the shared server: at most 1024 tokens (128×128 for this model: VAE ×2, patch 2), 1000 steps (so a
+/// test can start a job that takes far longer than the test, then cancel it), 8 finished jobs kept.</para>
 /// </summary>
-public sealed class WebDemoServer : IAsyncLifetime
+public sealed class WebDemoServer : IAsyncLifetime, IAsyncDisposable
 {
     private readonly TinyLuminaNextFolders _models = new();
     private readonly StringBuilder _output = new();
     private Process _process = null!;
+    private readonly string? _modelArgument;
+    private readonly IReadOnlyList<string> _arguments;
+    private readonly IReadOnlyDictionary<string, string?> _environment;
+
+    /// <summary>The shared fixture: the tiny model from a local folder, 32×48 and 2 steps by default.</summary>
+    public WebDemoServer()
+        : this(null, ["--width", "32", "--height", "48", "--steps", "2"], new Dictionary<string, string?>())
+    {
+    }
+
+    private WebDemoServer(string? model, IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string?> environment) =>
+        (_modelArgument, _arguments, _environment) = (model, arguments, environment);
+
+    /// <summary>A server (not started: call <see cref="InitializeAsync"/>) with its own <c>--model</c> (null = the tiny local folder), arguments and environment.</summary>
+    public static WebDemoServer With(string? model, IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string?> environment) =>
+        new(model, arguments, environment);
+
+    /// <summary>Steps (the pipeline's most) that, at <see cref="LongSide"/>², take far longer than any test waits (cancel it).</summary>
+    public const int EndlessSteps = 1000;
+
+    /// <summary>The largest side within the token limit: 128 (32 × 32 tokens).</summary>
+    public const int LongSide = 128;
 
     /// <summary>The demo's base address.</summary>
     public Uri Address { get; private set; } = null!;
@@ -25,8 +49,11 @@ public sealed class WebDemoServer : IAsyncLifetime
         long.Parse(File.ReadAllLines($"/proc/{_process.Id}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal))
             .Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) * 1024;
 
-    /// <summary>The model folder the demo serves.</summary>
-    public string Model => _models.Diffusers;
+    /// <summary>The model the demo serves (the tiny folder unless another <c>--model</c> was given).</summary>
+    public string Model => _modelArgument ?? _models.Diffusers;
+
+    /// <summary>The tiny model's diffusers folder (also when the server serves another).</summary>
+    public string TinyModelFolder => _models.Diffusers;
 
     /// <summary>Everything the process printed so far (for failure messages).</summary>
     public string Output
@@ -46,9 +73,13 @@ public sealed class WebDemoServer : IAsyncLifetime
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var a in new[] { SampleApps.WebDemo, "--model", _models.Diffusers, "--port", "0", "--width", "32", "--height", "48", "--steps", "2", "--threads", "1" })
+        string[] common = [SampleApps.WebDemo, "--model", _modelArgument ?? _models.Diffusers, "--port", "0", "--threads", "1",
+            "--MaxTokens", "1024", "--MaxSteps", EndlessSteps.ToString(System.Globalization.CultureInfo.InvariantCulture), "--KeepFinished", "8"];
+        foreach (var a in common.Concat(_arguments))
             info.ArgumentList.Add(a);
         info.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        foreach (var (key, value) in _environment)
+            info.Environment[key] = value;
         _process = Process.Start(info)!;
         var listening = new TaskCompletionSource<Uri>(TaskCreationOptions.RunContinuationsAsynchronously);
         _process.OutputDataReceived += (_, e) => OnLine(e.Data, listening);
@@ -74,8 +105,16 @@ public sealed class WebDemoServer : IAsyncLifetime
             listening.TrySetResult(new Uri(line[(at + marker.Length)..].Trim()));
     }
 
+    ValueTask IAsyncDisposable.DisposeAsync() => new(DisposeAsync());
+
     public async Task DisposeAsync()
     {
+        if (_process is null)
+        {
+            _models.Dispose();
+            return;
+        }
+
         if (!_process.HasExited)
         {
             _process.Kill(entireProcessTree: true);
