@@ -250,18 +250,23 @@ public sealed class CliModelConfigTests : IDisposable
     [InlineData("text_encoder", "vocab_size", "0", "vocab_size")]
     public async Task AConfigThatWouldExhaustMemoryOrIsOutOfRange_IsRefusedWithExitCode2_NamingFileAndField(string component, string field, string value, string named)
     {
-        var model = DemoCopy();
-        var config = Path.Combine(model, component, "config.json");
-        var json = System.Text.Json.Nodes.JsonNode.Parse(await File.ReadAllTextAsync(config))!.AsObject();
-        json[field] = System.Text.Json.Nodes.JsonValue.Create(long.Parse(value, System.Globalization.CultureInfo.InvariantCulture));
-        await File.WriteAllTextAsync(config, json.ToJsonString());
-
-        var run = await ProcessRun.LuminaAsync(["generate", "a red circle", "-m", model, "-o", _temp.File("x.png"), "--steps", "2"]);
+        var run = await GenerateWithConfigFieldAsync(component, field, value);
 
         Assert.True(run.ExitCode == 2, run.ToString());
         var line = Assert.Single(run.ErrorLines);
         Assert.Contains(Path.Combine(component, "config.json"), line);
         Assert.Contains(named, line);
+    }
+
+    /// <summary>Runs <c>lumina generate</c> on a copy of the demo model whose <paramref name="component"/>/config.json has <paramref name="field"/> set to <paramref name="value"/>.</summary>
+    private async Task<ProcessResult> GenerateWithConfigFieldAsync(string component, string field, string value)
+    {
+        var model = DemoCopy();
+        var config = Path.Combine(model, component, "config.json");
+        var json = System.Text.Json.Nodes.JsonNode.Parse(await File.ReadAllTextAsync(config))!.AsObject();
+        json[field] = System.Text.Json.Nodes.JsonValue.Create(long.Parse(value, System.Globalization.CultureInfo.InvariantCulture));
+        await File.WriteAllTextAsync(config, json.ToJsonString());
+        return await ProcessRun.LuminaAsync(["generate", "a red circle", "-m", model, "-o", _temp.File("x.png"), "--steps", "2"]);
     }
 
     /// <summary>
@@ -276,13 +281,7 @@ public sealed class CliModelConfigTests : IDisposable
     [InlineData("vocab_size", "100000000", "with 52 rows")]
     public async Task ATextEncoderConfigThatDisagreesWithItsCheckpoint_IsRefusedBeforeAllocating(string field, string value, string reason)
     {
-        var model = DemoCopy();
-        var config = Path.Combine(model, "text_encoder", "config.json");
-        var json = System.Text.Json.Nodes.JsonNode.Parse(await File.ReadAllTextAsync(config))!.AsObject();
-        json[field] = System.Text.Json.Nodes.JsonValue.Create(long.Parse(value, System.Globalization.CultureInfo.InvariantCulture));
-        await File.WriteAllTextAsync(config, json.ToJsonString());
-
-        var run = await ProcessRun.LuminaAsync(["generate", "a red circle", "-m", model, "-o", _temp.File("x.png"), "--steps", "2"]);
+        var run = await GenerateWithConfigFieldAsync("text_encoder", field, value);
 
         Assert.True(run.ExitCode == 2, run.ToString());
         var line = Assert.Single(run.ErrorLines);
