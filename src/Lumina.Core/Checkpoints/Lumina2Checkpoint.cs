@@ -4,7 +4,7 @@ using TorchSharp;
 
 namespace Lumina.Checkpoints;
 
-/// <summary>What <see cref="Lumina2Checkpoint.Load"/> found and did.</summary>
+/// <summary>What <see cref="Lumina2Checkpoint.Load(Lumina2Transformer, string, bool)"/> found and did.</summary>
 /// <param name="Layout">The file's key layout; pass it to <see cref="Lumina2Checkpoint.Save"/> to write the same names back.</param>
 /// <param name="Report">Loaded, missing, unexpected and skipped keys (in the model's upstream names).</param>
 public sealed record Lumina2LoadResult(Lumina2CheckpointLayout Layout, CheckpointLoadReport Report);
@@ -38,6 +38,19 @@ public static class Lumina2Checkpoint
         ArgumentNullException.ThrowIfNull(model);
         ArgumentException.ThrowIfNullOrEmpty(path);
         using var source = SafetensorsCheckpoint.Open(path);
+        return Load(model, source, strict);
+    }
+
+    /// <summary>
+    /// Loads <paramref name="model"/> from an open tensor source (a safetensors file or shard set, or any other
+    /// <see cref="ITensorSource"/>), detecting the layout from its names, as <see cref="Load(Lumina2Transformer, string, bool)"/>
+    /// does. The source stays open; the caller disposes it.
+    /// </summary>
+    /// <exception cref="CheckpointMismatchException">A strict load found missing, unexpected or misshapen keys.</exception>
+    public static Lumina2LoadResult Load(Lumina2Transformer model, ITensorSource source, bool strict = true)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(source);
         var layout = Lumina2KeyMap.DetectLayout(source.Tensors.Select(t => t.Name));
         var options = new CheckpointLoadOptions { Strict = strict, KeyMap = layout == Lumina2CheckpointLayout.ComfyUI ? Lumina2KeyMap.FromComfy : null };
         if (layout != Lumina2CheckpointLayout.Diffusers)

@@ -43,7 +43,7 @@ public class LuminaNextFamily : ImageModelFamily
     public override bool Recognizes(ModelFolder folder)
     {
         ArgumentNullException.ThrowIfNull(folder);
-        if (folder.Layout == ModelLayoutKind.Original)
+        if (folder.Layout != ModelLayoutKind.Diffusers)
             return !folder.TransformerTensorNames.Contains("eol_token") && !folder.TransformerTensorNames.Contains("proj_in.weight");
         // Hand-made folders may omit the class name; a folder with a vocoder is a music model.
         return folder.TransformerClass == NextDiTConfigJson.DiffusersClassName

@@ -44,7 +44,7 @@ public sealed class LuminaT2IFamily : ImageModelFamily
     public override bool Recognizes(ModelFolder folder)
     {
         ArgumentNullException.ThrowIfNull(folder);
-        return folder.Layout == ModelLayoutKind.Original && folder.TransformerTensorNames.Contains("eol_token");
+        return folder.Layout != ModelLayoutKind.Diffusers && folder.TransformerTensorNames.Contains("eol_token");
     }
 
     /// <inheritdoc />

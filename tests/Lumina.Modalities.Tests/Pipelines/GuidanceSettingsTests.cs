@@ -55,7 +55,8 @@ public sealed class GuidanceSettingsTests(TinyLuminaNextFolders folders) : IClas
     public void TheLumina2PresetsAreUpstreamsScriptAndDemo()
     {
         var s = TextToImagePresets.Lumina2;
-        Assert.Equal((OdeMethod.Midpoint, 18, 6.0, 4.0, "real", 1024, 1024), (s.Solver, s.NumInferenceSteps, s.TimeShift, s.GuidanceScale, s.SystemPrompt, s.Width, s.Height));
+        Assert.Equal((OdeMethod.Midpoint, 18, 6.0, 4.0, "real"), (s.Solver, s.NumInferenceSteps, s.TimeShift, s.GuidanceScale, s.SystemPrompt));
+        Assert.Equal((1024, 1024), (new TextToImageRequest("x").Resolve(s).Width, new TextToImageRequest("x").Resolve(s).Height));
         Assert.Equal((GuidanceChannels.All, (double?)null, (double?)null, 1.0, false),
             (s.GuidanceChannels, s.GuidanceTruncateAtTime, s.GuidanceTruncateAfterStepFraction, s.GuidanceClipToConditionalNorm, s.GuidanceRescaleToConditionalNorm));
         Assert.Equal(Lumina2SystemPrompt.Real, s.SystemPromptText);
