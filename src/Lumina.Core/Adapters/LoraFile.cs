@@ -51,7 +51,7 @@ public sealed partial class LoraFile : IDisposable
     public IReadOnlyDictionary<string, string> Metadata { get; }
 
     /// <summary>The modules, in file key order.</summary>
-    public IReadOnlyList<LoraModule> Modules => _modules;
+    internal IReadOnlyList<LoraModule> Modules => _modules;
 
     /// <summary>Keys that belong to no module this loader understands.</summary>
     public IReadOnlyList<string> UnusedKeys { get; }

@@ -4,7 +4,7 @@ namespace Lumina.Adapters;
 /// The key layout an adapter module was written in. It decides how the module names a model weight and which
 /// reference's scaling rule applies (see <c>docs/lora.md</c>).
 /// </summary>
-public enum LoraKeyForm
+internal enum LoraKeyForm
 {
     /// <summary>
     /// kohya sd-scripts / LyCORIS: <c>lora_unet_{module path with '.' → '_'}</c> with <c>lora_down</c>/<c>lora_up</c>
@@ -34,7 +34,7 @@ public enum LoraKeyForm
 }
 
 /// <summary>The kind of weight update an adapter module holds.</summary>
-public enum LoraAdapterKind
+internal enum LoraAdapterKind
 {
     /// <summary>Low-rank: ΔW = up · down.</summary>
     LoRA = 0,

@@ -7,7 +7,7 @@ namespace Lumina.Adapters;
 /// One module of an adapter file: the factors that make one weight update, the scale its reference applies, and the
 /// name it targets in its own key layout. The factors stay on the CPU in the file's dtype until they are applied.
 /// </summary>
-public sealed class LoraModule : IDisposable
+internal sealed class LoraModule : IDisposable
 {
     private readonly Dictionary<string, Tensor> _factors;
 

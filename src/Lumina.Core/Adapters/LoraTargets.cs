@@ -12,7 +12,7 @@ namespace Lumina.Adapters;
 /// <param name="WeightKey">The model weight, e.g. <c>layers.0.attention.qkv.weight</c>.</param>
 /// <param name="RowOffset">First row the update covers.</param>
 /// <param name="Rows">Rows the update covers (the whole weight unless it is a slice).</param>
-public sealed record LoraTarget(string WeightKey, long RowOffset, long Rows);
+internal sealed record LoraTarget(string WeightKey, long RowOffset, long Rows);
 
 /// <summary>
 /// Resolves adapter module names against one model's weights, the way each reference does:
@@ -20,7 +20,7 @@ public sealed record LoraTarget(string WeightKey, long RowOffset, long Rows);
 /// paths themselves, diffusers names through the family's diffusers layout (Lumina-Image 2.0: <c>attn.to_q/k/v</c>
 /// are row blocks [q | k | v] of the fused <c>attention.qkv</c>; Lumina-Next: <see cref="NextDiTKeyMap"/>).
 /// </summary>
-public sealed partial class LoraTargets
+internal sealed partial class LoraTargets
 {
     private readonly IReadOnlyDictionary<string, Tensor> _weights;
     private readonly Dictionary<string, string> _kohya = new(StringComparer.Ordinal);

@@ -29,7 +29,7 @@ public enum Lumina2CheckpointLayout
 /// <param name="Key">The upstream (module) key.</param>
 /// <param name="RowStart">First row of the model tensor this tensor covers (0 for whole tensors).</param>
 /// <param name="Rows">Number of rows it covers; null = the whole model tensor.</param>
-public sealed record Lumina2KeySlice(string Key, long RowStart = 0, long? Rows = null)
+internal sealed record Lumina2KeySlice(string Key, long RowStart = 0, long? Rows = null)
 {
     /// <summary>Whether the slice is the whole model tensor.</summary>
     public bool IsWhole => Rows is null;
@@ -40,7 +40,7 @@ public sealed record Lumina2KeySlice(string Key, long RowStart = 0, long? Rows =
 /// <see cref="Lumina2Transformer"/>), diffusers' <c>Lumina2Transformer2DModel</c> names
 /// (diffusers' <c>convert_lumina2_to_diffusers</c>) and ComfyUI's prefixed names.
 /// </summary>
-public static partial class Lumina2KeyMap
+internal static partial class Lumina2KeyMap
 {
     /// <summary>The prefix ComfyUI puts before the diffusion model's upstream keys.</summary>
     public const string ComfyPrefix = "model.diffusion_model.";

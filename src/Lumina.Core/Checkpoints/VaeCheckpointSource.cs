@@ -13,7 +13,7 @@ namespace Lumina.Checkpoints;
 /// bytes). Tensors outside the VAE (another prefix, such as <c>model.diffusion_model.</c>) are left out when
 /// <c>vaeOnly</c> is set.
 /// </summary>
-public sealed class VaeCheckpointSource : ITensorSource
+internal sealed class VaeCheckpointSource : ITensorSource
 {
     private readonly ITensorSource _inner;
     private readonly bool _ownsInner;

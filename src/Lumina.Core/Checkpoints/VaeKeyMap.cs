@@ -11,7 +11,7 @@ namespace Lumina.Checkpoints;
 /// <c>mid.block_1</c>/<c>mid.attn_1</c>/<c>mid.block_2</c>, and stores the mid-block attention projections
 /// <c>q</c>/<c>k</c>/<c>v</c>/<c>proj_out</c> as 1×1 convolutions (see <see cref="VaeCheckpointSource"/> for the reshape).</para>
 /// </summary>
-public static partial class VaeKeyMap
+internal static partial class VaeKeyMap
 {
     /// <summary>Prefixes that single-file checkpoints put in front of the VAE's own keys; stripped on load.</summary>
     public static IReadOnlyList<string> SingleFilePrefixes { get; } = ["first_stage_model.", "vae."];

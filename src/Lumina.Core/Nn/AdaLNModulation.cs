@@ -1,3 +1,4 @@
+using Lumina.Models.TextEncoders;
 using TorchSharp;
 using TorchSharp.Modules;
 using TorchSharp.Utils;
@@ -9,7 +10,7 @@ namespace Lumina.Nn;
 /// The adaLN conditioning projection <c>Sequential(SiLU, Linear)</c> used by every DiT block and final layer. Its
 /// linear is registered as <c>1</c>, so the checkpoint keys are <c>adaLN_modulation.1.weight</c>/<c>.bias</c>.
 /// </summary>
-public sealed class AdaLNModulation : nn.Module<Tensor, Tensor>
+internal sealed class AdaLNModulation : nn.Module<Tensor, Tensor>
 {
     [ComponentName(Name = "1")]
     private readonly Linear linear;
@@ -22,7 +23,7 @@ public sealed class AdaLNModulation : nn.Module<Tensor, Tensor>
     public AdaLNModulation(long conditionDim, long outputDim, Device? device = null, ScalarType? dtype = null)
         : base(nameof(AdaLNModulation))
     {
-        linear = nn.Linear(conditionDim, outputDim, hasBias: true, device: device, dtype: dtype);
+        linear = ModuleFactory.Linear(conditionDim, outputDim, true, device, dtype);
         RegisterComponents();
     }
 

@@ -9,7 +9,7 @@ namespace Lumina.Nn;
 /// Pools caption features with the caption mask and projects them: <c>Sequential(LayerNorm(capDim), Linear(capDim→out))</c>.
 /// Checkpoint keys <c>0.weight</c>, <c>0.bias</c>, <c>1.weight</c>, <c>1.bias</c> (under <c>cap_embedder</c>).
 /// </summary>
-public sealed class CaptionEmbedder : nn.Module<Tensor, Tensor>
+internal sealed class CaptionEmbedder : nn.Module<Tensor, Tensor>
 {
     [ComponentName(Name = "0")]
     private readonly LayerNorm norm;

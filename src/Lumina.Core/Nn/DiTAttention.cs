@@ -27,7 +27,7 @@ namespace Lumina.Nn;
 /// enabled) the projections concatenate the three parameters instead, so gradients land on the separate parameters.
 /// </para>
 /// </summary>
-public sealed class DiTAttention : nn.Module
+internal sealed class DiTAttention : nn.Module
 {
 #pragma warning disable IDE1006 // field names follow the checkpoint keys
     private readonly Linear wq;

@@ -7,7 +7,7 @@ namespace Lumina.Nn;
 /// Image ↔ patch-token reshapes of the Lumina DiTs. A patch vector is channel-major <c>(c, ph, pw)</c>; the model's
 /// output patch vector is read back as <c>(ph, pw, c)</c>.
 /// </summary>
-public static class Patchify
+internal static class Patchify
 {
     /// <summary>
     /// [B, C, H, W] → [B, H/p, W/p, C·p·p] (<c>view(B,C,H/p,p,W/p,p).permute(0,2,4,1,3,5)</c>).

@@ -8,7 +8,7 @@ namespace Lumina.Nn;
 /// Root-mean-square layer norm as Lumina uses it: <c>x.float() * rsqrt(mean(x²) + eps)</c>, cast back to the input
 /// dtype, then multiplied by <c>weight</c>. The checkpoint key is <c>weight</c>.
 /// </summary>
-public sealed class RmsNorm : nn.Module<Tensor, Tensor>
+internal sealed class RmsNorm : nn.Module<Tensor, Tensor>
 {
 #pragma warning disable IDE1006 // field names follow the checkpoint keys
     private readonly Parameter weight;

@@ -12,7 +12,7 @@ namespace Lumina.Nn;
 /// <c>[h0, w0, h1, w1, …]</c> table and A = 3 gives <c>[t0, h0, w0, t1, …]</c> for video frames.
 /// </para>
 /// </summary>
-public static class RotaryEmbedding
+internal static class RotaryEmbedding
 {
     /// <summary>The base θ of every Lumina model.</summary>
     public const double DefaultTheta = 10000.0;

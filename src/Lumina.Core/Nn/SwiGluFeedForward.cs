@@ -1,3 +1,4 @@
+using Lumina.Models.TextEncoders;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -8,7 +9,7 @@ namespace Lumina.Nn;
 /// The LLaMA-style SwiGLU feed-forward of every Lumina DiT: <c>w2(silu(w1 x) · w3 x)</c>, no biases. Checkpoint keys
 /// <c>w1</c>, <c>w2</c>, <c>w3</c>.
 /// </summary>
-public sealed class SwiGluFeedForward : nn.Module<Tensor, Tensor>
+internal sealed class SwiGluFeedForward : nn.Module<Tensor, Tensor>
 {
 #pragma warning disable IDE1006 // field names follow the checkpoint keys
     private readonly Linear w1;
@@ -34,9 +35,9 @@ public sealed class SwiGluFeedForward : nn.Module<Tensor, Tensor>
         if (dim <= 0) throw new ArgumentOutOfRangeException(nameof(dim), dim, "The model width must be positive.");
         if (hiddenSize <= 0) throw new ArgumentOutOfRangeException(nameof(hiddenSize), hiddenSize, "The hidden width must be positive.");
         HiddenSize = hiddenSize;
-        w1 = nn.Linear(dim, HiddenSize, hasBias: false, device: device, dtype: dtype);
-        w2 = nn.Linear(HiddenSize, dim, hasBias: false, device: device, dtype: dtype);
-        w3 = nn.Linear(dim, HiddenSize, hasBias: false, device: device, dtype: dtype);
+        w1 = ModuleFactory.Linear(dim, HiddenSize, false, device, dtype);
+        w2 = ModuleFactory.Linear(HiddenSize, dim, false, device, dtype);
+        w3 = ModuleFactory.Linear(dim, HiddenSize, false, device, dtype);
         RegisterComponents();
     }
 

@@ -1,3 +1,4 @@
+using Lumina.Models.TextEncoders;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -9,7 +10,7 @@ namespace Lumina.Nn;
 /// Checkpoint keys <c>mlp.0.*</c> and <c>mlp.2.*</c>. The sinusoid takes t as given (Lumina image models pass t in [0, 1],
 /// the music DiT passes integer steps 0..999).
 /// </summary>
-public sealed class TimestepEmbedder : nn.Module<Tensor, Tensor>
+internal sealed class TimestepEmbedder : nn.Module<Tensor, Tensor>
 {
 #pragma warning disable IDE1006 // field names follow the checkpoint keys
     private readonly Sequential mlp;
@@ -26,9 +27,9 @@ public sealed class TimestepEmbedder : nn.Module<Tensor, Tensor>
         if (frequencyEmbeddingSize <= 0) throw new ArgumentOutOfRangeException(nameof(frequencyEmbeddingSize));
         FrequencyEmbeddingSize = frequencyEmbeddingSize;
         mlp = nn.Sequential(
-            ("0", nn.Linear(frequencyEmbeddingSize, hiddenSize, hasBias: true, device: device, dtype: dtype)),
+            ("0", ModuleFactory.Linear(frequencyEmbeddingSize, hiddenSize, true, device, dtype)),
             ("1", nn.SiLU()),
-            ("2", nn.Linear(hiddenSize, hiddenSize, hasBias: true, device: device, dtype: dtype)));
+            ("2", ModuleFactory.Linear(hiddenSize, hiddenSize, true, device, dtype)));
         RegisterComponents();
     }
 

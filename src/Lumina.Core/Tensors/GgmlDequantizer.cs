@@ -10,7 +10,7 @@ namespace Lumina.Tensors;
 /// Q5_1, Q8_0, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_NL and IQ4_XS. Plain loops over spans, no allocation per block; large
 /// tensors are split across threads.
 /// </summary>
-public static class GgmlDequantizer
+internal static class GgmlDequantizer
 {
     private const int QK = 256;
     private const long ParallelThreshold = 1 << 16; // elements

@@ -70,7 +70,7 @@ public enum GgmlType : uint
 }
 
 /// <summary>Block layout of each <see cref="GgmlType"/>, as ggml defines it.</summary>
-public static class GgmlTypes
+internal static class GgmlTypes
 {
     /// <summary>Whether <paramref name="type"/> is a type ggml defines (a GGUF file may not name anything else).</summary>
     public static bool IsKnown(GgmlType type) => Layout(type).BlockSize != 0;

@@ -10,14 +10,14 @@ namespace Lumina.Tensors;
 /// <param name="Shape">Its torch shape (stored as <c>ne</c> = the reverse).</param>
 /// <param name="Data">Produces its data when it is written (then disposed): for a plain type a tensor of that type and
 /// shape; for a block type a 1-D byte tensor holding exactly its blocks (as <see cref="GgufFile.ReadRaw(string)"/> returns).</param>
-public sealed record GgufWriterTensor(string Name, GgmlType Type, IReadOnlyList<long> Shape, Func<torch.Tensor> Data);
+internal sealed record GgufWriterTensor(string Name, GgmlType Type, IReadOnlyList<long> Shape, Func<torch.Tensor> Data);
 
 /// <summary>
 /// Writes GGUF version 3 files: metadata, tensor infos, then each tensor's data padded to the alignment, laid out as
 /// gguf-py's <c>GGUFWriter</c> lays them out. Written to a temporary name beside the target and renamed into place only
 /// when complete.
 /// </summary>
-public static class GgufWriter
+internal static class GgufWriter
 {
     /// <summary>Writes a GGUF file.</summary>
     /// <param name="path">The file to create or replace.</param>

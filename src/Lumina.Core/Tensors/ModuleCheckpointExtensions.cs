@@ -25,7 +25,41 @@ public static class ModuleCheckpointExtensions
         ArgumentNullException.ThrowIfNull(module);
         ArgumentNullException.ThrowIfNull(source);
         options ??= new CheckpointLoadOptions();
+        var (report, plan) = Plan(module, source, options);
+        if (options.Strict && !report.IsExactMatch)
+            throw new CheckpointMismatchException(source.SourcePath, report);
 
+        using (torch.no_grad())
+        {
+            foreach (var (fileKey, target) in plan)
+            {
+                if (target.device_type == DeviceType.META)
+                    throw new InvalidOperationException($"Cannot load '{fileKey}' into a module on the meta device; build the module on a real device first.");
+                source.ReadInto(fileKey, target);
+            }
+        }
+        return report;
+    }
+
+    /// <summary>
+    /// Matches <paramref name="source"/>'s keys and shapes against <paramref name="module"/>'s state without reading
+    /// any tensor data, as a strict <see cref="LoadTensors"/> would. Works on a module built on the meta device, so an
+    /// architecture can be checked against a file's header before any weight memory is allocated.
+    /// </summary>
+    /// <exception cref="CheckpointMismatchException">Strict options and missing, unexpected or misshapen keys.</exception>
+    public static CheckpointLoadReport CheckTensors(this torch.nn.Module module, ITensorSource source, CheckpointLoadOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        ArgumentNullException.ThrowIfNull(source);
+        options ??= new CheckpointLoadOptions();
+        var (report, _) = Plan(module, source, options);
+        if (options.Strict && !report.IsExactMatch)
+            throw new CheckpointMismatchException(source.SourcePath, report);
+        return report;
+    }
+
+    private static (CheckpointLoadReport Report, List<(string FileKey, torch.Tensor Target)> Plan) Plan(torch.nn.Module module, ITensorSource source, CheckpointLoadOptions options)
+    {
         var targets = module.state_dict();
         var plan = new List<(string FileKey, torch.Tensor Target)>();
         var loaded = new List<string>();
@@ -62,20 +96,7 @@ public static class ModuleCheckpointExtensions
             loaded.Add(key);
         }
         var missing = targets.Keys.Where(k => !claimed.ContainsKey(k)).ToList();
-        var report = new CheckpointLoadReport(loaded, missing, unexpected, mismatched, skipped);
-        if (options.Strict && !report.IsExactMatch)
-            throw new CheckpointMismatchException(source.SourcePath, report);
-
-        using (torch.no_grad())
-        {
-            foreach (var (fileKey, target) in plan)
-            {
-                if (target.device_type == DeviceType.META)
-                    throw new InvalidOperationException($"Cannot load '{fileKey}' into a module on the meta device; build the module on a real device first.");
-                source.ReadInto(fileKey, target);
-            }
-        }
-        return report;
+        return (new CheckpointLoadReport(loaded, missing, unexpected, mismatched, skipped), plan);
     }
 
     /// <summary>

@@ -38,7 +38,7 @@ public enum SafetensorsDType
 }
 
 /// <summary>Sizes and TorchSharp equivalents of <see cref="SafetensorsDType"/>.</summary>
-public static class SafetensorsDTypes
+internal static class SafetensorsDTypes
 {
     /// <summary>The dtypes Lumina reads and writes.</summary>
     public static IReadOnlyList<SafetensorsDType> Supported { get; } =

@@ -9,7 +9,7 @@ namespace Lumina.Tokenizers;
 /// the gaps.
 /// </summary>
 /// <remarks>Own code: Microsoft.ML.Tokenizers reads the SentencePiece model only, not these JSON files.</remarks>
-public sealed record HuggingFaceTokenizerConfig
+internal sealed record HuggingFaceTokenizerConfig
 {
     /// <summary>The text of the begin-of-sentence token, if configured.</summary>
     public string? BosToken { get; init; }

@@ -135,7 +135,7 @@ public sealed class SentencePieceTextTokenizer
     /// <param name="model">The serialized model.</param>
     /// <param name="config">Special-token settings; an empty record uses the model's own ids.</param>
     /// <param name="options">Overrides of the BOS/EOS behaviour.</param>
-    public static SentencePieceTextTokenizer Load(ReadOnlySpan<byte> model, HuggingFaceTokenizerConfig config, SentencePieceLoadOptions? options = null)
+    internal static SentencePieceTextTokenizer Load(ReadOnlySpan<byte> model, HuggingFaceTokenizerConfig config, SentencePieceLoadOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(config);
         SentencePieceModelInfo info;

@@ -9,7 +9,7 @@ namespace Lumina.Hub;
 /// characters including '/', <c>?</c> one character, <c>[abc]</c> / <c>[!abc]</c> a set; a pattern ending in '/'
 /// matches everything under that folder. Matching is case-sensitive.
 /// </summary>
-public static class GlobPattern
+internal static class GlobPattern
 {
     private static readonly ConcurrentDictionary<string, Regex> Compiled = new(StringComparer.Ordinal);
 

@@ -12,7 +12,7 @@ namespace Lumina.Audio;
 /// 1-D VAE (<c>embed_dim</c>, <c>scale_factor</c> and upstream's <c>ddconfig</c>). Upstream keeps these in YAML next to
 /// pickled checkpoints, which we never read.
 /// </summary>
-public static class AudioModelConfigs
+internal static class AudioModelConfigs
 {
     /// <summary>Reads a music-DiT config.</summary>
     public static MusicDiTConfig ReadTransformer(string path)

@@ -9,7 +9,7 @@ namespace Lumina.Audio;
 /// <c>model_index.json</c>, <c>transformer/</c>, <c>vae/</c>, <c>vocoder/</c> (BigVGAN, weight norm folded on load),
 /// <c>text_encoder/</c> (T5) and <c>tokenizer/</c>.
 /// </summary>
-public static class TextToAudioLoader
+internal static class TextToAudioLoader
 {
     /// <summary>Loads every component.</summary>
     public static TextToAudioPipeline Load(string folder, Device? device = null, ScalarType? dtype = null, TextToAudioSettings? settings = null,

@@ -131,7 +131,7 @@ public sealed class TextToAudioPipeline : IDisposable
             using var solution = FlowSampling.Run(Transformer, noise, DiTConditioning.FromCaptions(captions), new FlowSamplingOptions
             {
                 Grid = grid,
-                Solver = new EulerSolver(),
+                Solver = OdeSolver.Create(OdeMethod.Euler),
                 Guidance = new GuidanceOptions { Scale = guidance, Channels = GuidanceChannels.All },
                 Progress = stepProgress,
             }, cancellationToken: cancellationToken);

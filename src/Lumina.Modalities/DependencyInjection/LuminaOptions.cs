@@ -25,7 +25,7 @@ public sealed class LuminaOptions
 }
 
 /// <summary>Names accepted for weight dtypes.</summary>
-public static class DTypeNames
+internal static class DTypeNames
 {
     /// <summary>Parses <c>float32</c>/<c>fp32</c>, <c>bfloat16</c>/<c>bf16</c>, <c>float16</c>/<c>fp16</c>/<c>half</c> (case-insensitive).</summary>
     /// <exception cref="ArgumentException">Any other name.</exception>

@@ -3,7 +3,7 @@ using Microsoft.Extensions.Options;
 namespace Lumina.DependencyInjection;
 
 /// <summary>Checks <see cref="LuminaOptions"/>: every failure names the property.</summary>
-public sealed class LuminaOptionsValidator : IValidateOptions<LuminaOptions>
+internal sealed class LuminaOptionsValidator : IValidateOptions<LuminaOptions>
 {
     /// <inheritdoc />
     public ValidateOptionsResult Validate(string? name, LuminaOptions options)

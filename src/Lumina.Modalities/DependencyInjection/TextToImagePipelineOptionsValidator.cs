@@ -3,7 +3,7 @@ using Microsoft.Extensions.Options;
 namespace Lumina.DependencyInjection;
 
 /// <summary>Checks each named <see cref="TextToImagePipelineOptions"/>.</summary>
-public sealed class TextToImagePipelineOptionsValidator : IValidateOptions<TextToImagePipelineOptions>
+internal sealed class TextToImagePipelineOptionsValidator : IValidateOptions<TextToImagePipelineOptions>
 {
     /// <inheritdoc />
     public ValidateOptionsResult Validate(string? name, TextToImagePipelineOptions options)

@@ -3,6 +3,7 @@ using Lumina.Models.Autoencoders;
 using Lumina.Models.DiT;
 using Lumina.Models.TextEncoders;
 using Lumina.Pipelines;
+using Lumina.Tensors;
 
 namespace Lumina.Families;
 
@@ -74,7 +75,7 @@ public sealed class Lumina2Family : ImageModelFamily
     public override ModelLayoutKind? RecognizeCheckpoint(IReadOnlyCollection<string> tensorNames)
     {
         ArgumentNullException.ThrowIfNull(tensorNames);
-        return Lumina2HeaderCheck.Recognize(tensorNames) switch
+        return Lumina2CheckpointHeader.Recognize(tensorNames) switch
         {
             null => null,
             Lumina2CheckpointLayout.Diffusers => ModelLayoutKind.Diffusers,
@@ -87,11 +88,16 @@ public sealed class Lumina2Family : ImageModelFamily
     {
         ArgumentNullException.ThrowIfNull(context);
         var (config, source) = Config(context);
-        // Before anything is allocated: the architecture must describe the checkpoint's header exactly.
-        using (var header = context.OpenTransformerWeights())
-            Lumina2HeaderCheck.Check(config, header.Tensors, context.TransformerWeights, source);
-        return context.LoadTransformerModule(() => new Lumina2Transformer(config, context.Options.Device, context.Options.DType),
-            (model, weights) => Lumina2Checkpoint.Load(model, weights));
+        try
+        {
+            // Checks the architecture against the header (keys and shapes, on the meta device) before allocating.
+            return Lumina2Checkpoint.LoadModel(context.TransformerWeights, config, context.Options.Device, context.Options.DType);
+        }
+        catch (CheckpointMismatchException e)
+        {
+            throw new LuminaException($"{source} (dim {config.Dim}, {config.Layers} layers, {config.Heads} heads / {config.KvHeadCount} KV, in {config.InChannels}, " +
+                                      $"caption {config.CaptionDim}) does not describe '{context.TransformerWeights}'; use the architecture this checkpoint belongs to. {e.Message}", e);
+        }
     }
 
     /// <summary>
@@ -107,7 +113,7 @@ public sealed class Lumina2Family : ImageModelFamily
         if (context.Options.TransformerPreset is { } preset)
             return (context.TransformerConfig<Lumina2Config>(), $"transformer preset '{preset}'");
         using var header = context.OpenTransformerWeights();
-        return (Lumina2HeaderCheck.InferConfig(header.Tensors.ToList(), context.TransformerWeights), $"the architecture read from '{context.TransformerWeights}'");
+        return (Lumina2CheckpointHeader.InferConfig(header.Tensors.ToList(), context.TransformerWeights), $"the architecture read from '{context.TransformerWeights}'");
     }
 
     /// <inheritdoc />

@@ -8,7 +8,7 @@ namespace Lumina.Media;
 /// Writes waveforms as 16-bit PCM WAV (RIFF) with the sample rate in the header. Samples are clamped to [−1, 1] and
 /// scaled by 32767 with round-half-to-even, as libsndfile (Python's soundfile) does for PCM_16.
 /// </summary>
-public static class WavWriter
+internal static class WavWriter
 {
     /// <summary>Writes a waveform to a stream.</summary>
     /// <param name="destination">A writable stream; it is left open.</param>

@@ -10,7 +10,7 @@ namespace Lumina.Pipelines;
 /// <see cref="ModelFamilies"/>, which also loads its components. A diffusers folder's <c>scheduler_config.json</c> sets
 /// the default time shift, and <c>transformer/config.json</c>'s <c>sample_size</c> the default image size.
 /// </summary>
-public static class TextToImageLoader
+internal static class TextToImageLoader
 {
     /// <summary>Loads every component and assembles the pipeline.</summary>
     /// <param name="folder">A diffusers folder (model_index.json), an original one (consolidated*.safetensors), or a single-file checkpoint.</param>

@@ -14,7 +14,7 @@ namespace Lumina.Video;
 /// <c>model_index.json</c>, as for text-to-image). An original-layout folder (<c>consolidated*.safetensors</c>) works with an explicit
 /// <see cref="ModelLoadOptions.TransformerConfig"/> that has <see cref="NextDiTConfig.Video"/> set and component folders.
 /// </summary>
-public static class TextToVideoLoader
+internal static class TextToVideoLoader
 {
     /// <summary>Loads every component and assembles the pipeline.</summary>
     /// <param name="folder">The model folder.</param>

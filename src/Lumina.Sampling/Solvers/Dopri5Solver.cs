@@ -15,7 +15,7 @@ namespace Lumina.Solvers;
 /// just before it, like torchdiffeq. The error ratio is computed in double precision, as torchdiffeq does
 /// when the tolerances are given as lists (the upstream Lumina call).
 /// </remarks>
-public sealed class Dopri5Solver : OdeSolver
+internal sealed class Dopri5Solver : OdeSolver
 {
     private static readonly double[] Alpha = { 1.0 / 5, 3.0 / 10, 4.0 / 5, 8.0 / 9, 1.0, 1.0 };
 

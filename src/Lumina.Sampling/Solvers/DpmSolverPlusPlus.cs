@@ -17,7 +17,7 @@ namespace Lumina.Solvers;
 /// <para>Use it with its own grid, <see cref="Schedulers.TimeGrid.DpmSolverFlow"/> (upstream's
 /// <c>skip_type="time_uniform_flow"</c> with <c>flow_shift</c>); it accepts any strictly increasing grid in [0, 1].</para>
 /// </remarks>
-public sealed class DpmSolverPlusPlus : OdeSolver
+internal sealed class DpmSolverPlusPlus : OdeSolver
 {
     /// <summary>Creates the solver.</summary>
     /// <param name="order">1 (DPM-Solver++-1, i.e. DDIM) or 2 (the default, upstream's <c>order=2</c>).</param>

@@ -3,7 +3,7 @@ using TorchSharp;
 namespace Lumina.Solvers;
 
 /// <summary>Explicit Euler (torchdiffeq <c>euler</c>): <c>y₁ = y₀ + dt·v(y₀, t₀)</c>.</summary>
-public sealed class EulerSolver : FixedGridSolver
+internal sealed class EulerSolver : FixedGridSolver
 {
     /// <inheritdoc />
     public override string Name => "euler";

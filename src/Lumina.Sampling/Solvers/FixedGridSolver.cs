@@ -7,7 +7,7 @@ namespace Lumina.Solvers;
 /// step size is given. Each step runs inside its own dispose scope, so a run holds the same native memory
 /// whatever its number of steps.
 /// </summary>
-public abstract class FixedGridSolver : OdeSolver
+internal abstract class FixedGridSolver : OdeSolver
 {
     /// <summary>The order of accuracy of the method.</summary>
     public abstract int Order { get; }

@@ -4,7 +4,7 @@ namespace Lumina.Solvers;
 
 /// <summary>Heun's method (torchdiffeq <c>heun2</c>): an Euler predictor, then the mean of the slopes at
 /// both ends.</summary>
-public sealed class HeunSolver : FixedGridSolver
+internal sealed class HeunSolver : FixedGridSolver
 {
     /// <inheritdoc />
     public override string Name => "heun2";

@@ -4,7 +4,7 @@ namespace Lumina.Solvers;
 
 /// <summary>Explicit midpoint (torchdiffeq <c>midpoint</c>): evaluate at the half step, then take the full
 /// step with that slope.</summary>
-public sealed class MidpointSolver : FixedGridSolver
+internal sealed class MidpointSolver : FixedGridSolver
 {
     /// <inheritdoc />
     public override string Name => "midpoint";

@@ -6,7 +6,7 @@ namespace Lumina.Solvers;
 /// Classical fourth-order Runge–Kutta in its 3/8-rule form, as torchdiffeq's <c>rk4</c> implements it:
 /// stages at t₀, t₀+h/3, t₀+2h/3 and t₁; weights (1, 3, 3, 1)/8.
 /// </summary>
-public sealed class Rk4Solver : FixedGridSolver
+internal sealed class Rk4Solver : FixedGridSolver
 {
     private const float OneThird = 1f / 3f;
     private const float TwoThirds = 2f / 3f;

@@ -10,7 +10,7 @@ namespace Lumina.Training;
 /// Written out so its state (<c>exp_avg</c>, <c>exp_avg_sq</c> per parameter and the step count) can be saved to
 /// safetensors and restored exactly for resume.
 /// </summary>
-public sealed class AdamWOptimizer : IDisposable
+internal sealed class AdamWOptimizer : IDisposable
 {
     private readonly (string Name, Parameter Param)[] _params;
     private readonly Tensor[] _expAvg;

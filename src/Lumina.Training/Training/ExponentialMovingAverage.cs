@@ -7,7 +7,7 @@ namespace Lumina.Training;
 /// An exponential moving average of named parameters (upstream <c>update_ema</c>: ema ← decay·ema + (1 − decay)·p,
 /// decay 0.9999, started as a copy of the model).
 /// </summary>
-public sealed class ExponentialMovingAverage : IDisposable
+internal sealed class ExponentialMovingAverage : IDisposable
 {
     private readonly Dictionary<string, Tensor> _shadow = new(StringComparer.Ordinal);
 

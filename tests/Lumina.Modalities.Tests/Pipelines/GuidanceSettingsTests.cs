@@ -87,7 +87,7 @@ public sealed class GuidanceSettingsTests(TinyLuminaNextFolders folders) : IClas
         Assert.Equal((GuidanceChannels.All, (double?)0.3, (double?)0.5, 2.0, true, "4grid"),
             (resolved.GuidanceChannels, resolved.GuidanceTruncateAtTime, resolved.GuidanceTruncateAfterStepFraction, resolved.GuidanceClipToConditionalNorm,
                 resolved.GuidanceRescaleToConditionalNorm, resolved.SystemPrompt));
-        Assert.Equal(TextToImagePresets.Lumina2, new TextToImageRequest("x").Resolve(TextToImagePresets.Lumina2));
+        Assert.Equal(TextToImagePresets.Lumina2 with { Width = 1024, Height = 1024 }, new TextToImageRequest("x").Resolve(TextToImagePresets.Lumina2));
     }
 
     [Fact]

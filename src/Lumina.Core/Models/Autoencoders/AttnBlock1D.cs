@@ -8,7 +8,7 @@ namespace Lumina.Models.Autoencoders;
 /// Single-head self-attention over time for the mel VAE (upstream <c>AttnBlock1D</c>): GroupNorm(32, eps 1e-6), 1×1
 /// convolutions <c>q</c>, <c>k</c>, <c>v</c>, softmax(qᵀk / √C) over time, <c>proj_out</c>, plus the input.
 /// </summary>
-public sealed class AttnBlock1D : nn.Module<Tensor, Tensor>
+internal sealed class AttnBlock1D : nn.Module<Tensor, Tensor>
 {
 #pragma warning disable IDE1006 // Field names are the checkpoint keys.
     private readonly GroupNorm norm;

@@ -9,7 +9,7 @@ namespace Lumina.Models.Autoencoders;
 /// <c>up.i</c> run from the deepest to level 0 (num_res_blocks + 1 kernel-3 resnets, optional attention, optional
 /// <c>upsample</c> at downsampled level + 1), <c>norm_out</c> + SiLU, <c>conv_out</c> (config kernel).
 /// </summary>
-public sealed class Decoder1D : nn.Module<Tensor, Tensor>
+internal sealed class Decoder1D : nn.Module<Tensor, Tensor>
 {
 #pragma warning disable IDE1006 // Field names are the checkpoint keys.
     private readonly Conv1d conv_in;

@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace Lumina.Models.Autoencoders;
 
 /// <summary>One encoder stage: <c>resnets.*</c>, then (except in the last stage) <c>downsamplers.0</c>.</summary>
-public sealed class DownEncoderBlock2D : nn.Module<Tensor, Tensor>
+internal sealed class DownEncoderBlock2D : nn.Module<Tensor, Tensor>
 {
 #pragma warning disable IDE1006 // Field names are the checkpoint keys.
     private readonly ModuleList<ResnetBlock2D> resnets;

@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace Lumina.Models.Autoencoders;
 
 /// <summary>Halves the time axis: one zero frame appended at the end, then a kernel-3 stride-2 convolution (upstream <c>Downsample1D</c>).</summary>
-public sealed class Downsample1D : nn.Module<Tensor, Tensor>
+internal sealed class Downsample1D : nn.Module<Tensor, Tensor>
 {
 #pragma warning disable IDE1006 // Field names are the checkpoint keys.
     private readonly Conv1d conv;

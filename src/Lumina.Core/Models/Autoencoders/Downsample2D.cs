@@ -8,7 +8,7 @@ namespace Lumina.Models.Autoencoders;
 /// Halves height and width: zero-pads one row at the bottom and one column at the right, then a 3×3 convolution with
 /// stride 2 (diffusers <c>Downsample2D</c> with padding 0, as the VAE encoder uses it).
 /// </summary>
-public sealed class Downsample2D : nn.Module<Tensor, Tensor>
+internal sealed class Downsample2D : nn.Module<Tensor, Tensor>
 {
 #pragma warning disable IDE1006 // Field names are the checkpoint keys.
     private readonly Conv2d conv;

@@ -8,7 +8,7 @@ namespace Lumina.Models.Autoencoders;
 /// The mel VAE encoder (upstream <c>Encoder1D</c>): <c>conv_in</c>, levels <c>down.i</c> (resnets <c>block.j</c>,
 /// optional <c>attn.j</c>, optional <c>downsample</c>), <c>mid</c>, <c>norm_out</c> + SiLU, <c>conv_out</c> to 2·z channels.
 /// </summary>
-public sealed class Encoder1D : nn.Module<Tensor, Tensor>
+internal sealed class Encoder1D : nn.Module<Tensor, Tensor>
 {
 #pragma warning disable IDE1006 // Field names are the checkpoint keys.
     private readonly Conv1d conv_in;

@@ -8,7 +8,7 @@ namespace Lumina.Models.Autoencoders;
 /// The 1-D residual block of the mel VAE (upstream <c>ResnetBlock1D</c>, no time embedding): GroupNorm(32, eps 1e-6),
 /// SiLU, conv1, GroupNorm, SiLU, conv2, plus the input (through the 1×1 <c>nin_shortcut</c> when channels change).
 /// </summary>
-public sealed class ResnetBlock1D : nn.Module<Tensor, Tensor>
+internal sealed class ResnetBlock1D : nn.Module<Tensor, Tensor>
 {
 #pragma warning disable IDE1006 // Field names are the checkpoint keys.
     private readonly GroupNorm norm1;

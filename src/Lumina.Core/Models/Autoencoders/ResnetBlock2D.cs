@@ -10,7 +10,7 @@ namespace Lumina.Models.Autoencoders;
 /// channel count changes. GroupNorm eps is 1e-6. Intermediates are freed as soon as they are used, so peak memory stays
 /// near three activations of the block's size.
 /// </summary>
-public sealed class ResnetBlock2D : nn.Module<Tensor, Tensor>
+internal sealed class ResnetBlock2D : nn.Module<Tensor, Tensor>
 {
 #pragma warning disable IDE1006 // Field names are the checkpoint keys.
     private readonly VaeGroupNorm norm1;

@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace Lumina.Models.Autoencoders;
 
 /// <summary>One decoder stage: <c>resnets.*</c> (one more than the encoder's), then (except last) <c>upsamplers.0</c>.</summary>
-public sealed class UpDecoderBlock2D : nn.Module<Tensor, Tensor>
+internal sealed class UpDecoderBlock2D : nn.Module<Tensor, Tensor>
 {
 #pragma warning disable IDE1006 // Field names are the checkpoint keys.
     private readonly ModuleList<ResnetBlock2D> resnets;

@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace Lumina.Models.Autoencoders;
 
 /// <summary>Doubles the time axis: nearest-neighbour repeat, then a kernel-3 convolution (upstream <c>Upsample1D</c>).</summary>
-public sealed class Upsample1D : nn.Module<Tensor, Tensor>
+internal sealed class Upsample1D : nn.Module<Tensor, Tensor>
 {
 #pragma warning disable IDE1006 // Field names are the checkpoint keys.
     private readonly Conv1d conv;

@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace Lumina.Models.Autoencoders;
 
 /// <summary>Doubles height and width: nearest-neighbour upsampling, then a 3×3 convolution (diffusers <c>Upsample2D</c>).</summary>
-public sealed class Upsample2D : nn.Module<Tensor, Tensor>
+internal sealed class Upsample2D : nn.Module<Tensor, Tensor>
 {
 #pragma warning disable IDE1006 // Field names are the checkpoint keys.
     private readonly Conv2d conv;

@@ -8,7 +8,7 @@ namespace Lumina.Models.Autoencoders;
 /// One level of the mel VAE encoder or decoder: resnets <c>block.j</c>, each followed by <c>attn.j</c> when the level
 /// has attention, then <c>downsample</c> or <c>upsample</c> when the level resamples.
 /// </summary>
-public sealed class Vae1DLevel : nn.Module<Tensor, Tensor>
+internal sealed class Vae1DLevel : nn.Module<Tensor, Tensor>
 {
 #pragma warning disable IDE1006 // Field names are the checkpoint keys.
     private readonly ModuleList<ResnetBlock1D> block;

@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace Lumina.Models.Autoencoders;
 
 /// <summary>The middle of the mel VAE encoder/decoder: <c>block_1</c>, <c>attn_1</c>, <c>block_2</c>.</summary>
-public sealed class Vae1DMidBlock : nn.Module<Tensor, Tensor>
+internal sealed class Vae1DMidBlock : nn.Module<Tensor, Tensor>
 {
 #pragma warning disable IDE1006 // Field names are the checkpoint keys.
     private readonly ResnetBlock1D block_1;

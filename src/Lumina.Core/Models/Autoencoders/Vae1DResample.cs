@@ -1,7 +1,7 @@
 namespace Lumina.Models.Autoencoders;
 
 /// <summary>What a mel VAE level does to the time axis at its end.</summary>
-public enum Vae1DResample
+internal enum Vae1DResample
 {
     /// <summary>Keeps the length.</summary>
     None,

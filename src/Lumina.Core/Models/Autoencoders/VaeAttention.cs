@@ -10,7 +10,7 @@ namespace Lumina.Models.Autoencoders;
 /// <c>to_q</c>/<c>to_k</c>/<c>to_v</c> and <c>to_out.0</c>, plus the input. One head spans all channels in every released
 /// VAE.
 /// </summary>
-public sealed class VaeAttention : nn.Module<Tensor, Tensor>
+internal sealed class VaeAttention : nn.Module<Tensor, Tensor>
 {
 #pragma warning disable IDE1006 // Field names are the checkpoint keys.
     private readonly VaeGroupNorm group_norm;

@@ -8,7 +8,7 @@ namespace Lumina.Models.Autoencoders;
 /// The 2-D VAE decoder (diffusers <c>Decoder</c>): <c>conv_in</c>, <c>mid_block</c>, <c>up_blocks.*</c>,
 /// <c>conv_norm_out</c> + SiLU, <c>conv_out</c> to image channels.
 /// </summary>
-public sealed class VaeDecoder : nn.Module<Tensor, Tensor>
+internal sealed class VaeDecoder : nn.Module<Tensor, Tensor>
 {
 #pragma warning disable IDE1006 // Field names are the checkpoint keys.
     private readonly Conv2d conv_in;

@@ -8,7 +8,7 @@ namespace Lumina.Models.Autoencoders;
 /// The 2-D VAE encoder (diffusers <c>Encoder</c>): <c>conv_in</c>, <c>down_blocks.*</c>, <c>mid_block</c>,
 /// <c>conv_norm_out</c> + SiLU, <c>conv_out</c> to 2·latent channels (mean and log-variance).
 /// </summary>
-public sealed class VaeEncoder : nn.Module<Tensor, Tensor>
+internal sealed class VaeEncoder : nn.Module<Tensor, Tensor>
 {
 #pragma warning disable IDE1006 // Field names are the checkpoint keys.
     private readonly Conv2d conv_in;

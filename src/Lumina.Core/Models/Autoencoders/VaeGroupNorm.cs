@@ -9,7 +9,7 @@ namespace Lumina.Models.Autoencoders;
 /// tiled VAE pass can switch to whole-image statistics (see <see cref="TileStatistics"/>), so tiles do not shift in
 /// colour or contrast against each other. Outside a tiled pass it is plain GroupNorm.
 /// </summary>
-public sealed class VaeGroupNorm : nn.Module<Tensor, Tensor>
+internal sealed class VaeGroupNorm : nn.Module<Tensor, Tensor>
 {
 #pragma warning disable IDE1006 // Field names are the checkpoint keys.
     private readonly Parameter weight;

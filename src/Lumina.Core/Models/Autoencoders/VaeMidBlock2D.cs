@@ -8,7 +8,7 @@ namespace Lumina.Models.Autoencoders;
 /// The VAE mid block (diffusers <c>UNetMidBlock2D</c> without a time embedding): <c>resnets.0</c>, then for each
 /// attention <c>attentions.i</c> followed by <c>resnets.i+1</c>.
 /// </summary>
-public sealed class VaeMidBlock2D : nn.Module<Tensor, Tensor>
+internal sealed class VaeMidBlock2D : nn.Module<Tensor, Tensor>
 {
 #pragma warning disable IDE1006 // Field names are the checkpoint keys.
     private readonly ModuleList<VaeAttention>? attentions;

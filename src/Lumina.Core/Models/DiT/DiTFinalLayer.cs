@@ -1,3 +1,4 @@
+using Lumina.Models.TextEncoders;
 using Lumina.Nn;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -10,7 +11,7 @@ namespace Lumina.Models.DiT;
 /// output patch width. Next-DiT modulates with a scale only (adaLN width dim); Flag-DiT and the music DiT with shift
 /// and scale (adaLN width 2·dim, chunk order shift, scale). Keys <c>linear.*</c>, <c>adaLN_modulation.1.*</c>.
 /// </summary>
-public sealed class DiTFinalLayer : nn.Module<Tensor, Tensor, Tensor>
+internal sealed class DiTFinalLayer : nn.Module<Tensor, Tensor, Tensor>
 {
 #pragma warning disable IDE1006 // field names follow the checkpoint keys
     private readonly LayerNorm norm_final;
@@ -30,7 +31,7 @@ public sealed class DiTFinalLayer : nn.Module<Tensor, Tensor, Tensor>
     {
         WithShift = withShift;
         norm_final = nn.LayerNorm(dim, eps: 1e-6, elementwise_affine: false, device: device, dtype: dtype);
-        linear = nn.Linear(dim, outputFeatures, hasBias: true, device: device, dtype: dtype);
+        linear = ModuleFactory.Linear(dim, outputFeatures, true, device, dtype);
         adaLN_modulation = new AdaLNModulation(conditionDim, withShift ? 2 * dim : dim, device, dtype);
         RegisterComponents();
     }

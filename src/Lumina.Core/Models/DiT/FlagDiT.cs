@@ -99,7 +99,7 @@ public sealed class FlagDiT : nn.Module, IDiffusionTransformer
     }
 
     /// <summary>The transformer blocks.</summary>
-    public IReadOnlyList<FlagDiTBlock> Layers => layers.ToList();
+    internal IReadOnlyList<FlagDiTBlock> Layers => layers.ToList();
 
     /// <summary>
     /// The 1-D rotary table for the first <paramref name="length"/> positions: θ·ntk_factor, positions divided by

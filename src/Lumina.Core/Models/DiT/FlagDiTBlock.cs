@@ -12,7 +12,7 @@ namespace Lumina.Models.DiT;
 /// x += gate_mlp · feed_forward(ffn_norm(x)·(1+scale_mlp)+shift_mlp)
 /// </code>
 /// </summary>
-public sealed class FlagDiTBlock : nn.Module
+internal sealed class FlagDiTBlock : nn.Module
 {
 #pragma warning disable IDE1006 // field names follow the checkpoint keys
     private readonly DiTAttention attention;

@@ -1,3 +1,4 @@
+using Lumina.Models.TextEncoders;
 using Lumina.Nn;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -10,7 +11,7 @@ namespace Lumina.Models.DiT;
 /// (rows [H·hd | KV·hd | KV·hd], no bias), RMSNorms <c>q_norm</c>/<c>k_norm</c> over the head width, RoPE on queries
 /// and keys, grouped-query attention with a key mask and scale 1/sqrt(hd), then <c>out</c> (no bias).
 /// </summary>
-public sealed class Lumina2Attention : nn.Module
+internal sealed class Lumina2Attention : nn.Module
 {
 #pragma warning disable IDE1006 // field names follow the checkpoint keys
     private readonly Linear qkv;
@@ -26,8 +27,8 @@ public sealed class Lumina2Attention : nn.Module
         Heads = config.Heads;
         KvHeads = config.KvHeadCount;
         HeadDim = config.HeadDim;
-        qkv = nn.Linear(config.Dim, (long)(Heads + 2 * KvHeads) * HeadDim, hasBias: false, device: device, dtype: dtype);
-        @out = nn.Linear((long)Heads * HeadDim, config.Dim, hasBias: false, device: device, dtype: dtype);
+        qkv = ModuleFactory.Linear(config.Dim, (long)(Heads + 2 * KvHeads) * HeadDim, false, device, dtype);
+        @out = ModuleFactory.Linear((long)Heads * HeadDim, config.Dim, false, device, dtype);
         if (config.QkNorm)
         {
             q_norm = new RmsNorm(HeadDim, config.QkNormEps, device, dtype);

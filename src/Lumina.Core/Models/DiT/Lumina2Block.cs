@@ -14,7 +14,7 @@ namespace Lumina.Models.DiT;
 /// x += tanh(gate_mlp) · ffn_norm2(feed_forward(ffn_norm1(x)·(1+scale_mlp)))
 /// </code>
 /// </summary>
-public sealed class Lumina2Block : nn.Module
+internal sealed class Lumina2Block : nn.Module
 {
 #pragma warning disable IDE1006 // field names follow the checkpoint keys
     private readonly Lumina2Attention attention;

@@ -1,3 +1,4 @@
+using Lumina.Models.TextEncoders;
 using Lumina.Nn;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -42,13 +43,13 @@ public sealed class Lumina2Transformer : nn.Module, IDiffusionTransformer
         Config = config;
         var dim = config.Dim;
         var patchWidth = (long)config.PatchSize * config.PatchSize * config.InChannels;
-        x_embedder = nn.Linear(patchWidth, dim, hasBias: true, device: device, dtype: dtype);
+        x_embedder = ModuleFactory.Linear(patchWidth, dim, true, device, dtype);
         noise_refiner = new ModuleList<Lumina2Block>(Enumerable.Range(0, config.RefinerLayers).Select(_ => new Lumina2Block(config, modulated: true, device, dtype)).ToArray());
         context_refiner = new ModuleList<Lumina2Block>(Enumerable.Range(0, config.RefinerLayers).Select(_ => new Lumina2Block(config, modulated: false, device, dtype)).ToArray());
         t_embedder = new TimestepEmbedder(config.ConditionDim, device: device, dtype: dtype);
         cap_embedder = nn.Sequential(
             ("0", new RmsNorm(config.CaptionDim, config.NormEps, device, dtype)),
-            ("1", nn.Linear(config.CaptionDim, dim, hasBias: true, device: device, dtype: dtype)));
+            ("1", ModuleFactory.Linear(config.CaptionDim, dim, true, device, dtype)));
         layers = new ModuleList<Lumina2Block>(Enumerable.Range(0, config.Layers).Select(_ => new Lumina2Block(config, modulated: true, device, dtype)).ToArray());
         if (config.NormFinal) norm_final = new RmsNorm(dim, config.NormEps, device, dtype);
         final_layer = new DiTFinalLayer(dim, config.ConditionDim, patchWidth, withShift: false, device, dtype);
@@ -58,14 +59,35 @@ public sealed class Lumina2Transformer : nn.Module, IDiffusionTransformer
     /// <summary>The architecture.</summary>
     public Lumina2Config Config { get; }
 
+    /// <summary>
+    /// Weights materialized one block at a time, or null (every weight is dense). When set, each block of
+    /// <see cref="ContextRefiner"/>, <see cref="NoiseRefiner"/> and <see cref="Layers"/> runs inside
+    /// <c>BlockWeights.Use(block)</c>, so a GGUF loaded with <see cref="Tensors.QuantizedWeightsMode.KeepQuantized"/>
+    /// (<see cref="Checkpoints.Lumina2Checkpoint.LoadModel"/>) dequantizes that block's matrices just before it runs and
+    /// drops them right after. The model owns what it is given: it is disposed with the model (when disposable) and
+    /// when replaced.
+    /// </summary>
+    public Tensors.IBlockWeights? BlockWeights
+    {
+        get => _blockWeights;
+        set
+        {
+            if (ReferenceEquals(value, _blockWeights)) return;
+            (_blockWeights as IDisposable)?.Dispose();
+            _blockWeights = value;
+        }
+    }
+
+    private Tensors.IBlockWeights? _blockWeights;
+
     /// <summary>The main joint blocks.</summary>
-    public IReadOnlyList<Lumina2Block> Layers => layers.ToList();
+    internal IReadOnlyList<Lumina2Block> Layers => layers.ToList();
 
     /// <summary>The noise refiner (modulated blocks over the image tokens).</summary>
-    public IReadOnlyList<Lumina2Block> NoiseRefiner => noise_refiner.ToList();
+    internal IReadOnlyList<Lumina2Block> NoiseRefiner => noise_refiner.ToList();
 
     /// <summary>The context refiner (unmodulated blocks over the caption tokens).</summary>
-    public IReadOnlyList<Lumina2Block> ContextRefiner => context_refiner.ToList();
+    internal IReadOnlyList<Lumina2Block> ContextRefiner => context_refiner.ToList();
 
     /// <inheritdoc />
     nn.Module IDiffusionTransformer.Module => this;
@@ -234,7 +256,8 @@ public sealed class Lumina2Transformer : nn.Module, IDiffusionTransformer
         var capKeyMask = captionLengths.All(l => l == captionSlots) ? null : captionValid;
         for (var i = 0; i < context_refiner.Count; i++)
         {
-            cap = context_refiner[i].Forward(cap, capKeyMask, capFreqs, null);
+            using (BlockWeights?.Use(context_refiner[i]))
+                cap = context_refiner[i].Forward(cap, capKeyMask, capFreqs, null);
             trace?.Invoke($"context_refiner.{i}", cap);
         }
 
@@ -243,7 +266,8 @@ public sealed class Lumina2Transformer : nn.Module, IDiffusionTransformer
         var imgKeyMask = imageLengths.All(l => l == maxImage) ? null : imageValid;
         for (var i = 0; i < noise_refiner.Count; i++)
         {
-            img = noise_refiner[i].Forward(img, imgKeyMask, imgFreqs, adaln);
+            using (BlockWeights?.Use(noise_refiner[i]))
+                img = noise_refiner[i].Forward(img, imgKeyMask, imgFreqs, adaln);
             trace?.Invoke($"noise_refiner.{i}", img);
         }
 
@@ -264,13 +288,15 @@ public sealed class Lumina2Transformer : nn.Module, IDiffusionTransformer
 
         var h = joint;
         var cache = options.BlockCache;
-        if (cache is not null && layers.Count > 0 && cache.ReusableResidual(layers[0].ModulatedInput(joint, adaln)) is { } residual)
+        if (cache is not null && layers.Count > 0 && cache.ReusableResidual(ModulatedInput(layers[0], joint, adaln)) is { } residual)
             h = joint + residual; // step caching: an earlier call's residual stands in for the main layers
         else
         {
             for (var i = 0; i < layers.Count; i++)
             {
-                var next = layers[i].Forward(h, jointKeyMask, freqs, adaln);
+                Tensor next;
+                using (BlockWeights?.Use(layers[i]))
+                    next = layers[i].Forward(h, jointKeyMask, freqs, adaln);
                 if (!ReferenceEquals(h, joint)) h.Dispose(); // keep one layer's activations alive, not all of them
                 h = next;
                 trace?.Invoke($"layers.{i}", h);
@@ -280,6 +306,12 @@ public sealed class Lumina2Transformer : nn.Module, IDiffusionTransformer
         h = final_layer.forward(h, adaln);
         trace?.Invoke("final_layer", h);
         return h;
+    }
+
+    private Tensor ModulatedInput(Lumina2Block block, Tensor joint, Tensor adaln)
+    {
+        using (BlockWeights?.Use(block))
+            return block.ModulatedInput(joint, adaln);
     }
 
     // Sample i's image tokens of the final layer → [1, C, H, W].
@@ -349,7 +381,11 @@ public sealed class Lumina2Transformer : nn.Module, IDiffusionTransformer
     /// <inheritdoc />
     protected override void Dispose(bool disposing)
     {
-        if (disposing) rope.Dispose();
+        if (disposing)
+        {
+            rope.Dispose();
+            BlockWeights = null;
+        }
         base.Dispose(disposing);
     }
 

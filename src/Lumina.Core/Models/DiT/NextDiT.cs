@@ -105,7 +105,7 @@ public sealed partial class NextDiT : nn.Module, IDiffusionTransformer
     }
 
     /// <summary>The transformer blocks.</summary>
-    public IReadOnlyList<NextDiTBlock> Layers => layers.ToList();
+    internal IReadOnlyList<NextDiTBlock> Layers => layers.ToList();
 
     /// <summary>
     /// The rotary table a call uses for a grid of <paramref name="rows"/>×<paramref name="cols"/> patches, complex64

@@ -12,7 +12,7 @@ namespace Lumina.Models.DiT;
 /// x += tanh(gate_mlp) · ffn_norm2(feed_forward(ffn_norm1(x)·(1+scale_mlp)))
 /// </code>
 /// </summary>
-public sealed class NextDiTBlock : nn.Module
+internal sealed class NextDiTBlock : nn.Module
 {
 #pragma warning disable IDE1006 // field names follow the checkpoint keys
     private readonly DiTAttention attention;

@@ -29,12 +29,13 @@ internal static class ModuleFactory
 
     private static bool Empty(Device? device) => device?.type == DeviceType.META || _skipDepth > 0;
 
-    public static Linear Linear(long inputs, long outputs, bool hasBias, Device? device, ScalarType dtype)
+    public static Linear Linear(long inputs, long outputs, bool hasBias, Device? device, ScalarType? dtype)
     {
         if (Empty(device))
         {
-            var weight = new Parameter(torch.empty(outputs, inputs, dtype: dtype, device: device));
-            var bias = hasBias ? new Parameter(torch.empty(outputs, dtype: dtype, device: device)) : null;
+            var type = dtype ?? torch.get_default_dtype();
+            var weight = new Parameter(torch.empty(outputs, inputs, dtype: type, device: device));
+            var bias = hasBias ? new Parameter(torch.empty(outputs, dtype: type, device: device)) : null;
             return nn.Linear(weight, bias);
         }
 

@@ -9,7 +9,7 @@ namespace Lumina.Models.Vocoders;
 /// <c>x += convs2[i](act(convs1[i](act(x))))</c>, with dilated <c>convs1</c> and undilated <c>convs2</c>, and six
 /// anti-aliased activations (<c>activations.0..5</c>, used in pairs).
 /// </summary>
-public sealed class AMPBlock1 : nn.Module<Tensor, Tensor>
+internal sealed class AMPBlock1 : nn.Module<Tensor, Tensor>
 {
 #pragma warning disable IDE1006 // Field names are the checkpoint keys.
     private readonly ModuleList<Conv1d> convs1;

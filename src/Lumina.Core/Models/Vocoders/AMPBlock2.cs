@@ -8,7 +8,7 @@ namespace Lumina.Models.Vocoders;
 /// BigVGAN's lighter residual block, type 2: two rounds of <c>x += convs[i](act(x))</c> with dilated <c>convs</c> and
 /// anti-aliased <c>activations</c>.
 /// </summary>
-public sealed class AMPBlock2 : nn.Module<Tensor, Tensor>
+internal sealed class AMPBlock2 : nn.Module<Tensor, Tensor>
 {
 #pragma warning disable IDE1006 // Field names are the checkpoint keys.
     private readonly ModuleList<Conv1d> convs;

@@ -8,7 +8,7 @@ namespace Lumina.Models.Vocoders;
 /// activation (<c>act</c>), low-pass and downsample ÷2 (<c>downsample</c>), so the non-linearity's harmonics do not
 /// alias back into the band.
 /// </summary>
-public sealed class Activation1d : nn.Module<Tensor, Tensor>
+internal sealed class Activation1d : nn.Module<Tensor, Tensor>
 {
 #pragma warning disable IDE1006 // Field names are the checkpoint keys.
     private readonly nn.Module<Tensor, Tensor> act;

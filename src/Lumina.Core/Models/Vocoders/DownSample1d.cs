@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace Lumina.Models.Vocoders;
 
 /// <summary>Alias-free ÷ratio downsampling (BigVGAN <c>DownSample1d</c>): a strided Kaiser-sinc low-pass, <c>lowpass</c>.</summary>
-public sealed class DownSample1d : nn.Module<Tensor, Tensor>
+internal sealed class DownSample1d : nn.Module<Tensor, Tensor>
 {
 #pragma warning disable IDE1006 // Field names are the checkpoint keys.
     private readonly LowPassFilter1d lowpass;

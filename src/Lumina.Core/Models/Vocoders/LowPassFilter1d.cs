@@ -7,7 +7,7 @@ namespace Lumina.Models.Vocoders;
 /// A depthwise Kaiser-sinc low-pass filter with optional stride (BigVGAN <c>LowPassFilter1d</c>): replicate padding
 /// so the output keeps length/stride, filter taps in buffer <c>filter</c>.
 /// </summary>
-public sealed class LowPassFilter1d : nn.Module<Tensor, Tensor>
+internal sealed class LowPassFilter1d : nn.Module<Tensor, Tensor>
 {
 #pragma warning disable IDE1006 // Field names are the checkpoint keys.
     private readonly Tensor filter;

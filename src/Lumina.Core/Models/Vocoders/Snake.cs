@@ -8,7 +8,7 @@ namespace Lumina.Models.Vocoders;
 /// The periodic Snake activation, <c>x + sin²(αx) / α</c> with a learned α per channel (stored as log α when
 /// <c>snake_logscale</c> is set), over (B, C, T). Parameter: <c>alpha</c>.
 /// </summary>
-public sealed class Snake : nn.Module<Tensor, Tensor>
+internal sealed class Snake : nn.Module<Tensor, Tensor>
 {
 #pragma warning disable IDE1006 // Field names are the checkpoint keys.
     private readonly Parameter alpha;

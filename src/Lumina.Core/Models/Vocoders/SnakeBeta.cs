@@ -8,7 +8,7 @@ namespace Lumina.Models.Vocoders;
 /// The SnakeBeta activation of BigVGAN, <c>x + sin²(αx) / β</c>, with learned per-channel frequency α and magnitude β
 /// (both stored as logarithms when <c>snake_logscale</c> is set), over (B, C, T). Parameters: <c>alpha</c>, <c>beta</c>.
 /// </summary>
-public sealed class SnakeBeta : nn.Module<Tensor, Tensor>
+internal sealed class SnakeBeta : nn.Module<Tensor, Tensor>
 {
     /// <summary>Added to the divisor, as upstream, so a zero magnitude does not divide by zero.</summary>
     internal const double DivisionGuard = 1e-9;

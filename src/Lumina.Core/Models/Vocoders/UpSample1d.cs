@@ -7,7 +7,7 @@ namespace Lumina.Models.Vocoders;
 /// Alias-free ×ratio upsampling (BigVGAN <c>UpSample1d</c>): replicate-pad, zero-stuff with a strided transposed
 /// convolution through a Kaiser-sinc low-pass filter (buffer <c>filter</c>), scale by the ratio, and trim.
 /// </summary>
-public sealed class UpSample1d : nn.Module<Tensor, Tensor>
+internal sealed class UpSample1d : nn.Module<Tensor, Tensor>
 {
 #pragma warning disable IDE1006 // Field names are the checkpoint keys.
     private readonly Tensor filter;

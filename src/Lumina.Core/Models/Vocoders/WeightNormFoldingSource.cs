@@ -10,7 +10,7 @@ namespace Lumina.Models.Vocoders;
 /// tensor <c>X.weight = g · v / ‖v‖</c>, the norm taken over all dims but the first (PyTorch's <c>weight_norm</c>
 /// with dim 0). Other tensors pass through. The folding happens when a weight is read, in float32.
 /// </summary>
-public sealed class WeightNormFoldingSource : ITensorSource
+internal sealed class WeightNormFoldingSource : ITensorSource
 {
     private readonly ITensorSource _inner;
     private readonly bool _ownsInner;

@@ -8,7 +8,7 @@ namespace Lumina.Training.Lora;
 /// One low-rank adapter on a <see cref="Linear"/>: the effective weight is W + (α/r)·B·A with A [r, in] and B [out, r].
 /// A starts like PEFT (Kaiming-uniform, bound 1/√in) and B at zero.
 /// </summary>
-public sealed class LoraAdapter : IDisposable
+internal sealed class LoraAdapter : IDisposable
 {
     internal LoraAdapter(string name, Linear target, int rank, double alpha, Generator generator)
     {

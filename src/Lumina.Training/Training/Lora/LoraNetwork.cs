@@ -44,7 +44,7 @@ public sealed class LoraNetwork : IDisposable
     public LoraOptions Options { get; }
 
     /// <summary>The adapters in module order.</summary>
-    public IReadOnlyList<LoraAdapter> Adapters => _adapters;
+    internal IReadOnlyList<LoraAdapter> Adapters => _adapters;
 
     /// <summary>Whether the updates are currently added into the base weights.</summary>
     public bool IsMerged { get; private set; }

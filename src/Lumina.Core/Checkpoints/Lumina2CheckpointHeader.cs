@@ -1,16 +1,16 @@
 using System.Globalization;
 using Lumina.Models.DiT;
 using Lumina.Tensors;
-using static TorchSharp.torch;
 
 namespace Lumina.Checkpoints;
 
 /// <summary>
-/// Lumina-Image 2.0 checkpoints read from their headers alone, before any weight is allocated: the architecture a file
-/// holds (<see cref="InferConfig"/>) and whether a given architecture matches it (<see cref="Check"/>). Works for the
-/// three key layouts (upstream, diffusers, ComfyUI).
+/// What a Lumina-Image 2.0 checkpoint's header alone tells, before any weight is read: whether it is one and in which
+/// key layout (<see cref="Recognize"/>), and the architecture it holds (<see cref="InferConfig"/>), for single files
+/// that come without a config. <see cref="Lumina2Checkpoint.LoadModel"/> then checks that architecture against the
+/// header on the meta device before allocating.
 /// </summary>
-public static class Lumina2HeaderCheck
+public static class Lumina2CheckpointHeader
 {
     /// <summary>
     /// The key layout of a Lumina-Image 2.0 checkpoint with these tensor names, or null when they are not one. The context
@@ -94,65 +94,6 @@ public static class Lumina2HeaderCheck
             throw new LuminaException($"'{source}': the shapes give an inconsistent architecture ({e.Message}); pass the architecture explicitly.", e);
         }
         return config;
-    }
-
-    /// <summary>
-    /// Throws unless <paramref name="tensors"/> (a checkpoint's header, any layout) holds exactly the tensors
-    /// <paramref name="config"/> builds, with the same shapes. Nothing is allocated: the expected shapes come from the
-    /// model built on the meta device.
-    /// </summary>
-    /// <param name="config">The architecture to check.</param>
-    /// <param name="tensors">The checkpoint's tensor infos.</param>
-    /// <param name="weightsPath">The checkpoint (named in the error).</param>
-    /// <param name="configSource">Where <paramref name="config"/> came from (named in the error).</param>
-    /// <exception cref="LuminaException">Keys are missing, left over or of another shape.</exception>
-    public static void Check(Lumina2Config config, IReadOnlyCollection<SafetensorsTensorInfo> tensors, string weightsPath, string configSource)
-    {
-        ArgumentNullException.ThrowIfNull(config);
-        ArgumentNullException.ThrowIfNull(tensors);
-        var layout = Lumina2KeyMap.DetectLayout(tensors.Select(t => t.Name));
-        var header = tensors
-            .Where(t => layout != Lumina2CheckpointLayout.ComfyUI || t.Name.StartsWith(Lumina2KeyMap.ComfyPrefix, StringComparison.Ordinal))
-            .ToDictionary(t => t.Name, t => t.Shape, StringComparer.Ordinal);
-        var expected = ExpectedShapes(config, layout);
-        var missing = expected.Keys.Where(k => !header.ContainsKey(k)).ToList();
-        var unexpected = header.Keys.Where(k => !expected.ContainsKey(k)).ToList();
-        var misshapen = expected.Where(e => header.TryGetValue(e.Key, out var s) && !s.SequenceEqual(e.Value))
-            .Select(e => $"{e.Key} is [{string.Join(", ", header[e.Key])}] in the file but [{string.Join(", ", e.Value)}] in the config").ToList();
-        if (missing.Count + unexpected.Count + misshapen.Count == 0) return;
-        var parts = new List<string>();
-        if (misshapen.Count > 0) parts.Add($"{misshapen.Count} of another shape ({string.Join("; ", misshapen.Take(3))})");
-        if (missing.Count > 0) parts.Add($"{missing.Count} missing ({string.Join(", ", missing.Take(3))})");
-        if (unexpected.Count > 0) parts.Add($"{unexpected.Count} not in the config ({string.Join(", ", unexpected.Take(3))})");
-        throw new LuminaException(
-            $"{configSource} (dim {config.Dim}, {config.Layers} layers, {config.Heads} heads / {config.KvHeadCount} KV, in {config.InChannels}, caption {config.CaptionDim}) " +
-            $"does not describe '{weightsPath}' ({layout} layout): {string.Join(", ", parts)}. Use the architecture this checkpoint belongs to.");
-    }
-
-    /// <summary>The tensor names and shapes a checkpoint of <paramref name="config"/> has in <paramref name="layout"/>.</summary>
-    public static IReadOnlyDictionary<string, long[]> ExpectedShapes(Lumina2Config config, Lumina2CheckpointLayout layout)
-    {
-        ArgumentNullException.ThrowIfNull(config);
-        config.Validate();
-        var shapes = new Dictionary<string, long[]>(StringComparer.Ordinal);
-        using var model = new Lumina2Transformer(config, new Device("meta"));
-        foreach (var (key, value) in model.state_dict())
-        {
-            switch (layout)
-            {
-                case Lumina2CheckpointLayout.Upstream:
-                    shapes[key] = value.shape;
-                    break;
-                case Lumina2CheckpointLayout.ComfyUI:
-                    shapes[Lumina2KeyMap.ToComfy(key)] = value.shape;
-                    break;
-                default:
-                    foreach (var slice in Lumina2KeyMap.ToDiffusers(key, config))
-                        shapes[slice.Key] = slice.IsWhole ? value.shape : [slice.Rows!.Value, .. value.shape.Skip(1)];
-                    break;
-            }
-        }
-        return shapes;
     }
 
     private static int CountBlocks(IEnumerable<string> names, string prefix)
