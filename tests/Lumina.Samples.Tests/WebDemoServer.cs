@@ -6,11 +6,13 @@ namespace Lumina.Samples.Tests;
 
 /// <summary>
 /// The web demo started as a real process (<c>dotnet Lumina.WebDemo.dll</c>) on 127.0.0.1 with a random port, serving a
-/// tiny random Lumina-Next model in the diffusers layout. Stopped (its process tree killed) on dispose.
+/// tiny random Lumina-Next model in the diffusers layout (or, with the other constructor, any model). Stopped (its
+/// process tree killed) on dispose.
 /// </summary>
 public sealed class WebDemoServer : IAsyncLifetime
 {
-    private readonly TinyLuminaNextFolders _models = new();
+    private readonly TinyLuminaNextFolders? _models;
+    private readonly string[] _modelArgs;
     private readonly StringBuilder _output = new();
     private Process _process = null!;
 
@@ -25,8 +27,23 @@ public sealed class WebDemoServer : IAsyncLifetime
         long.Parse(File.ReadAllLines($"/proc/{_process.Id}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal))
             .Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) * 1024;
 
-    /// <summary>The model folder the demo serves.</summary>
-    public string Model => _models.Diffusers;
+    /// <summary>Serves a tiny random Lumina-Next diffusers folder at 32×48.</summary>
+    public WebDemoServer()
+    {
+        _models = new TinyLuminaNextFolders();
+        Model = _models.Diffusers;
+        _modelArgs = ["--model", Model, "--width", "32", "--height", "48"];
+    }
+
+    /// <summary>Serves <paramref name="model"/> (a folder, single file or Hub id) with further demo arguments (<c>--text-encoder</c>, <c>--vae</c>, sizes).</summary>
+    public WebDemoServer(string model, params string[] arguments)
+    {
+        Model = model;
+        _modelArgs = ["--model", model, .. arguments];
+    }
+
+    /// <summary>The model the demo serves.</summary>
+    public string Model { get; }
 
     /// <summary>Everything the process printed so far (for failure messages).</summary>
     public string Output
@@ -46,7 +63,7 @@ public sealed class WebDemoServer : IAsyncLifetime
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var a in new[] { SampleApps.WebDemo, "--model", _models.Diffusers, "--port", "0", "--width", "32", "--height", "48", "--steps", "2", "--threads", "1" })
+        foreach (var a in (string[])[SampleApps.WebDemo, .. _modelArgs, "--port", "0", "--steps", "2", "--threads", "1"])
             info.ArgumentList.Add(a);
         info.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         _process = Process.Start(info)!;
@@ -83,7 +100,7 @@ public sealed class WebDemoServer : IAsyncLifetime
         }
 
         _process.Dispose();
-        _models.Dispose();
+        _models?.Dispose();
     }
 }
 
