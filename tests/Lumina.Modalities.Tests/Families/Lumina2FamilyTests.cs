@@ -1,10 +1,10 @@
 #pragma warning disable MEAI001 // IImageGenerator is experimental in Microsoft.Extensions.AI 10.x.
-using System.Net;
 using Lumina.AI;
 using Lumina.DependencyInjection;
 using Lumina.Families;
 using Lumina.Hub;
 using Lumina.Hub.Tests;
+using Lumina.Modalities.Tests.Hub;
 using Lumina.Models.DiT;
 using Lumina.Models.TextEncoders;
 using Lumina.Pipelines;
@@ -193,11 +193,7 @@ public sealed class Lumina2HubTests(TinyLumina2 tiny) : IClassFixture<TinyLumina
     public async Task InitializeAsync()
     {
         hub = await FakeHub.StartAsync();
-        var files = Directory.EnumerateFiles(tiny.Diffusers, "*", SearchOption.AllDirectories)
-            .Select(f => new FakeFile(Path.GetRelativePath(tiny.Diffusers, f).Replace('\\', '/'), File.ReadAllBytes(f),
-                f.EndsWith(".safetensors", StringComparison.Ordinal) || f.EndsWith(".model", StringComparison.Ordinal)))
-            .ToArray();
-        hub.AddRepo(Lumina2Family.HubRepo, files);
+        FakeHubRepos.Publish(hub, Lumina2Family.HubRepo, tiny.Diffusers);
     }
 
     public async Task DisposeAsync()
@@ -234,14 +230,5 @@ public sealed class Lumina2HubTests(TinyLumina2 tiny) : IClassFixture<TinyLumina
         Assert.True(hub.TotalBodyGets > gets);
     }
 
-    private HubClient Client(string cache)
-    {
-        var handler = new SocketsHttpHandler { AllowAutoRedirect = false, AutomaticDecompression = DecompressionMethods.None };
-        var options = new HubOptions
-        {
-            CacheDirectory = cache, Endpoint = hub.Endpoint.ToString(), HomeDirectory = Path.Combine(home.Path, "hf-home"), Token = string.Empty, Offline = false,
-            InitialRetryDelay = TimeSpan.FromMilliseconds(10),
-        };
-        return new HubClient(new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan }, options);
-    }
+    private HubClient Client(string cache) => FakeHubRepos.Client(hub, cache, home.Path);
 }
