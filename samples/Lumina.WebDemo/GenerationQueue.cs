@@ -5,16 +5,17 @@ namespace Lumina.WebDemo;
 
 /// <summary>
 /// Requests wait here and run one at a time (the pipeline serializes calls anyway; the queue makes the wait visible).
-/// A job's position is how many jobs are ahead of it, the running one included.
+/// A job's position is how many jobs are ahead of it, the running one included. Finished jobs are kept, newest first,
+/// up to <see cref="DemoDefaults.KeepFinished"/> jobs and <see cref="DemoDefaults.KeepFinishedBytes"/> PNG bytes.
 /// </summary>
 public sealed class GenerationQueue(IOptions<DemoDefaults> defaults)
 {
-    private const int KeepFinished = 64;
     private readonly Lock _gate = new();
     private readonly List<GenerationJob> _pending = [];
     private readonly Dictionary<string, GenerationJob> _jobs = new(StringComparer.Ordinal);
-    private readonly Queue<string> _finished = new();
+    private readonly Queue<GenerationJob> _finished = new();
     private readonly SemaphoreSlim _signal = new(0);
+    private long _finishedBytes;
     private GenerationJob? _running;
 
     /// <summary>Adds a job at the back.</summary>
@@ -60,17 +61,45 @@ public sealed class GenerationQueue(IOptions<DemoDefaults> defaults)
         }
     }
 
+    /// <summary>
+    /// Cancels <paramref name="job"/>: a waiting job leaves the queue at once; a running one stops at its next model call
+    /// (its state becomes <see cref="JobState.Cancelled"/> when it has). False when it had already finished.
+    /// </summary>
+    public bool Cancel(GenerationJob job)
+    {
+        lock (_gate)
+        {
+            if (job.IsFinished)
+                return false;
+            if (_pending.Remove(job))
+            {
+                job.State = JobState.Cancelled;
+                Remember(job);
+                job.Finish();
+                return true;
+            }
+        }
+
+        job.RequestCancel();
+        return true;
+    }
+
     /// <summary>Waits for the next job and marks it running.</summary>
     internal async Task<GenerationJob> TakeAsync(CancellationToken cancellationToken)
     {
-        await _signal.WaitAsync(cancellationToken).ConfigureAwait(false);
-        lock (_gate)
+        while (true)
         {
-            var job = _pending[0];
-            _pending.RemoveAt(0);
-            _running = job;
-            job.State = JobState.Running;
-            return job;
+            await _signal.WaitAsync(cancellationToken).ConfigureAwait(false);
+            lock (_gate)
+            {
+                if (_pending.Count == 0)
+                    continue; // that job was cancelled while it waited
+                var job = _pending[0];
+                _pending.RemoveAt(0);
+                _running = job;
+                job.State = JobState.Running;
+                return job;
+            }
         }
     }
 
@@ -80,12 +109,22 @@ public sealed class GenerationQueue(IOptions<DemoDefaults> defaults)
         lock (_gate)
         {
             _running = null;
-            _finished.Enqueue(job.Id);
-            while (_finished.Count > KeepFinished)
-                _jobs.Remove(_finished.Dequeue());
+            Remember(job);
         }
 
         job.Finish();
+    }
+
+    private void Remember(GenerationJob job)
+    {
+        _finished.Enqueue(job);
+        _finishedBytes += job.Png?.LongLength ?? 0;
+        while (_finished.Count > Math.Max(1, defaults.Value.KeepFinished) || (_finished.Count > 1 && _finishedBytes > defaults.Value.KeepFinishedBytes))
+        {
+            var old = _finished.Dequeue();
+            _finishedBytes -= old.Png?.LongLength ?? 0;
+            _jobs.Remove(old.Id);
+        }
     }
 }
 
@@ -93,7 +132,8 @@ public sealed class GenerationQueue(IOptions<DemoDefaults> defaults)
 public sealed class QueueFullException(string message) : Exception(message);
 
 /// <summary>Runs queued jobs one after another on the registered text-to-image pipeline.</summary>
-public sealed class GenerationWorker(GenerationQueue queue, ILuminaPipelines pipelines, ILogger<GenerationWorker> logger) : BackgroundService
+public sealed class GenerationWorker(GenerationQueue queue, ModelStatus model, ILuminaPipelines pipelines, IOptions<DemoDefaults> defaults,
+    ILogger<GenerationWorker> logger) : BackgroundService
 {
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -110,13 +150,26 @@ public sealed class GenerationWorker(GenerationQueue queue, ILuminaPipelines pip
                 return;
             }
 
+            using var cancel = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, job.CancellationToken);
             try
             {
-                var pipeline = await pipelines.GetTextToImageAsync("default", stoppingToken);
-                using var result = await pipeline.GenerateAsync(job.Request, new JobProgress(job), stoppingToken);
+                var pipeline = await model.GetPipelineAsync(pipelines, cancel.Token);
+                // The limits are in the model's tokens, so they are applied again now that the model is known.
+                var request = job.Body.ToPipelineRequest(defaults.Value, model.Limits);
+                using var result = await pipeline.GenerateAsync(request, new JobProgress(job), cancel.Token);
                 job.Png = result.ToPng(0);
                 job.Settings = result.Metadata[0];
                 job.State = JobState.Done;
+            }
+            catch (OperationCanceledException) when (job.CancellationToken.IsCancellationRequested)
+            {
+                logger.LogDebug("Generation {Job} cancelled", job.Id);
+                job.State = JobState.Cancelled;
+            }
+            catch (ArgumentException e)
+            {
+                (job.Error, job.Field) = (RequestErrors.Message(e), e.ParamName);
+                job.State = JobState.Failed;
             }
             catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
             {
@@ -134,5 +187,17 @@ public sealed class GenerationWorker(GenerationQueue queue, ILuminaPipelines pip
     private sealed class JobProgress(GenerationJob job) : IProgress<Lumina.Pipelines.GenerationProgress>
     {
         public void Report(Lumina.Pipelines.GenerationProgress value) => job.Progress = value;
+    }
+}
+
+/// <summary>How an <see cref="ArgumentException"/> reads in a 400: its first line, without .NET's "(Parameter 'x')" tail.</summary>
+public static class RequestErrors
+{
+    /// <summary>The message.</summary>
+    public static string Message(ArgumentException e)
+    {
+        var message = e.Message.Split('\n')[0];
+        var tail = message.IndexOf(" (Parameter '", StringComparison.Ordinal);
+        return tail < 0 ? message : message[..tail];
     }
 }

@@ -35,7 +35,27 @@ builder.Services.AddLumina(o => o.Threads = threads).AddTextToImage(o =>
     o.TextEncoder = textEncoder;
     o.Vae = vae;
 });
+builder.Services.AddSingleton<ModelStatus>();
+// Hub ids go through this resolver (local folders never do), so the page can show "downloading" while they download.
+builder.Services.AddSingleton<Lumina.Pipelines.ModelResolver>(sp =>
+{
+    var status = sp.GetRequiredService<ModelStatus>();
+    var hub = Lumina.Pipelines.HubModelResolver.Create(sp.GetRequiredService<Lumina.Hub.HubClient>(), preferEma: true, status.DownloadProgress);
+    return async (reference, component, cancellationToken) =>
+    {
+        status.SetDownloading(true);
+        try
+        {
+            return await hub(reference, component, cancellationToken);
+        }
+        finally
+        {
+            status.SetDownloading(false);
+        }
+    };
+});
 builder.Services.AddSingleton<GenerationQueue>();
+builder.Services.AddHostedService<ModelWarmup>();
 builder.Services.AddHostedService<GenerationWorker>();
 
 var app = builder.Build();
@@ -56,44 +76,95 @@ app.Use(async (context, next) =>
 
 app.MapGet("/", () => Results.Content(page, "text/html; charset=utf-8"));
 
-app.MapGet("/api/info", (GenerationQueue queue, Microsoft.Extensions.Options.IOptions<DemoDefaults> defaults) =>
-    Results.Ok(new { model, defaults.Value.Width, defaults.Value.Height, defaults.Value.Steps, queueLength = queue.Length }));
-
-// Queue a request; poll GET /api/jobs/{id} for its position and progress.
-app.MapPost("/api/jobs", async (HttpRequest http, GenerationQueue queue, Microsoft.Extensions.Options.IOptions<DemoDefaults> defaults, CancellationToken ct) =>
+// The model, its state, and the settings a request without them gets (null only until the model has loaded).
+app.MapGet("/api/info", (GenerationQueue queue, ModelStatus status, Microsoft.Extensions.Options.IOptions<DemoDefaults> options) =>
 {
-    var (body, rejected) = await ReadBodyAsync(http, ct);
-    if (rejected is not null)
-        return rejected;
-
-    return Submit(body!, queue, defaults.Value, job => Results.Accepted($"/api/jobs/{job.Id}", JobView.Of(job, queue)));
+    var (d, limits) = (options.Value, status.Limits);
+    return Results.Ok(new
+    {
+        model,
+        state = status.State.ToString().ToLowerInvariant(),
+        error = status.State == ModelState.Failed ? status.Error : null,
+        download = status.Download is { } p ? new { file = p.File, bytes = p.BytesDownloaded, totalBytes = p.TotalBytes } : null,
+        width = d.Width ?? limits?.Width,
+        height = d.Height ?? limits?.Height,
+        steps = d.Steps ?? limits?.Steps,
+        sizeMultiple = limits?.SizeMultiple,
+        maxTokens = d.MaxTokens,
+        maxSteps = d.MaxSteps,
+        queueLength = queue.Length,
+    });
 });
 
-app.MapGet("/api/jobs/{id}", (string id, GenerationQueue queue) =>
-    queue.Find(id) is { } job ? Results.Ok(JobView.Of(job, queue)) : Results.NotFound(new { error = $"No job '{id}'." }));
-
-app.MapGet("/api/jobs/{id}/image", (string id, GenerationQueue queue) =>
-    queue.Find(id) is { Png: { } png } ? Results.File(png, "image/png") : Results.NotFound(new { error = $"Job '{id}' has no image (yet)." }));
-
-// The same in one call: queue, wait, and answer with the PNG (base64) and its settings.
-app.MapPost("/api/generate", async (HttpRequest http, GenerationQueue queue, Microsoft.Extensions.Options.IOptions<DemoDefaults> defaults, CancellationToken ct) =>
+// Queue a request; poll GET /api/jobs/{id} for its position and progress.
+app.MapPost("/api/jobs", async (HttpRequest http, GenerationQueue queue, ModelStatus status, Microsoft.Extensions.Options.IOptions<DemoDefaults> defaults, CancellationToken ct) =>
 {
     var (body, rejected) = await ReadBodyAsync(http, ct);
     if (rejected is not null)
         return rejected;
 
+    return Submit(body!, queue, status, defaults.Value, job => Results.Accepted($"/api/jobs/{job.Id}", JobView.Of(job, queue, status)));
+});
+
+app.MapGet("/api/jobs/{id}", (string id, GenerationQueue queue, ModelStatus status) =>
+    queue.Find(id) is { } job ? Results.Ok(JobView.Of(job, queue, status)) : Results.NotFound(new { error = $"No job '{id}'.", field = "id" }));
+
+// Cancel a waiting or running job: 200 with the job (a running one becomes "cancelled" at its next model call).
+app.MapPost("/api/jobs/{id}/cancel", (string id, GenerationQueue queue, ModelStatus status) =>
+{
+    if (queue.Find(id) is not { } job)
+        return Results.NotFound(new { error = $"No job '{id}'.", field = "id" });
+    return queue.Cancel(job)
+        ? Results.Ok(JobView.Of(job, queue, status))
+        : Results.Conflict(new { error = $"Job '{id}' has already finished ({job.State.ToString().ToLowerInvariant()}).", field = "id" });
+});
+
+app.MapGet("/api/jobs/{id}/image", (string id, GenerationQueue queue) =>
+    queue.Find(id) is { Png: { } png } ? Results.File(png, "image/png") : Results.NotFound(new { error = $"Job '{id}' has no image (yet).", field = "id" }));
+
+// The same in one call: queue, wait, and answer with the PNG (base64) and its settings. A client that goes away
+// cancels its job. This call waits for the model, so the model's limits are checked before it answers.
+app.MapPost("/api/generate", async (HttpRequest http, GenerationQueue queue, ModelStatus status, ILuminaPipelines pipelines,
+    Microsoft.Extensions.Options.IOptions<DemoDefaults> defaults, CancellationToken ct) =>
+{
+    var (body, rejected) = await ReadBodyAsync(http, ct);
+    if (rejected is not null)
+        return rejected;
+
+    try
+    {
+        await status.GetPipelineAsync(pipelines, ct);
+    }
+    catch (Exception e) when (e is not OperationCanceledException)
+    {
+        return Results.Json(new { error = $"The model did not load: {e.Message.Split('\n')[0]}", field = (string?)null }, statusCode: StatusCodes.Status503ServiceUnavailable);
+    }
+
     GenerationJob? queued = null;
-    var early = Submit(body!, queue, defaults.Value, job =>
+    var early = Submit(body!, queue, status, defaults.Value, job =>
     {
         queued = job;
         return Results.Empty;
     });
     if (queued is null)
         return early;
-    await queued.Finished.WaitAsync(ct);
-    return queued.State == JobState.Done
-        ? Results.Ok(JobView.Of(queued, queue, withImage: true))
-        : Results.Json(JobView.Of(queued, queue), statusCode: StatusCodes.Status500InternalServerError);
+    try
+    {
+        await queued.Finished.WaitAsync(ct);
+    }
+    catch (OperationCanceledException)
+    {
+        queue.Cancel(queued); // the client disconnected: nobody will read this image
+        return Results.Empty;
+    }
+
+    return queued.State switch
+    {
+        JobState.Done => Results.Ok(JobView.Of(queued, queue, status, withImage: true)),
+        JobState.Failed when queued.Field is not null => Results.BadRequest(new { error = queued.Error, field = queued.Field }),
+        JobState.Cancelled => Results.Json(JobView.Of(queued, queue, status), statusCode: StatusCodes.Status409Conflict),
+        _ => Results.Json(JobView.Of(queued, queue, status), statusCode: StatusCodes.Status500InternalServerError),
+    };
 });
 
 try
@@ -111,21 +182,21 @@ Console.WriteLine($"Lumina web demo ({model}) listening on {address}");
 await app.WaitForShutdownAsync();
 return 0;
 
-static IResult Submit(DemoRequest body, GenerationQueue queue, DemoDefaults defaults, Func<GenerationJob, IResult> accepted)
+static IResult Submit(DemoRequest body, GenerationQueue queue, ModelStatus status, DemoDefaults defaults, Func<GenerationJob, IResult> accepted)
 {
     try
     {
-        return accepted(queue.Enqueue(new GenerationJob(body.ToPipelineRequest(defaults))));
+        // Validated now as far as is known (all of it once the model has loaded); the worker checks again.
+        body.ToPipelineRequest(defaults, status.Limits);
+        return accepted(queue.Enqueue(new GenerationJob(body)));
     }
     catch (ArgumentException e)
     {
-        var message = e.Message.Split('\n')[0];
-        var tail = message.IndexOf(" (Parameter '", StringComparison.Ordinal);
-        return Results.BadRequest(new { error = tail < 0 ? message : message[..tail], field = e.ParamName });
+        return Results.BadRequest(new { error = RequestErrors.Message(e), field = e.ParamName });
     }
     catch (QueueFullException e)
     {
-        return Results.Json(new { error = e.Message }, statusCode: StatusCodes.Status503ServiceUnavailable);
+        return Results.Json(new { error = e.Message, field = (string?)null }, statusCode: StatusCodes.Status503ServiceUnavailable);
     }
 }
 

@@ -82,9 +82,8 @@ public sealed class Lumina2SampleTests(TinyLumina2 tiny) : IClassFixture<TinyLum
     public async Task TheWebDemoServesAPng(string layout)
     {
         var args = ModelArgs(layout);
-        var server = new WebDemoServer(args[1], [.. args[2..], "--width", "32", "--height", "32"]);
+        await using var server = WebDemoServer.With(args[1], [.. args[2..], "--width", "32", "--height", "32", "--steps", "2"], new Dictionary<string, string?>());
         await server.InitializeAsync();
-        try
         {
             using var http = new HttpClient { BaseAddress = server.Address, Timeout = TimeSpan.FromSeconds(120) };
             using var response = await http.PostAsJsonAsync("/api/generate", new { prompt = "a red bicycle", seed = 4 });
@@ -96,10 +95,6 @@ public sealed class Lumina2SampleTests(TinyLumina2 tiny) : IClassFixture<TinyLum
             Assert.Equal((32, 32), (image.Width, image.Height));
             Assert.Equal(4, GenerationMetadata.ReadFrom(image)!.Seed);
             Assert.Equal(png, await http.GetByteArrayAsync(job.GetProperty("imageUrl").GetString()));
-        }
-        finally
-        {
-            await server.DisposeAsync();
         }
     }
 }

@@ -31,6 +31,9 @@ internal sealed class TinyHub : IAsyncDisposable
     /// <summary>How many file bodies were served.</summary>
     public int BodiesServed;
 
+    /// <summary>While set and not completed, file bodies wait for it (a download that is visibly in progress).</summary>
+    public TaskCompletionSource? HoldBodies { get; set; }
+
     public static async Task<TinyHub> StartAsync()
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
@@ -128,6 +131,8 @@ internal sealed class TinyHub : IAsyncDisposable
         if (HttpMethods.IsHead(ctx.Request.Method))
             return;
         Interlocked.Increment(ref BodiesServed);
+        if (HoldBodies is { } hold)
+            await hold.Task.WaitAsync(ctx.RequestAborted);
         await ctx.Response.Body.WriteAsync(content);
     }
 

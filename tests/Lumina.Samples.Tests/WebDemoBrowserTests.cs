@@ -51,15 +51,25 @@ public sealed class WebDemoBrowserTests(WebDemoServer server)
             await page.FillAsync("#prompt", "a red circle on the left");
             await page.FillAsync("#seed", "7");
 
-            // Someone else's much slower request is running (large enough that it cannot finish before the click, even
-            // on an idle machine): the page shows that ours waits behind it.
+            // Someone else's request is running (one that cannot finish by itself): the page shows that ours waits
+            // behind it. Then that one is cancelled, and ours runs.
             using var http = new HttpClient { BaseAddress = server.Address };
-            using var other = await http.PostAsJsonAsync("/api/jobs", new { prompt = "someone else's request", width = 256, height = 256, steps = 100, seed = 1 });
+            using var other = await http.PostAsJsonAsync("/api/jobs", new { prompt = "someone else's request", width = WebDemoServer.LongSide, height = WebDemoServer.LongSide, steps = WebDemoServer.EndlessSteps, seed = 1 });
             Assert.Equal(System.Net.HttpStatusCode.Accepted, other.StatusCode);
-            await page.ClickAsync("#generate");
-            await Assertions.Expect(page.Locator("#status")).ToHaveTextAsync("Queued: 1 request ahead of yours");
-            Directory.CreateDirectory(ArtifactsFolder);
-            await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ArtifactsFolder, "webdemo-queued.png"), FullPage = true });
+            var otherId = (await other.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>()).GetProperty("id").GetString();
+            try
+            {
+                await page.ClickAsync("#generate");
+                await Assertions.Expect(page.Locator("#status")).ToHaveTextAsync("Queued: 1 request ahead of yours");
+                await Assertions.Expect(page.Locator("#cancel")).ToBeVisibleAsync();
+                Directory.CreateDirectory(ArtifactsFolder);
+                await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ArtifactsFolder, "webdemo-queued.png"), FullPage = true });
+            }
+            finally
+            {
+                (await http.PostAsync($"/api/jobs/{otherId}/cancel", null)).Dispose();
+            }
+
             await page.WaitForFunctionAsync(
                 "() => { const i = document.querySelector('#result'); return i.dataset.job && i.complete && i.naturalWidth > 0; }",
                 null, new PageWaitForFunctionOptions { Timeout = 120_000 });
@@ -90,6 +100,98 @@ public sealed class WebDemoBrowserTests(WebDemoServer server)
     }
 
     [Fact]
+    public async Task TheCancelButton_StopsARunningJob()
+    {
+        var (playwright, context, profile) = await LaunchAsync();
+        try
+        {
+            var page = context.Pages.Count > 0 ? context.Pages[0] : await context.NewPageAsync();
+            await page.GotoAsync(server.Address.ToString());
+            await Assertions.Expect(page.Locator("#width")).ToHaveValueAsync("32");
+            await Assertions.Expect(page.Locator("#cancel")).ToBeHiddenAsync();
+            await page.FillAsync("#prompt", "a job that would take long");
+            await page.FillAsync("#width", WebDemoServer.LongSide.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            await page.FillAsync("#height", WebDemoServer.LongSide.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            await page.FillAsync("#steps", WebDemoServer.EndlessSteps.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            await page.ClickAsync("#generate");
+            await Assertions.Expect(page.Locator("#status")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex("^Generating: step \\d+ of 1000$"));
+
+            await page.ClickAsync("#cancel");
+
+            await Assertions.Expect(page.Locator("#status")).ToHaveTextAsync("Cancelled");
+            await Assertions.Expect(page.Locator("#cancel")).ToBeHiddenAsync();
+            await Assertions.Expect(page.Locator("#generate")).ToBeEnabledAsync();
+            using var http = new HttpClient { BaseAddress = server.Address };
+            Assert.Equal(0, (await http.GetFromJsonAsync<System.Text.Json.JsonElement>("/api/info")).GetProperty("queueLength").GetInt32());
+        }
+        finally
+        {
+            await context.CloseAsync();
+            playwright.Dispose();
+            profile.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// A Hub model whose download is held open: the page says it is downloading (not "Reading the prompt"), and once the
+    /// model has loaded the form fills in with the model's own defaults (no --width/--height/--steps given).
+    /// </summary>
+    [Fact]
+    public async Task WhileTheModelDownloads_ThePageSaysSo_ThenFillsInTheModelsDefaults()
+    {
+        await using var hub = await TinyHub.StartAsync();
+        hub.AddRepo("lumina-test/tiny-next", Directory.EnumerateFiles(server.TinyModelFolder, "*", SearchOption.AllDirectories)
+            .ToDictionary(f => Path.GetRelativePath(server.TinyModelFolder, f).Replace('\\', '/'), File.ReadAllBytes));
+        hub.HoldBodies = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var cache = new TempFolder("lumina-webdemo-hub");
+        await using var slow = WebDemoServer.With("lumina-test/tiny-next", [], new Dictionary<string, string?>
+        {
+            ["HF_ENDPOINT"] = hub.Endpoint.ToString().TrimEnd('/'),
+            ["HF_HUB_CACHE"] = Path.Combine(cache.Path, "hub"),
+            ["HF_HOME"] = Path.Combine(cache.Path, "hf-home"),
+        });
+        await slow.InitializeAsync();
+        var (playwright, context, profile) = await LaunchAsync();
+        try
+        {
+            var page = context.Pages.Count > 0 ? context.Pages[0] : await context.NewPageAsync();
+            await page.GotoAsync(slow.Address.ToString());
+            await Assertions.Expect(page.Locator("#status")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex("^Downloading the model"));
+            await Assertions.Expect(page.Locator("#width")).ToHaveValueAsync("");
+
+            // A request made now waits for the model, and says so.
+            await page.FillAsync("#prompt", "a red circle");
+            await page.ClickAsync("#generate");
+            await Assertions.Expect(page.Locator("#status")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex("^(Downloading|Loading) the model"));
+            await Assertions.Expect(page.Locator("#status")).Not.ToHaveTextAsync("Reading the prompt");
+            Directory.CreateDirectory(ArtifactsFolder);
+            await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ArtifactsFolder, "webdemo-downloading.png"), FullPage = true });
+
+            hub.HoldBodies.SetResult();
+            using var http = new HttpClient { BaseAddress = slow.Address };
+            var info = await http.GetFromJsonAsync<System.Text.Json.JsonElement>("/api/info");
+            for (var i = 0; i < 600 && info.GetProperty("state").GetString() != "ready"; i++)
+            {
+                await Task.Delay(100);
+                info = await http.GetFromJsonAsync<System.Text.Json.JsonElement>("/api/info");
+            }
+
+            Assert.Equal("ready", info.GetProperty("state").GetString());
+            var width = info.GetProperty("width").GetInt32().ToString(System.Globalization.CultureInfo.InvariantCulture);
+            await Assertions.Expect(page.Locator("#width")).ToHaveValueAsync(width);
+            await Assertions.Expect(page.Locator("#steps")).ToHaveValueAsync(info.GetProperty("steps").GetInt32().ToString(System.Globalization.CultureInfo.InvariantCulture));
+            await Assertions.Expect(page.Locator("#status")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex("^(Done: seed|Generating|Decoding|Reading)"));
+        }
+        finally
+        {
+            hub.HoldBodies.TrySetResult();
+            await context.CloseAsync();
+            playwright.Dispose();
+            profile.Dispose();
+        }
+    }
+
+    [Fact]
     public async Task ARefusedRequest_ShowsTheServersReason()
     {
         var (playwright, context, profile) = await LaunchAsync();
@@ -102,7 +204,7 @@ public sealed class WebDemoBrowserTests(WebDemoServer server)
             await page.FillAsync("#steps", "5000");
             await page.ClickAsync("#generate");
 
-            await Assertions.Expect(page.Locator("#status")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex("^Error: This demo runs at most 100 steps"));
+            await Assertions.Expect(page.Locator("#status")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex("^Error: This demo runs at most 1000 steps"));
             await Assertions.Expect(page.Locator("#status")).ToHaveClassAsync("error");
             Directory.CreateDirectory(ArtifactsFolder);
             await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ArtifactsFolder, "webdemo-refused.png"), FullPage = true });

@@ -6,15 +6,37 @@ namespace Lumina.Samples.Tests;
 
 /// <summary>
 /// The web demo started as a real process (<c>dotnet Lumina.WebDemo.dll</c>) on 127.0.0.1 with a random port, serving a
-/// tiny random Lumina-Next model in the diffusers layout (or, with the other constructor, any model). Stopped (its
-/// process tree killed) on dispose.
+/// tiny random Lumina-Next model in the diffusers layout. Stopped (its process tree killed) on dispose.
+/// <para>Limits of the shared server: at most 1024 tokens (128×128 for this model: VAE ×2, patch 2), 1000 steps (so a
+/// test can start a job that takes far longer than the test, then cancel it), 8 finished jobs kept.</para>
 /// </summary>
-public sealed class WebDemoServer : IAsyncLifetime
+public sealed class WebDemoServer : IAsyncLifetime, IAsyncDisposable
 {
-    private readonly TinyLuminaNextFolders? _models;
-    private readonly string[] _modelArgs;
+    private readonly TinyLuminaNextFolders _models = new();
     private readonly StringBuilder _output = new();
     private Process _process = null!;
+    private readonly string? _modelArgument;
+    private readonly IReadOnlyList<string> _arguments;
+    private readonly IReadOnlyDictionary<string, string?> _environment;
+
+    /// <summary>The shared fixture: the tiny model from a local folder, 32×48 and 2 steps by default.</summary>
+    public WebDemoServer()
+        : this(null, ["--width", "32", "--height", "48", "--steps", "2"], new Dictionary<string, string?>())
+    {
+    }
+
+    private WebDemoServer(string? model, IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string?> environment) =>
+        (_modelArgument, _arguments, _environment) = (model, arguments, environment);
+
+    /// <summary>A server (not started: call <see cref="InitializeAsync"/>) with its own <c>--model</c> (null = the tiny local folder), arguments and environment.</summary>
+    public static WebDemoServer With(string? model, IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string?> environment) =>
+        new(model, arguments, environment);
+
+    /// <summary>Steps (the pipeline's most) that, at <see cref="LongSide"/>², take far longer than any test waits (cancel it).</summary>
+    public const int EndlessSteps = 1000;
+
+    /// <summary>The largest side within the token limit: 128 (32 × 32 tokens).</summary>
+    public const int LongSide = 128;
 
     /// <summary>The demo's base address.</summary>
     public Uri Address { get; private set; } = null!;
@@ -27,23 +49,11 @@ public sealed class WebDemoServer : IAsyncLifetime
         long.Parse(File.ReadAllLines($"/proc/{_process.Id}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal))
             .Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) * 1024;
 
-    /// <summary>Serves a tiny random Lumina-Next diffusers folder at 32×48.</summary>
-    public WebDemoServer()
-    {
-        _models = new TinyLuminaNextFolders();
-        Model = _models.Diffusers;
-        _modelArgs = ["--model", Model, "--width", "32", "--height", "48"];
-    }
+    /// <summary>The model the demo serves (the tiny folder unless another <c>--model</c> was given).</summary>
+    public string Model => _modelArgument ?? _models.Diffusers;
 
-    /// <summary>Serves <paramref name="model"/> (a folder, single file or Hub id) with further demo arguments (<c>--text-encoder</c>, <c>--vae</c>, sizes).</summary>
-    public WebDemoServer(string model, params string[] arguments)
-    {
-        Model = model;
-        _modelArgs = ["--model", model, .. arguments];
-    }
-
-    /// <summary>The model the demo serves.</summary>
-    public string Model { get; }
+    /// <summary>The tiny model's diffusers folder (also when the server serves another).</summary>
+    public string TinyModelFolder => _models.Diffusers;
 
     /// <summary>Everything the process printed so far (for failure messages).</summary>
     public string Output
@@ -63,9 +73,13 @@ public sealed class WebDemoServer : IAsyncLifetime
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var a in (string[])[SampleApps.WebDemo, .. _modelArgs, "--port", "0", "--steps", "2", "--threads", "1"])
+        string[] common = [SampleApps.WebDemo, "--model", _modelArgument ?? _models.Diffusers, "--port", "0", "--threads", "1",
+            "--MaxTokens", "1024", "--MaxSteps", EndlessSteps.ToString(System.Globalization.CultureInfo.InvariantCulture), "--KeepFinished", "8"];
+        foreach (var a in common.Concat(_arguments))
             info.ArgumentList.Add(a);
         info.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        foreach (var (key, value) in _environment)
+            info.Environment[key] = value;
         _process = Process.Start(info)!;
         var listening = new TaskCompletionSource<Uri>(TaskCreationOptions.RunContinuationsAsynchronously);
         _process.OutputDataReceived += (_, e) => OnLine(e.Data, listening);
@@ -91,8 +105,16 @@ public sealed class WebDemoServer : IAsyncLifetime
             listening.TrySetResult(new Uri(line[(at + marker.Length)..].Trim()));
     }
 
+    ValueTask IAsyncDisposable.DisposeAsync() => new(DisposeAsync());
+
     public async Task DisposeAsync()
     {
+        if (_process is null)
+        {
+            _models.Dispose();
+            return;
+        }
+
         if (!_process.HasExited)
         {
             _process.Kill(entireProcessTree: true);
@@ -100,7 +122,7 @@ public sealed class WebDemoServer : IAsyncLifetime
         }
 
         _process.Dispose();
-        _models?.Dispose();
+        _models.Dispose();
     }
 }
 
