@@ -8,7 +8,7 @@ namespace Lumina.Tensors;
 /// (Q8_0, Q4_0, Q4_1), with the same rounding as gguf-py's <c>quants.quantize</c> (so a file written from the same
 /// float32 data is byte-identical to gguf-py's and llama-quantize's). Decode with <see cref="GgmlDequantizer"/>.
 /// </summary>
-public static class GgmlQuantizer
+internal static class GgmlQuantizer
 {
     private const int Block = 32;
 

@@ -40,16 +40,16 @@ public sealed class GgufFile : ITensorSource
     public long FileLength { get; }
 
     /// <summary>The validated header: version, metadata, tensor infos, alignment.</summary>
-    public GgufHeader Header => _header;
+    internal GgufHeader Header => _header;
 
     /// <summary>The metadata by key.</summary>
-    public IReadOnlyDictionary<string, GgufValue> Metadata => _header.Metadata;
+    internal IReadOnlyDictionary<string, GgufValue> Metadata => _header.Metadata;
 
     /// <summary><c>general.architecture</c> (for example <c>lumina2</c>), or null.</summary>
     public string? Architecture => _header.Architecture;
 
     /// <summary>The GGUF tensor infos (ggml type, <c>ne</c>, offset, stored bytes), in file order.</summary>
-    public IReadOnlyList<GgufTensorInfo> TensorInfos => _header.Tensors;
+    internal IReadOnlyList<GgufTensorInfo> TensorInfos => _header.Tensors;
 
     /// <summary>
     /// Every tensor as a checkpoint entry: its name, the dtype <see cref="Read"/> returns (F32 for block types), its
@@ -97,7 +97,7 @@ public sealed class GgufFile : ITensorSource
 
     /// <summary>The GGUF tensor info of a named tensor.</summary>
     /// <exception cref="KeyNotFoundException">No tensor has that name.</exception>
-    public GgufTensorInfo GetTensorInfo(string name) =>
+    internal GgufTensorInfo GetTensorInfo(string name) =>
         _header.TryGet(name, out var info) ? info
             : throw new KeyNotFoundException($"'{SourcePath}' has no tensor named '{SafetensorsHeader.Shorten(name)}' (it holds {TensorInfos.Count} tensors).");
 

@@ -11,7 +11,7 @@ namespace Lumina.Tensors;
 /// must hold whole blocks, <c>general.alignment</c> must be a UINT32 power of two, every tensor must start at a
 /// multiple of the alignment, lie inside the file and not overlap another.
 /// </summary>
-public sealed class GgufHeader
+internal sealed class GgufHeader
 {
     /// <summary>The largest header Lumina reads (256 MiB, far above the metadata of any real model).</summary>
     public const long MaxHeaderLength = 256L << 20;

@@ -7,7 +7,7 @@ namespace Lumina.Tensors;
 /// <param name="Shape">The torch shape: <c>reversed(ne)</c>, or the <c>comfy.gguf.orig_shape.&lt;name&gt;</c> metadata when present.</param>
 /// <param name="Offset">Offset of its first byte, relative to the start of the data section (a multiple of the alignment).</param>
 /// <param name="ByteLength">The number of stored bytes (blocks × bytes per block).</param>
-public sealed record GgufTensorInfo(string Name, GgmlType Type, IReadOnlyList<long> Dimensions, IReadOnlyList<long> Shape, long Offset, long ByteLength)
+internal sealed record GgufTensorInfo(string Name, GgmlType Type, IReadOnlyList<long> Dimensions, IReadOnlyList<long> Shape, long Offset, long ByteLength)
 {
     /// <summary>The number of elements (1 for a scalar).</summary>
     public long ElementCount => Dimensions.Aggregate(1L, (a, b) => a * b);

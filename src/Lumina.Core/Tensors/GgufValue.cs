@@ -3,7 +3,7 @@ using System.Globalization;
 namespace Lumina.Tensors;
 
 /// <summary>The value types of GGUF metadata (the numeric ids are the format's).</summary>
-public enum GgufValueType : uint
+internal enum GgufValueType : uint
 {
     /// <summary>Unsigned 8-bit integer.</summary>
     UInt8 = 0,
@@ -40,7 +40,7 @@ public enum GgufValueType : uint
 /// is a .NET array of the element type (<c>int[]</c>, <c>string[]</c>, …; nested arrays are <c>GgufValue[]</c>), so a
 /// large tokenizer table costs its own size and no more.
 /// </summary>
-public sealed class GgufValue
+internal sealed class GgufValue
 {
     internal GgufValue(GgufValueType type, object value, GgufValueType? elementType = null)
     {

@@ -35,7 +35,7 @@ public sealed class SafetensorsFile : ITensorSource
     public long FileLength { get; }
 
     /// <summary>The validated header.</summary>
-    public SafetensorsHeader Header => _header;
+    internal SafetensorsHeader Header => _header;
 
     /// <inheritdoc />
     public IReadOnlyList<SafetensorsTensorInfo> Tensors => _header.Tensors;

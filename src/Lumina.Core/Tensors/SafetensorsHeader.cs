@@ -9,7 +9,7 @@ namespace Lumina.Tensors;
 /// dtypes, non-negative shapes, data offsets that start at 0, are contiguous, do not overlap and end exactly at
 /// the end of the data section, byte lengths equal to element count times element size, and unique names.
 /// </summary>
-public sealed class SafetensorsHeader
+internal sealed class SafetensorsHeader
 {
     /// <summary>The largest header Lumina accepts, as in the reference implementation (100 MB).</summary>
     public const long MaxHeaderLength = 100_000_000;

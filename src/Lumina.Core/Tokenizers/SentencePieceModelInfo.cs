@@ -28,7 +28,7 @@ public enum SentencePieceModelType
 /// only the <c>trainer_spec</c> message (field 2 of <c>ModelProto</c>) with a minimal protobuf wire-format reader,
 /// and <see cref="WithBosId"/> appends one field to that message so the library can load T5-style models.
 /// </remarks>
-public sealed record SentencePieceModelInfo
+internal sealed record SentencePieceModelInfo
 {
     // Field numbers of sentencepiece_model.proto (TrainerSpec).
     private const int ModelProtoTrainerSpec = 2;

@@ -16,7 +16,7 @@ namespace Lumina.AI;
 /// Only <see cref="ImageGenerationResponseFormat.Data"/> and <c>image/png</c> are produced; image editing (original
 /// images) is not supported.</para>
 /// </summary>
-public sealed class LuminaImageGenerator : IImageGenerator
+internal sealed class LuminaImageGenerator : IImageGenerator
 {
     private readonly Func<CancellationToken, Task<TextToImagePipeline>> pipeline;
     private readonly ImageGeneratorMetadata metadata;

@@ -15,7 +15,7 @@ namespace Lumina.Families;
 /// <c>transformer/</c>, <c>vae/</c>, <c>vocoder/</c>, <c>text_encoder/</c> and <c>tokenizer/</c>. Upstream publishes only
 /// pickled checkpoints; convert them to this layout first (Lumina.NET never unpickles).
 /// </summary>
-public sealed class LuminaMusicFamily : ModelFamily
+internal sealed class LuminaMusicFamily : ModelFamily
 {
     /// <summary>The registered instance.</summary>
     public static LuminaMusicFamily Instance { get; } = new();

@@ -10,7 +10,7 @@ namespace Lumina.Families;
 /// (<c>consolidated*.safetensors</c>, architecture from a preset) and the diffusers one (<c>LuminaNextDiT2DModel</c>).
 /// Video Next-DiTs (<c>"video": true</c>) are this family too.
 /// </summary>
-public class LuminaNextFamily : ImageModelFamily
+internal class LuminaNextFamily : ImageModelFamily
 {
     /// <summary>The registered instance.</summary>
     public static LuminaNextFamily Instance { get; } = new();

@@ -10,7 +10,7 @@ namespace Lumina.Families;
 /// Lumina-T2I (Flag-DiT 5B + LLaMA-2-7B + SDXL VAE), original layout only (<c>consolidated*.safetensors</c> with an
 /// <c>eol_token</c>); diffusers has no Flag-DiT class.
 /// </summary>
-public sealed class LuminaT2IFamily : ImageModelFamily
+internal sealed class LuminaT2IFamily : ImageModelFamily
 {
     /// <summary>The registered instance.</summary>
     public static LuminaT2IFamily Instance { get; } = new();

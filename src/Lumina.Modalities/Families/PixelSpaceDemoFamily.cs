@@ -7,7 +7,7 @@ namespace Lumina.Families;
 /// <c>model_index.json</c> says <c>"vae": [null, null]</c> and that has no <c>vae/</c>; its Next-DiT denoises RGB pixels.
 /// Its default image size is the transformer config's <c>sample_size</c>.
 /// </summary>
-public sealed class PixelSpaceDemoFamily : LuminaNextFamily
+internal sealed class PixelSpaceDemoFamily : LuminaNextFamily
 {
     /// <summary>The registered instance.</summary>
     public static new PixelSpaceDemoFamily Instance { get; } = new();

@@ -15,6 +15,22 @@ namespace Lumina.Guidance;
 /// </summary>
 public static class ClassifierFreeGuidance
 {
+    /// <summary>
+    /// Encodes the batch <c>[prompt, negativePrompt ?? ""]</c> that classifier-free guidance runs on, as the upstream demos
+    /// do (the conditional row first, the unconditional second).
+    /// </summary>
+    /// <param name="encoder">The caption encoder.</param>
+    /// <param name="prompt">The prompt.</param>
+    /// <param name="negativePrompt">The negative prompt; null or empty gives the empty caption.</param>
+    /// <param name="cancellationToken">Cancellation.</param>
+    public static Lumina.Models.TextEncoders.CaptionEmbeddings EncodeCaptions(Lumina.Models.TextEncoders.ICaptionEncoder encoder, string prompt,
+        string? negativePrompt = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(encoder);
+        ArgumentNullException.ThrowIfNull(prompt);
+        return encoder.Encode([prompt, negativePrompt ?? string.Empty], cancellationToken);
+    }
+
     /// <summary>The number of guided channels in Lumina-Next's mode (<see cref="GuidanceChannels.LuminaFirstThree"/>).</summary>
     public const int LuminaGuidedChannels = 3;
 

@@ -1,4 +1,5 @@
 using Lumina.Core.Tests.Tokenizers;
+using Lumina.Guidance;
 using Lumina.Models.TextEncoders;
 using Lumina.Testing;
 using Lumina.Tokenizers;
@@ -64,7 +65,7 @@ public class CaptionEncoderTests
         Assert.Equal(11, batch.Length(0));
         Assert.Equal(1, batch.Length(1));
 
-        using var embeddings = encoder.EncodeForGuidance(Prompt);
+        using var embeddings = ClassifierFreeGuidance.EncodeCaptions(encoder, Prompt);
         Assert.Equal(new long[] { 2, 16, 32 }, embeddings.Features.shape);
         Assert.Equal(new long[] { 2, 16 }, embeddings.Mask.shape);
         Assert.Equal(batch.AttentionMask.ToArray(), embeddings.Mask.data<long>().ToArray());
@@ -136,7 +137,7 @@ public class CaptionEncoderTests
         Assert.Equal(expected0, Row(batch, 0));
         Assert.Equal(new long[] { 1, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }, Row(batch, 1));
 
-        using var embeddings = encoder.EncodeForGuidance(Prompt);
+        using var embeddings = ClassifierFreeGuidance.EncodeCaptions(encoder, Prompt);
         using var ids = batch.InputIdsTensor();
         using var unmasked = model.Forward(ids);
         TensorAssert.Equal(unmasked.LastHiddenState, embeddings.Features, "last_hidden_state without a mask");

@@ -4,7 +4,7 @@ namespace Lumina.Models.TextEncoders;
 /// Configuration of a Gemma 2 text model, with the names and defaults of Hugging Face's <c>Gemma2Config</c>
 /// (the defaults are google/gemma-2-2b, the text encoder of the Lumina-Image-2.0 family).
 /// </summary>
-public sealed record Gemma2Config
+internal sealed record Gemma2Config
 {
     /// <summary><c>vocab_size</c>.</summary>
     public int VocabSize { get; init; } = 256000;

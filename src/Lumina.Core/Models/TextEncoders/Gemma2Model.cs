@@ -10,7 +10,7 @@ namespace Lumina.Models.TextEncoders;
 /// folder of a diffusers repository loads strictly with <c>LoadSafetensors</c>; for a <c>*ForCausalLM</c> checkpoint pass
 /// <see cref="TextEncoderCheckpoints.CausalLmKeyMap"/>. Create it on <c>new Device("meta")</c> to size it without memory.
 /// </remarks>
-public sealed class Gemma2Model : DecoderTextModel
+internal sealed class Gemma2Model : DecoderTextModel
 {
     /// <summary>Builds the model with default-initialised weights; load a checkpoint next.</summary>
     /// <param name="config">The configuration (see the presets on <see cref="Gemma2Config"/>).</param>

@@ -77,7 +77,7 @@ public sealed class GemmaCaptionEncoder : CaptionEncoder<DecoderTextModel>
     /// <param name="prompts">The prompts.</param>
     public override TokenBatch Tokenize(IReadOnlyList<string> prompts)
     {
-        CaptionEncoderExtensions.ValidatePrompts(prompts);
+        CaptionPrompts.ValidatePrompts(prompts);
         return Tokenizer.EncodeBatch(prompts, new TokenBatchOptions
         {
             AddBos = true,

@@ -14,7 +14,7 @@ public interface ICaptionEncoder : IDisposable
 
     /// <summary>
     /// Encodes a batch of prompts together; they are padded to a common length. For classifier-free guidance pass
-    /// <c>[prompt, negative or ""]</c> (see <see cref="CaptionEncoderExtensions.EncodeForGuidance"/>).
+    /// <c>[prompt, negative or ""]</c> (Lumina.Sampling's <c>ClassifierFreeGuidance.EncodeCaptions</c> does that).
     /// </summary>
     /// <param name="prompts">The prompts; at least one, none null. Empty strings are valid.</param>
     /// <param name="cancellationToken">Checked between layers.</param>

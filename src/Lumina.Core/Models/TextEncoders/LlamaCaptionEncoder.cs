@@ -62,7 +62,7 @@ public sealed class LlamaCaptionEncoder : CaptionEncoder<LlamaModel>
     /// <param name="prompts">The prompts.</param>
     public override TokenBatch Tokenize(IReadOnlyList<string> prompts)
     {
-        CaptionEncoderExtensions.ValidatePrompts(prompts);
+        CaptionPrompts.ValidatePrompts(prompts);
         var rows = prompts.Select(p =>
         {
             var ids = new List<int> { Tokenizer.BosId!.Value };

@@ -62,7 +62,7 @@ public sealed class T5CaptionEncoder : CaptionEncoder<T5EncoderModel>
     /// <param name="prompts">The prompts.</param>
     public override TokenBatch Tokenize(IReadOnlyList<string> prompts)
     {
-        CaptionEncoderExtensions.ValidatePrompts(prompts);
+        CaptionPrompts.ValidatePrompts(prompts);
         return Tokenizer.EncodeBatch(prompts, new TokenBatchOptions
         {
             AddBos = false,

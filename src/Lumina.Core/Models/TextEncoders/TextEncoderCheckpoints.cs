@@ -1,7 +1,7 @@
 namespace Lumina.Models.TextEncoders;
 
 /// <summary>Key maps for loading released text-encoder checkpoints into the modules of this folder.</summary>
-public static class TextEncoderCheckpoints
+internal static class TextEncoderCheckpoints
 {
     /// <summary>
     /// For <c>GemmaForCausalLM</c> / <c>LlamaForCausalLM</c> checkpoints (google/gemma-2b, meta-llama/Llama-2-7b-hf):
