@@ -26,7 +26,7 @@ public sealed class TinyLumina2 : IDisposable
     };
 
     /// <summary>Gemma-2 with 2 layers of width 32 (features = hidden_states[-2]).</summary>
-    public static readonly Gemma2Config Gemma2 = new()
+    internal static readonly Gemma2Config Gemma2 = new()
     {
         VocabSize = 1200, HiddenSize = 32, IntermediateSize = 64, NumHiddenLayers = 2, NumAttentionHeads = 2, NumKeyValueHeads = 1, HeadDim = 16,
         MaxPositionEmbeddings = 512, QueryPreAttnScalar = 16, SlidingWindow = 64,
@@ -74,7 +74,7 @@ public sealed class TinyLumina2 : IDisposable
     public string Components { get; }
 
     /// <summary>Writes a Lumina-Image 2.0 diffusers folder of these components with <see cref="DiffusersFolder.Write"/>.</summary>
-    public static void WriteDiffusersFolder(string folder, Lumina2Transformer dit, Gemma2Model gemma, AutoencoderKL vae, double shift = Shift,
+    internal static void WriteDiffusersFolder(string folder, Lumina2Transformer dit, Gemma2Model gemma, AutoencoderKL vae, double shift = Shift,
         bool dynamicShifting = false)
     {
         ArgumentNullException.ThrowIfNull(dit);
@@ -120,7 +120,7 @@ public sealed class TinyLumina2 : IDisposable
     }
 
     /// <summary>transformers' config.json of <see cref="Gemma2"/>.</summary>
-    public static string Gemma2ConfigJson() => new JsonObject
+    internal static string Gemma2ConfigJson() => new JsonObject
     {
         ["model_type"] = "gemma2", ["architectures"] = new JsonArray("Gemma2Model"), ["vocab_size"] = Gemma2.VocabSize,
         ["hidden_size"] = Gemma2.HiddenSize, ["intermediate_size"] = Gemma2.IntermediateSize, ["num_hidden_layers"] = Gemma2.NumHiddenLayers,
