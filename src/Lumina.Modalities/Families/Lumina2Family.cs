@@ -17,7 +17,7 @@ namespace Lumina.Families;
 /// <c>tokenizer/</c> and <c>vae/</c>, or the FLUX <c>ae.safetensors</c>), else from <c>Alpha-VLLM/Lumina-Image-2.0</c>.
 /// Defaults are upstream <c>scripts/sample.sh</c>'s (<see cref="TextToImagePresets.Lumina2"/>).
 /// </summary>
-public sealed class Lumina2Family : ImageModelFamily
+internal sealed class Lumina2Family : ImageModelFamily
 {
     /// <summary>The diffusers repo of the released model; single files take their text encoder and VAE from it by default.</summary>
     public const string HubRepo = "Alpha-VLLM/Lumina-Image-2.0";
@@ -91,7 +91,7 @@ public sealed class Lumina2Family : ImageModelFamily
         try
         {
             // Checks the architecture against the header (keys and shapes, on the meta device) before allocating.
-            return Lumina2Checkpoint.LoadModel(context.TransformerWeights, config, context.Options.Device, context.Options.DType);
+            return Lumina2Checkpoint.LoadModel(context.TransformerWeights, config, context.Options.Device, context.Options.DType, context.Options.QuantizedWeights);
         }
         catch (CheckpointMismatchException e)
         {

@@ -1,4 +1,5 @@
 using Lumina.Models.DiT;
+using Lumina.Tensors;
 using Lumina.Solvers;
 using static TorchSharp.torch;
 
@@ -133,6 +134,17 @@ public sealed class TextToImagePipelineBuilder
         ArgumentException.ThrowIfNullOrWhiteSpace(file);
         if (!File.Exists(file)) throw new FileNotFoundException($"Transformer file '{file}' does not exist.", file);
         load = load with { TransformerFile = Path.GetFullPath(file) };
+        return this;
+    }
+
+    /// <summary>
+    /// How a GGUF transformer file's quantized weights are held (<see cref="ModelLoadOptions.QuantizedWeights"/>):
+    /// kept quantized and dequantized block by block (the default), or dequantized at load.
+    /// </summary>
+    public TextToImagePipelineBuilder WithQuantizedWeights(QuantizedWeightsMode mode)
+    {
+        if (!Enum.IsDefined(mode)) throw new ArgumentOutOfRangeException(nameof(mode), mode, "Use KeepQuantized or DequantizeAtLoad.");
+        load = load with { QuantizedWeights = mode };
         return this;
     }
 
