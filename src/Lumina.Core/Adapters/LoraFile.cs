@@ -9,8 +9,9 @@ namespace Lumina.Adapters;
 /// <summary>
 /// An adapter file parsed into modules: kohya (<c>lora_unet_*</c>), ComfyUI (<c>diffusion_model.*</c>),
 /// diffusers/PEFT (<c>transformer.*</c>) and Lumina.NET's older trainer files; LoRA, LoHa and LoKr; any float dtype.
-/// Keys that belong to no module (an unknown prefix or factor name, an unsupported adapter type, a diffusers
-/// <c>.alpha</c>) are kept in <see cref="UnusedKeys"/> so that a strict apply can name them.
+/// Keys that belong to no module (an unknown prefix or factor name, a diffusers <c>.alpha</c>) are kept in
+/// <see cref="UnusedKeys"/> so that a strict apply can name them. Content that would change the result if ignored
+/// (DoRA magnitudes, Tucker cores, convolution factors, <c>.diff</c> patches, OFT, GLoRA) is refused by name.
 /// Parsing reads the factors into CPU tensors in their stored dtype; nothing is applied until a
 /// <see cref="LoraStack"/> or <see cref="LoraStack.MergeInto"/> does it.
 /// </summary>
@@ -60,7 +61,8 @@ public sealed partial class LoraFile : IDisposable
     /// <param name="path">A <c>.safetensors</c> adapter.</param>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     /// <exception cref="SafetensorsException">The file is not a valid safetensors file.</exception>
-    /// <exception cref="LoraFormatException">A module is incomplete, misshapen, or its metadata is unreadable.</exception>
+    /// <exception cref="LoraFormatException">A module is incomplete, misshapen, its metadata is unreadable, or the file holds
+    /// adapter content Lumina does not apply (DoRA, Tucker cores, convolution factors, diff patches, OFT, GLoRA).</exception>
     public static LoraFile Load(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
@@ -71,6 +73,7 @@ public sealed partial class LoraFile : IDisposable
         var legacy = metadata.TryGetValue("format", out var format) && format == "lumina-lora";
         var peft = ReadPeftConfig(path, metadata);
 
+        RefuseUnsupported(path, file.Tensors);
         var groups = new Dictionary<string, Dictionary<string, SafetensorsTensorInfo>>(StringComparer.Ordinal);
         var order = new List<string>();
         var unused = new List<string>();
@@ -145,6 +148,42 @@ public sealed partial class LoraFile : IDisposable
             throw;
         }
         return new LoraFile(path, metadata, modules, unused);
+    }
+
+    // Adapter content that ComfyUI or LyCORIS can apply but this loader cannot: ignoring it would silently change the
+    // result (a DoRA without its magnitude, a Tucker LoRA without its core), so the file is refused, naming the feature.
+    private static readonly (string Suffix, string Feature)[] UnsupportedSuffixes =
+    [
+        (".dora_scale", "DoRA (weight-decomposed LoRA: its magnitude vectors)"),
+        (".lora_mid.weight", "Tucker-decomposed LoRA (LyCORIS LoCon 'lora_mid' cores)"),
+        (".hada_t1", "Tucker-decomposed LoHa ('hada_t1/t2' cores)"), (".hada_t2", "Tucker-decomposed LoHa ('hada_t1/t2' cores)"),
+        (".lokr_t2", "Tucker-decomposed LoKr ('lokr_t2' cores)"),
+        (".diff", "full-weight difference patches ('.diff')"), (".diff_b", "full-weight difference patches ('.diff_b')"),
+        (".oft_blocks", "OFT/BOFT (orthogonal fine-tuning)"), (".oft_diag", "OFT/BOFT (orthogonal fine-tuning)"),
+        (".a1.weight", "GLoRA"), (".a2.weight", "GLoRA"), (".b1.weight", "GLoRA"), (".b2.weight", "GLoRA"),
+        (".set_weight", "weight replacement ('.set_weight')"),
+    ];
+
+    private static void RefuseUnsupported(string path, IReadOnlyList<SafetensorsTensorInfo> tensors)
+    {
+        var found = new SortedDictionary<string, List<string>>(StringComparer.Ordinal);
+        void Add(string feature, string key)
+        {
+            if (!found.TryGetValue(feature, out var keys)) found[feature] = keys = [];
+            keys.Add(key);
+        }
+        foreach (var info in tensors)
+        {
+            var match = UnsupportedSuffixes.FirstOrDefault(u => info.Name.EndsWith(u.Suffix, StringComparison.Ordinal));
+            if (match.Suffix is not null)
+                Add(match.Feature, info.Name);
+            else if (info.Shape.Count > 2 && Suffixes.Any(s => s.Factor != "alpha" && info.Name.EndsWith(s.Suffix, StringComparison.Ordinal)))
+                Add("convolution LoRA (factors with more than 2 dimensions; Lumina's transformers patch only linear layers)", info.Name);
+        }
+        if (found.Count == 0) return;
+        var parts = found.Select(f => $"{f.Key}: {string.Join(", ", f.Value.Take(3).Select(k => $"'{SafetensorsHeader.Shorten(k)}'"))}{(f.Value.Count > 3 ? $" and {f.Value.Count - 3} more" : "")}");
+        throw new LoraFormatException(path,
+            $"it holds adapter content Lumina does not apply — {string.Join("; ", parts)}. Supported: LoRA, LoHa and LoKr on linear layers (kohya, ComfyUI and diffusers/PEFT keys); re-export the adapter without these parts.");
     }
 
     private static LoraKeyForm? FormOf(string name, bool legacy)

@@ -82,10 +82,11 @@ public static class Lumina2Checkpoint
     /// <summary>
     /// Loads a checkpoint into <paramref name="model"/> as <see cref="Load(Lumina2Transformer, string, bool)"/> does;
     /// with <see cref="QuantizedWeightsMode.KeepQuantized"/> and a GGUF file, the block-quantized matrices of the
-    /// context refiner, the noise refiner and the main layers stay as their stored blocks
+    /// context refiner, the noise refiner and the main layers stay as their stored blocks (and their F16/BF16 tensors as
+    /// 16-bit values when the model computes in float32)
     /// (<see cref="QuantizedWeights"/>, set as <see cref="Lumina2Transformer.BlockWeights"/>) and each block is
-    /// dequantized into the model's dtype just before it runs. A <c>.safetensors</c> file or a GGUF without block types
-    /// (F32, F16, BF16) has nothing to keep quantized, so both modes load it dense. Build the model with <see cref="LoadModel"/> to skip allocating and initialising the
+    /// dequantized into the model's dtype just before it runs. A <c>.safetensors</c> file or an F32 GGUF has nothing to keep, so
+    /// both modes load it dense. Build the model with <see cref="LoadModel"/> to skip allocating and initialising the
     /// dense weights first.
     /// </summary>
     /// <exception cref="CheckpointMismatchException">A strict load found missing, unexpected or misshapen keys.</exception>
@@ -241,14 +242,17 @@ public static class Lumina2Checkpoint
     {
         var layout = Lumina2KeyMap.DetectLayout(source.Tensors.Select(t => t.Name));
         var options = Options(layout, strict);
-        if (mode == QuantizedWeightsMode.KeepQuantized && source is GgufFile gguf && gguf.TensorInfos.Any(t => t.Type.IsQuantized()))
+        if (mode == QuantizedWeightsMode.KeepQuantized && source is GgufFile gguf)
         {
             if (layout == Lumina2CheckpointLayout.Diffusers)
                 throw new NotSupportedException(
                     $"'{source.SourcePath}' is a GGUF in diffusers' layout (split to_q/to_k/to_v), which cannot stay quantized as one fused qkv; load it with {nameof(QuantizedWeightsMode)}.{nameof(QuantizedWeightsMode.DequantizeAtLoad)}.");
             var blocks = model.ContextRefiner.Concat(model.NoiseRefiner).Concat(model.Layers).Cast<torch.nn.Module>();
             var weights = QuantizedWeights.Load(model, gguf, blocks, options);
-            model.BlockWeights = weights;
+            if (weights.QuantizedKeys.Count == 0)
+                weights.Dispose(); // an F32 file (or a bf16 model of an F16/BF16 file): nothing is smaller kept
+            else
+                model.BlockWeights = weights;
             return new(layout, weights.Report);
         }
         using var view = UpstreamView(source, layout, model.Config);

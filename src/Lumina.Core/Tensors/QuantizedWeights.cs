@@ -31,7 +31,8 @@ public enum QuantizedWeightsMode
 
 /// <summary>
 /// Block-quantized GGUF weights kept as their stored bytes and dequantized on use. <see cref="Load"/> strictly loads a
-/// GGUF file into a module: tensors of block types that belong to one of the given blocks stay quantized (their
+/// GGUF file into a module: tensors of block types that belong to one of the given blocks stay quantized, and so do
+/// their F16/BF16 tensors when the module's dtype is wider (float32), stored at half the dense size (their
 /// parameters point at a one-element NaN placeholder broadcast to the full shape, so shapes, state_dict names and
 /// strict loading are unchanged and a forward that forgets <see cref="Use"/> gives NaN instead of a crash); every other
 /// tensor is read (and dequantized) into its parameter. <see cref="Use"/> dequantizes one block's matrices into the
@@ -55,10 +56,10 @@ public sealed class QuantizedWeights : IBlockWeights, IDisposable
     /// <summary>What the strict load found (every module key, in module names).</summary>
     public CheckpointLoadReport Report { get; }
 
-    /// <summary>The keys (module names) that are kept quantized.</summary>
+    /// <summary>The keys (module names) that are kept in their stored form (block types, and F16/BF16 under a wider dtype).</summary>
     public IReadOnlyList<string> QuantizedKeys => _all.Select(e => e.Key).ToList();
 
-    /// <summary>Bytes of stored blocks held (about the quantized part of the file).</summary>
+    /// <summary>Bytes of stored tensors held (about the part of the file inside the blocks).</summary>
     public long QuantizedBytes => _all.Sum(e => e.Raw.numel());
 
     /// <summary>
@@ -95,7 +96,7 @@ public sealed class QuantizedWeights : IBlockWeights, IDisposable
             var info = file.GetTensorInfo(fileKey);
             var key = keyMap is null ? fileKey : keyMap(fileKey) ?? fileKey;
             var owner = prefixes.FirstOrDefault(p => key.StartsWith(p.Prefix, StringComparison.Ordinal)).Block;
-            if (!info.Type.IsQuantized() || owner is null || !torch.is_floating_point(destination))
+            if (owner is null || !torch.is_floating_point(destination) || !Keeps(info.Type, destination))
                 return false;
             var raw = file.ReadRaw(fileKey);
             var placeholder = torch.full(1, float.NaN, destination.dtype, destination.device).expand(destination.shape);
@@ -121,6 +122,10 @@ public sealed class QuantizedWeights : IBlockWeights, IDisposable
         }
         return new QuantizedWeights(byBlock, report);
     }
+
+    // Block types always; F16/BF16 when the model computes in a wider dtype (kept at half the dense size).
+    private static bool Keeps(GgmlType type, torch.Tensor destination) =>
+        type.IsQuantized() || (type is GgmlType.F16 or GgmlType.BF16 && destination.element_size() > 2);
 
     /// <inheritdoc />
     public IDisposable? Use(torch.nn.Module block)

@@ -14,15 +14,16 @@ public sealed record FamilyLoadContext(ModelFolder Folder, ModelLoadOptions Opti
     public string TransformerWeights => Options.TransformerFile ?? Folder.TransformerWeights;
 
     /// <summary>
-    /// Opens <see cref="TransformerWeights"/> as a tensor source (a <c>.safetensors</c> file or a sharded
-    /// <c>.safetensors.index.json</c>). The one place a family opens transformer weights, so other file formats plug in here.
+    /// Opens <see cref="TransformerWeights"/> as a tensor source (a <c>.safetensors</c> file, a sharded
+    /// <c>.safetensors.index.json</c>, or a <c>.gguf</c> file, whose block types read dequantized to float32). The one
+    /// place a family opens transformer weights, so other file formats plug in here.
     /// </summary>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     public ITensorSource OpenTransformerWeights()
     {
         var path = TransformerWeights;
         if (!File.Exists(path)) throw new FileNotFoundException($"Transformer weights '{path}' do not exist.", path);
-        return SafetensorsCheckpoint.Open(path);
+        return path.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase) ? GgufFile.Open(path) : SafetensorsCheckpoint.Open(path);
     }
 
     /// <summary>

@@ -1,4 +1,5 @@
 using Lumina.Models.DiT;
+using Lumina.Tensors;
 using static TorchSharp.torch;
 
 namespace Lumina.Pipelines;
@@ -33,6 +34,16 @@ public sealed record ModelLoadOptions
     /// a quantized file). Null = the folder's own weights.
     /// </summary>
     public string? TransformerFile { get; init; }
+
+    /// <summary>
+    /// A GGUF transformer file (<see cref="TransformerFile"/> ending in <c>.gguf</c>, ComfyUI-GGUF's Lumina-Image 2.0
+    /// files): keep its quantized matrices quantized and dequantize one block at a time during the forward
+    /// (<see cref="QuantizedWeightsMode.KeepQuantized"/>, the default: resident memory about the size of the file, the
+    /// forward about as fast as a dense one on a CPU), or dequantize everything at load
+    /// (<see cref="QuantizedWeightsMode.DequantizeAtLoad"/>: a dense model in <see cref="DType"/>, needed to apply a LoRA).
+    /// Ignored for safetensors weights.
+    /// </summary>
+    public QuantizedWeightsMode QuantizedWeights { get; init; } = QuantizedWeightsMode.KeepQuantized;
 
     /// <summary>
     /// Folder (or Hub repo id) of the text encoder (config.json + model*.safetensors). Default: the model folder's

@@ -26,7 +26,7 @@ public sealed partial class TextToImagePipeline
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     /// <exception cref="LoraFormatException">The file is malformed.</exception>
     /// <exception cref="LoraMismatchException">Keys patch nothing (strict) or an update does not fit its weight.</exception>
-    /// <exception cref="NotSupportedException">The transformer exposes no weights to patch.</exception>
+    /// <exception cref="NotSupportedException">The transformer exposes no weights to patch, or keeps GGUF weights quantized.</exception>
     public LoraHandle LoadLora(string path, double strength = 1.0, LoraApplyMode mode = LoraApplyMode.Removable, LoraLoadOptions? options = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
@@ -34,6 +34,10 @@ public sealed partial class TextToImagePipeline
             throw new ArgumentOutOfRangeException(nameof(strength), strength, "The LoRA strength must be a finite number (1 = as trained, 0 = off).");
         if (!File.Exists(path))
             throw new FileNotFoundException($"The LoRA file '{path}' does not exist.", path);
+        if (Transformer.Module is Lumina2Transformer { BlockWeights: not null })
+            throw new NotSupportedException(
+                $"The transformer's GGUF weights are kept quantized, so a LoRA has no dense weights to patch. Load it with {nameof(Tensors.QuantizedWeightsMode)}.{nameof(Tensors.QuantizedWeightsMode.DequantizeAtLoad)} " +
+                "(builder .WithQuantizedWeights(QuantizedWeightsMode.DequantizeAtLoad), CLI --gguf-weights dequantize) to apply LoRAs.");
         return gate.Run(() =>
         {
             loras ??= new LoraStack(TransformerModule());

@@ -33,12 +33,17 @@ public sealed class Lumina2GgufTests
         using var scope = NewDisposeScope();
         using var model = Lumina2Checkpoint.LoadModel(GgufPath(type), GoldenLumina2.UpstreamConfig(), mode: mode);
         using var file = GgufFile.Open(GgufPath(type));
-        var quantized = file.TensorInfos.Where(t => t.Type.IsQuantized()).Select(t => t.Name).Order().ToList();
+        // Kept in their stored form: block types, and (under the float32 model) F16/BF16, inside the refiners and layers.
+        var quantized = file.TensorInfos
+            .Where(t => t.Type.IsQuantized() || t.Type is GgmlType.F16 or GgmlType.BF16)
+            .Where(t => t.Name.StartsWith("layers.", StringComparison.Ordinal) || t.Name.Contains("_refiner.", StringComparison.Ordinal))
+            .Select(t => t.Name).Order().ToList();
         if (mode == QuantizedWeightsMode.KeepQuantized && quantized.Count > 0)
         {
             var weights = Assert.IsType<QuantizedWeights>(model.BlockWeights);
             Assert.Equal(quantized, weights.QuantizedKeys.Order());
             Assert.True(model.state_dict()["layers.0.attention.qkv.weight"].isnan().all().item<bool>(), "kept weights are placeholders outside the forward");
+            Assert.Equal(file.TensorInfos.Where(t => quantized.Contains(t.Name)).Sum(t => t.ByteLength), weights.QuantizedBytes);
         }
         else
             Assert.Null(model.BlockWeights);
