@@ -250,18 +250,44 @@ public sealed class CliModelConfigTests : IDisposable
     [InlineData("text_encoder", "vocab_size", "0", "vocab_size")]
     public async Task AConfigThatWouldExhaustMemoryOrIsOutOfRange_IsRefusedWithExitCode2_NamingFileAndField(string component, string field, string value, string named)
     {
-        var model = DemoCopy();
-        var config = Path.Combine(model, component, "config.json");
-        var json = System.Text.Json.Nodes.JsonNode.Parse(await File.ReadAllTextAsync(config))!.AsObject();
-        json[field] = System.Text.Json.Nodes.JsonValue.Create(long.Parse(value, System.Globalization.CultureInfo.InvariantCulture));
-        await File.WriteAllTextAsync(config, json.ToJsonString());
-
-        var run = await ProcessRun.LuminaAsync(["generate", "a red circle", "-m", model, "-o", _temp.File("x.png"), "--steps", "2"]);
+        var run = await GenerateWithConfigFieldAsync(component, field, value);
 
         Assert.True(run.ExitCode == 2, run.ToString());
         var line = Assert.Single(run.ErrorLines);
         Assert.Contains(Path.Combine(component, "config.json"), line);
         Assert.Contains(named, line);
+    }
+
+    /// <summary>Runs <c>lumina generate</c> on a copy of the demo model whose <paramref name="component"/>/config.json has <paramref name="field"/> set to <paramref name="value"/>.</summary>
+    private async Task<ProcessResult> GenerateWithConfigFieldAsync(string component, string field, string value)
+    {
+        var model = DemoCopy();
+        var config = Path.Combine(model, component, "config.json");
+        var json = System.Text.Json.Nodes.JsonNode.Parse(await File.ReadAllTextAsync(config))!.AsObject();
+        json[field] = System.Text.Json.Nodes.JsonValue.Create(long.Parse(value, System.Globalization.CultureInfo.InvariantCulture));
+        await File.WriteAllTextAsync(config, json.ToJsonString());
+        return await ProcessRun.LuminaAsync(["generate", "a red circle", "-m", model, "-o", _temp.File("x.png"), "--steps", "2"]);
+    }
+
+    /// <summary>
+    /// The text encoder's config is compared with its checkpoint's header before anything is allocated: 100000 layers or
+    /// a 1e9-wide model would exhaust memory, -128 cannot be built. One line names the file, the field and the checkpoint.
+    /// </summary>
+    [Theory]
+    [InlineData("num_hidden_layers", "100000", "holds 2 layers")]
+    [InlineData("hidden_size", "1000000000", "of width 64")]
+    [InlineData("hidden_size", "-128", "must be positive")]
+    [InlineData("num_hidden_layers", "-128", "must be positive")]
+    [InlineData("vocab_size", "100000000", "with 52 rows")]
+    public async Task ATextEncoderConfigThatDisagreesWithItsCheckpoint_IsRefusedBeforeAllocating(string field, string value, string reason)
+    {
+        var run = await GenerateWithConfigFieldAsync("text_encoder", field, value);
+
+        Assert.True(run.ExitCode == 2, run.ToString());
+        var line = Assert.Single(run.ErrorLines);
+        Assert.Contains(Path.Combine("text_encoder", "config.json"), line);
+        Assert.Contains($"{field} is {value}", line);
+        Assert.Contains(reason, line);
     }
 
     [Theory]
