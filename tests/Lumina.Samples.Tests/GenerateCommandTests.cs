@@ -1,4 +1,3 @@
-using Lumina.Modalities.Tests.Pipelines;
 using Lumina.Pipelines;
 using Lumina.Solvers;
 using Lumina.Testing;

@@ -1,4 +1,3 @@
-using Lumina.Modalities.Tests.Pipelines;
 using Lumina.Pipelines;
 using Lumina.Testing;
 using SixLabors.ImageSharp;
@@ -23,8 +22,8 @@ public sealed class GenerateLoraTests(TinyLuminaNextFolders models) : IClassFixt
         using (var pipe = await LuminaPipeline.TextToImage().FromPretrained(models.Diffusers).BuildAsync())
         {
             var model = (Lumina.Models.DiT.NextDiT)pipe.Transformer;
-            comfy = LoraPipelineTests.WriteComfyLora(_temp.File("comfy.safetensors"), model, 1, ["attention.wq", "feed_forward.w1"]);
-            kohya = LoraPipelineTests.WriteKohyaLora(_temp.File("kohya.safetensors"), model, 2, ["attention.wo"]);
+            comfy = RandomLoras.WriteComfy(_temp.File("comfy.safetensors"), model, 1, ["attention.wq", "feed_forward.w1"]);
+            kohya = RandomLoras.WriteKohya(_temp.File("kohya.safetensors"), model, 2, ["attention.wo"]);
         }
 
         var baseRun = await ProcessRun.LuminaAsync(Args(_temp.File("base.png")));

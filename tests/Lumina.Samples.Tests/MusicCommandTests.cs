@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.Text;
-using Lumina.Modalities.Tests.Audio;
 using Lumina.Testing;
 
 namespace Lumina.Samples.Tests;

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Text;
-using Lumina.Modalities.Tests.Pipelines;
+using Lumina.Testing;
 
 namespace Lumina.Samples.Tests;
 

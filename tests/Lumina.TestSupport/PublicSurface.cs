@@ -1,6 +1,6 @@
 using System.Reflection;
 
-namespace Lumina.TestSupport;
+namespace Lumina.Testing;
 
 /// <summary>
 /// Counts the types the five shipped packages export (public top-level and public nested types, as reflection's
@@ -12,8 +12,14 @@ public static class PublicSurface
     public static readonly IReadOnlyList<string> Packages =
         ["Lumina.Core", "Lumina.Sampling", "Lumina.Modalities", "Lumina.Hub", "Lumina.Training"];
 
-    /// <summary>The most exported types the five packages may have together (issue 15's bar).</summary>
+    /// <summary>The most exported types the five packages should have together (issue 15's bar; not met yet).</summary>
     public const int Budget = 170;
+
+    /// <summary>
+    /// The ratchet: today's count, which the test does not let grow. Lower it whenever types go internal, until it
+    /// reaches <see cref="Budget"/>.
+    /// </summary>
+    public const int Ceiling = 205;
 
     /// <summary>Loads each package by name (it must be a dependency of the running app) and lists its exported types.</summary>
     public static IReadOnlyList<(string Package, IReadOnlyList<Type> Types)> Count() =>
@@ -24,5 +30,5 @@ public static class PublicSurface
     /// <summary>One line per package and a total, as the test and the bench print them.</summary>
     public static string Describe(IReadOnlyList<(string Package, IReadOnlyList<Type> Types)> counts) =>
         string.Join(Environment.NewLine, counts.Select(c => $"{c.Package,-18} {c.Types.Count,4}"))
-        + Environment.NewLine + $"{"total",-18} {counts.Sum(c => c.Types.Count),4} (budget {Budget})";
+        + Environment.NewLine + $"{"total",-18} {counts.Sum(c => c.Types.Count),4} (ceiling {Ceiling}, bar {Budget})";
 }

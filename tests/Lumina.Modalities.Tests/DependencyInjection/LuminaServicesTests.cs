@@ -1,7 +1,8 @@
 #pragma warning disable MEAI001 // IImageGenerator is experimental in Microsoft.Extensions.AI 10.x.
+using Lumina.Modalities.Tests.Pipelines;
 using Lumina.AI;
 using Lumina.DependencyInjection;
-using Lumina.Modalities.Tests.Pipelines;
+using Lumina.Testing;
 using Lumina.Pipelines;
 using Lumina.Solvers;
 using Microsoft.Extensions.AI;

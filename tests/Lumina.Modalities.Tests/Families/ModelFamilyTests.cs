@@ -1,7 +1,6 @@
+using Lumina.Modalities.Tests.Pipelines;
 using Lumina.Checkpoints;
 using Lumina.Families;
-using Lumina.Modalities.Tests.Audio;
-using Lumina.Modalities.Tests.Pipelines;
 using Lumina.Models.DiT;
 using Lumina.Models.TextEncoders;
 using Lumina.Pipelines;

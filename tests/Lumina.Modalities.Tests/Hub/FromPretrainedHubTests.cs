@@ -1,9 +1,9 @@
 #pragma warning disable MEAI001 // IImageGenerator is experimental in Microsoft.Extensions.AI 10.x.
+using Lumina.Modalities.Tests.Pipelines;
 using System.Net;
 using Lumina.DependencyInjection;
 using Lumina.Hub;
 using Lumina.Hub.Tests;
-using Lumina.Modalities.Tests.Pipelines;
 using Lumina.Pipelines;
 using Lumina.Testing;
 using Microsoft.Extensions.AI;

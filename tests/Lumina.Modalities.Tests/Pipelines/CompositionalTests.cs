@@ -1,3 +1,4 @@
+using Lumina.Testing;
 using Lumina.Sampling;
 using Lumina.Pipelines;
 using Lumina.Solvers;

@@ -1,3 +1,4 @@
+using Lumina.Testing;
 using Lumina.Models.DiT;
 using Lumina.Pipelines;
 using Lumina.Solvers;

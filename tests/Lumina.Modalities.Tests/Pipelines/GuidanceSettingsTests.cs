@@ -1,3 +1,4 @@
+using Lumina.Testing;
 using Lumina.Guidance;
 using Lumina.Models.TextEncoders;
 using Lumina.Pipelines;

@@ -1,3 +1,4 @@
+using Lumina.Testing;
 using Lumina.Pipelines;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;

@@ -17,8 +17,8 @@ public sealed class LoraPipelineTests(TinyLuminaNextFolders folders) : IClassFix
         using var temp = new TempFolder();
         using var pipe = await LuminaPipeline.TextToImage().FromPretrained(folders.Diffusers).BuildAsync();
         var model = ((NextDiT)pipe.Transformer);
-        var first = WriteComfyLora(temp.File("a.safetensors"), model, seed: 1, targets: ["attention.wq", "attention.wo", "feed_forward.w1"]);
-        var second = WriteKohyaLora(temp.File("b.safetensors"), model, seed: 2, targets: ["attention.wv", "feed_forward.w2"]);
+        var first = RandomLoras.WriteComfy(temp.File("a.safetensors"), model, seed: 1, targets: ["attention.wq", "attention.wo", "feed_forward.w1"]);
+        var second = RandomLoras.WriteKohya(temp.File("b.safetensors"), model, seed: 2, targets: ["attention.wv", "feed_forward.w2"]);
         var weightsBefore = model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.data<float>().ToArray());
 
         var request = TinyLuminaNextFolders.Request(seed: 5);
@@ -55,36 +55,5 @@ public sealed class LoraPipelineTests(TinyLuminaNextFolders folders) : IClassFix
         Assert.Empty(pipe.Loras);
         Assert.Throws<FileNotFoundException>(() => pipe.LoadLora("/no/such.safetensors"));
         Assert.Throws<ArgumentOutOfRangeException>(() => pipe.LoadLora(Path.Combine(Golden.Directory, "lora_kohya.safetensors"), double.PositiveInfinity));
-    }
-
-    /// <summary>Writes a random ComfyUI-form LoRA (with alpha) for the linears of <paramref name="model"/> matching the targets.</summary>
-    public static string WriteComfyLora(string path, nn.Module model, long seed, string[] targets) =>
-        Write(path, model, seed, targets, m => ($"diffusion_model.{m}.lora_A.weight", $"diffusion_model.{m}.lora_B.weight", $"diffusion_model.{m}.alpha"));
-
-    /// <summary>Writes a random kohya-form LoRA for the linears of <paramref name="model"/> matching the targets.</summary>
-    public static string WriteKohyaLora(string path, nn.Module model, long seed, string[] targets) =>
-        Write(path, model, seed, targets, m =>
-        {
-            var k = "lora_unet_" + m.Replace('.', '_');
-            return ($"{k}.lora_down.weight", $"{k}.lora_up.weight", $"{k}.alpha");
-        });
-
-    private static string Write(string path, nn.Module model, long seed, string[] targets, Func<string, (string Down, string Up, string Alpha)> names)
-    {
-        using var g = new Generator((ulong)seed);
-        var tensors = new List<KeyValuePair<string, Tensor>>();
-        foreach (var (key, w) in model.state_dict())
-        {
-            if (!key.EndsWith(".weight", StringComparison.Ordinal) || w.dim() != 2) continue;
-            var module = key[..^".weight".Length];
-            if (!targets.Any(t => module.EndsWith("." + t, StringComparison.Ordinal))) continue;
-            var (down, up, alpha) = names(module);
-            tensors.Add(new(down, randn([2, w.shape[1]], generator: g).mul_(0.3)));
-            tensors.Add(new(up, randn([w.shape[0], 2], generator: g).mul_(0.3)));
-            tensors.Add(new(alpha, tensor(1.0f)));
-        }
-        SafetensorsWriter.Write(path, tensors);
-        foreach (var (_, t) in tensors) t.Dispose();
-        return path;
     }
 }

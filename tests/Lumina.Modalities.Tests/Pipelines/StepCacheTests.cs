@@ -1,3 +1,4 @@
+using Lumina.Testing;
 using Lumina.Sampling;
 using Lumina.Models.DiT;
 using Lumina.Pipelines;

@@ -1,6 +1,6 @@
 using Lumina.Sampling;
 using Lumina.DependencyInjection;
-using Lumina.Modalities.Tests.Pipelines;
+using Lumina.Testing;
 using Lumina.Pipelines;
 using Lumina.Solvers;
 using Microsoft.Extensions.DependencyInjection;

@@ -3,7 +3,6 @@ using System.Text;
 using Lumina.Checkpoints;
 using Lumina.Media;
 using Lumina.Models.DiT;
-using Lumina.Modalities.Tests.Pipelines;
 using Lumina.Pipelines;
 using Lumina.Tensors;
 using Lumina.Testing;

@@ -1,8 +1,8 @@
+using Lumina.Modalities.Tests.Pipelines;
 using Lumina.Sampling;
 using System.Text.Json.Nodes;
 using Lumina.Checkpoints;
 using Lumina.Models.DiT;
-using Lumina.Modalities.Tests.Pipelines;
 using Lumina.Pipelines;
 using Lumina.Solvers;
 using Lumina.Testing;

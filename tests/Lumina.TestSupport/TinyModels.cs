@@ -6,11 +6,10 @@ using Lumina.Models.TextEncoders;
 using Lumina.Pipelines;
 using Lumina.Schedulers;
 using Lumina.Tensors;
-using Lumina.Testing;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Lumina.Modalities.Tests.Pipelines;
+namespace Lumina.Testing;
 
 /// <summary>
 /// Tiny random Lumina-Next components (Next-DiT, Gemma, AutoencoderKL) written to disk in both published layouts:
@@ -118,7 +117,7 @@ public sealed class TinyLuminaNextFolders : IDisposable
         Width = 32, Height = 48, Seed = seed, NumInferenceSteps = 2,
     };
 
-    internal static T Randomize<T>(T module, Generator generator, double scale) where T : nn.Module
+    public static T Randomize<T>(T module, Generator generator, double scale) where T : nn.Module
     {
         using var noGrad = no_grad();
         foreach (var (_, p) in module.named_parameters())
@@ -144,14 +143,14 @@ public sealed class TinyLuminaNextFolders : IDisposable
 
     private static void WriteGemmaConfig(string path) => File.WriteAllText(path, Gemma.ToJson());
 
-    internal static void WriteTokenizer(string folder)
+    public static void WriteTokenizer(string folder)
     {
         File.Copy(Path.Combine(Path.GetDirectoryName(Golden.WeightsPath("gemma"))!, "tokenizers", "gemma_like.model"), Path.Combine(folder, "tokenizer.model"));
         File.WriteAllText(Path.Combine(folder, "tokenizer_config.json"),
             """{"add_bos_token": true, "add_eos_token": false, "tokenizer_class": "GemmaTokenizer"}""");
     }
 
-    internal static void WriteVaeConfig(string path) => File.WriteAllText(path, new JsonObject
+    public static void WriteVaeConfig(string path) => File.WriteAllText(path, new JsonObject
     {
         ["_class_name"] = "AutoencoderKL", ["in_channels"] = 3, ["out_channels"] = 3,
         ["block_out_channels"] = new JsonArray(Vae.BlockOutChannels.Select(c => (JsonNode)c).ToArray()),
