@@ -109,7 +109,7 @@ public sealed class Lumina2FamilyTests(TinyLumina2 tiny) : IClassFixture<TinyLum
         var saved = Path.Combine(temp.Path, "saved");
         await single.SavePretrainedAsync(saved);
         var folder = ModelFolder.Open(saved);
-        Assert.Equal(("Lumina2Pipeline", Lumina2ConfigJson.DiffusersClassName), (folder.PipelineClass, folder.TransformerClass));
+        Assert.Equal(("Lumina2Pipeline", Lumina2Config.DiffusersClassName), (folder.PipelineClass, folder.TransformerClass));
         Assert.Contains("layers.0.attn.to_q.weight", folder.TransformerTensorNames);
         using var reloaded = await LuminaPipeline.TextToImage().FromPretrained(saved).BuildAsync();
         Assert.Same(Lumina2Family.Instance, reloaded.Family);
