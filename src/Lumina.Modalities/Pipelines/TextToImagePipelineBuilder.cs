@@ -17,6 +17,7 @@ public sealed class TextToImagePipelineBuilder
     private ModelLoadOptions load = new();
     private ModelResolver? resolver;
     private string? cacheFolder;
+    private readonly List<(string Path, double Strength)> loraFiles = [];
 
     /// <summary>The model: a local folder (either layout) or a Hub repo id resolved through <see cref="WithModelResolver"/>.</summary>
     public TextToImagePipelineBuilder FromPretrained(string modelIdOrFolder)
@@ -144,6 +145,22 @@ public sealed class TextToImagePipelineBuilder
         return this;
     }
 
+    /// <summary>
+    /// Applies a LoRA file once the pipeline is built (<see cref="TextToImagePipeline.LoadLora"/>, removable, strict);
+    /// call it again to stack several, each with its own strength. The LoRAs are recorded in each image's metadata.
+    /// </summary>
+    /// <param name="path">The adapter file (kohya, ComfyUI or diffusers/PEFT; LoRA, LoHa or LoKr).</param>
+    /// <param name="strength">Multiplies the update (1 = as trained).</param>
+    public TextToImagePipelineBuilder WithLora(string path, double strength = 1.0)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        if (!double.IsFinite(strength))
+            throw new ArgumentOutOfRangeException(nameof(strength), strength, "The LoRA strength must be a finite number (1 = as trained, 0 = off).");
+        if (!File.Exists(path)) throw new FileNotFoundException($"The LoRA file '{path}' does not exist.", path);
+        loraFiles.Add((Path.GetFullPath(path), strength));
+        return this;
+    }
+
     /// <summary>Folders of the text encoder, tokenizer and VAE (needed for original-layout folders without them).</summary>
     public TextToImagePipelineBuilder WithComponents(string? textEncoder = null, string? tokenizer = null, string? vae = null)
     {
@@ -231,7 +248,18 @@ public sealed class TextToImagePipelineBuilder
         var s = SettingsOver(family.SettingsFor(layout));
         s.Validate();
         var modelId = local ? Path.GetFullPath(reference) : reference;
-        return await Task.Run(() => TextToImageLoader.Load(folder, l, s, modelId, cancellationToken), cancellationToken).ConfigureAwait(false);
+        var pipeline = await Task.Run(() => TextToImageLoader.Load(folder, l, s, modelId, cancellationToken), cancellationToken).ConfigureAwait(false);
+        try
+        {
+            foreach (var (path, strength) in loraFiles)
+                pipeline.LoadLora(path, strength);
+            return pipeline;
+        }
+        catch
+        {
+            pipeline.Dispose();
+            throw;
+        }
     }
 
     private async Task<string?> ComponentAsync(string? given, ModelFolder layout, string subfolder, string? defaultRepo, ModelComponent kind,
