@@ -36,10 +36,12 @@ internal static class GenerateCommand
         var textEncoder = new Option<string?>("--text-encoder") { Description = "Original-layout folders only: the Gemma text encoder folder (for example a google/gemma-2b snapshot)." };
         var vae = new Option<string?>("--vae") { Description = "Original-layout folders only: the VAE folder (for example a stabilityai/sdxl-vae snapshot)." };
         var lora = LoraOption.Create();
+        var transformer = TransformerFileOptions.Create();
         var cacheDir = new Option<string?>("--cache-dir") { Description = "The hub cache folder for Hub ids (default: HF_HUB_CACHE, else HF_HOME/hub)." };
         var command = new Command("generate", "Generate an image from a prompt and write it as a PNG that records prompt, seed and settings.")
         {
             prompt, model, output, width, height, steps, solver, shift, guidance, seed, negative, count, preset, textEncoder, vae, cacheDir, lora,
+            transformer.File, transformer.Mode,
         };
         CommandRunner.SetAction(command, async (r, ct) =>
         {
@@ -61,6 +63,7 @@ internal static class GenerateCommand
                 .WithComponents(textEncoder: r.GetValue(textEncoder), vae: r.GetValue(vae));
             if (r.GetValue(preset) is { } p)
                 builder = builder.WithTransformerPreset(p);
+            builder = transformer.Apply(builder, r);
             return await RunAsync(builder, request, r.GetValue(output)!, r.GetValue(cacheDir), r.GetValue(lora), ct).ConfigureAwait(false);
         });
         return command;
