@@ -59,6 +59,7 @@ internal static class CommandRunner
         ["ImagesPerPrompt"] = "--count",
         ["DurationSeconds"] = "--duration",
         ["NegativePrompt"] = "--negative",
+        ["SystemPrompt"] = "--system-prompt",
         ["Prompts"] = "the prompt",
         ["repoId"] = "the repo id", // HubPaths.ValidateRepoId
     };

@@ -4,7 +4,7 @@ using Lumina.WebDemo;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 
-// Usage: dotnet run --project samples/Lumina.WebDemo -- [--model <folder or org/name>] [--port 5080] [--width 512 --height 512 --steps 30] [--threads N]
+// Usage: dotnet run --project samples/Lumina.WebDemo -- [--model <folder, single file or org/name>] [--text-encoder X --vae Y] [--port 5080] [--width 512 --height 512 --steps 30] [--threads N]
 // Without --model it serves the bundled demo model (32×32 coloured shapes).
 // Before anything touches TorchSharp: libgomp reads OMP_WAIT_POLICY once, when libtorch loads (a value the user set wins).
 Lumina.OpenMpDefaults.UsePassiveWaitUnlessSet();
@@ -25,7 +25,16 @@ var allowedHosts = (builder.Configuration["AllowedHosts"] is { Length: > 0 } con
     .Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 // A Hub id is downloaded (only the files its layout needs) into the huggingface_hub cache on first use.
 var threads = builder.Configuration.GetValue<int?>("threads");
-builder.Services.AddLumina(o => o.Threads = threads).AddTextToImage(o => o.Model = model);
+// A single-file checkpoint (a ComfyUI Lumina-Image 2.0 file) takes its text encoder and VAE from --text-encoder / --vae
+// (folders, Hub ids, or a diffusers folder/repo holding them), else from its family's repo.
+var textEncoder = builder.Configuration["text-encoder"] is { Length: > 0 } te ? te : null;
+var vae = builder.Configuration["vae"] is { Length: > 0 } v ? v : null;
+builder.Services.AddLumina(o => o.Threads = threads).AddTextToImage(o =>
+{
+    o.Model = model;
+    o.TextEncoder = textEncoder;
+    o.Vae = vae;
+});
 builder.Services.AddSingleton<ModelStatus>();
 // Hub ids go through this resolver (local folders never do), so the page can show "downloading" while they download.
 builder.Services.AddSingleton<Lumina.Pipelines.ModelResolver>(sp =>

@@ -5,7 +5,7 @@ using Lumina.Media;
 
 namespace Lumina.Cli.Commands;
 
-/// <summary><c>lumina generate PROMPT</c>: text to a PNG with a Lumina-Next model (a local folder in either layout, or a Hub id).</summary>
+/// <summary><c>lumina generate PROMPT</c>: text to a PNG with a Lumina model (a local folder in either layout, a single-file checkpoint, or a Hub id).</summary>
 internal static class GenerateCommand
 {
     public static Command Create()
@@ -13,7 +13,8 @@ internal static class GenerateCommand
         var prompt = new Argument<string>("prompt") { Description = "What the image should show." };
         var model = new Option<string>("--model", "-m")
         {
-            Description = "A model folder (diffusers or original layout) or a Hub repo id (org/name[@revision]), downloaded into the shared cache. " +
+            Description = "A model folder (diffusers or original layout), a single-file checkpoint (.safetensors, e.g. ComfyUI's Lumina-Image 2.0 file), " +
+                          "or a Hub repo id (org/name[@revision]), downloaded into the shared cache. " +
                           "Default: the bundled demo model (32×32 coloured shapes, for example \"a red circle on the left on a white background\").",
             DefaultValueFactory = _ => DemoModel.Folder,
         };
@@ -26,21 +27,34 @@ internal static class GenerateCommand
         var width = NumberOption.Optional<int>("--width", "-W", "Width in pixels, a multiple of 16 (default: the model's training size, 1024 for Lumina-Next).", Side("--width"));
         var height = NumberOption.Optional<int>("--height", "-H", "Height in pixels, a multiple of 16 (default: the model's training size).", Side("--height"));
         var steps = NumberOption.Optional<int>("--steps", "-s", "Solver steps (default: the preset's, 30 for Lumina-Next).", NumberOption.AtLeast("--steps", 1));
-        var solver = new Option<string?>("--solver") { Description = "ODE solver: euler, midpoint, heun2, rk4 or dopri5 (default: midpoint for Lumina-Next)." };
+        var solver = new Option<string?>("--solver") { Description = "ODE solver: euler, midpoint, heun2, rk4, dopri5 or dpm (DPM-Solver++) (default: midpoint for Lumina-Next and Lumina-Image 2.0)." };
         var shift = NumberOption.OptionalReal("--shift", null, "Time shift of the sampling grid (upstream 4; 1 = none).");
         var guidance = NumberOption.OptionalReal("--guidance", "-g", "Classifier-free guidance scale (upstream 4; 1 = off).");
         var seed = NumberOption.Optional<long>("--seed", null, "Noise seed; the same seed and settings give the same image (image i of --count uses seed + i). Default: random (recorded in the PNG).");
         var negative = new Option<string?>("--negative") { Description = "Negative prompt." };
         var count = NumberOption.WithDefault("--count", "-n", "How many images (seeds seed, seed+1, …).", 1, NumberOption.Between("--count", 1, 64));
-        var preset = new Option<string?>("--transformer-preset") { Description = "Original-layout folders only: the DiT architecture (default NextDiT-2B-GQA)." };
-        var textEncoder = new Option<string?>("--text-encoder") { Description = "Original-layout folders only: the Gemma text encoder folder (for example a google/gemma-2b snapshot)." };
-        var vae = new Option<string?>("--vae") { Description = "Original-layout folders only: the VAE folder (for example a stabilityai/sdxl-vae snapshot)." };
+        var preset = new Option<string?>("--transformer-preset") { Description = "Original-layout folders and single files: the DiT architecture (default NextDiT-2B-GQA; a Lumina-Image 2.0 single file is read from its header)." };
+        var textEncoder = new Option<string?>("--text-encoder")
+        {
+            Description = "Original-layout folders and single files: the text encoder, a folder or Hub id (google/gemma-2b), or a diffusers folder or repo holding text_encoder/ and tokenizer/ " +
+                          "(Alpha-VLLM/Lumina-Image-2.0, the default for a Lumina-Image 2.0 single file).",
+        };
+        var vae = new Option<string?>("--vae")
+        {
+            Description = "Original-layout folders and single files: the VAE, a folder or Hub id (stabilityai/sdxl-vae), a diffusers folder or repo holding vae/ " +
+                          "(Alpha-VLLM/Lumina-Image-2.0), or the FLUX ae.safetensors.",
+        };
+        var settingsPreset = new Option<string?>("--preset") { Description = $"Named settings instead of the family's defaults: {string.Join(", ", TextToImagePresets.Names)}." };
+        var systemPrompt = new Option<string?>("--system-prompt")
+        {
+            Description = $"Lumina-Image 2.0's system prompt, prepended to the prompt and a non-empty negative prompt: {string.Join(", ", Lumina.Models.TextEncoders.Lumina2SystemPrompt.Names)} (default: real for Lumina-Image 2.0, none otherwise).",
+        };
         var lora = LoraOption.Create();
         var transformer = TransformerFileOptions.Create();
         var cacheDir = new Option<string?>("--cache-dir") { Description = "The hub cache folder for Hub ids (default: HF_HUB_CACHE, else HF_HOME/hub)." };
         var command = new Command("generate", "Generate an image from a prompt and write it as a PNG that records prompt, seed and settings.")
         {
-            prompt, model, output, width, height, steps, solver, shift, guidance, seed, negative, count, preset, textEncoder, vae, cacheDir, lora,
+            prompt, model, output, width, height, steps, solver, shift, guidance, seed, negative, count, preset, textEncoder, vae, settingsPreset, systemPrompt, cacheDir, lora,
             transformer.File, transformer.Mode,
         };
         CommandRunner.SetAction(command, async (r, ct) =>
@@ -56,6 +70,7 @@ internal static class GenerateCommand
                 Seed = r.GetValue(seed),
                 NegativePrompt = r.GetValue(negative),
                 ImagesPerPrompt = r.GetValue(count),
+                SystemPrompt = r.GetValue(systemPrompt),
             };
             // Bad values fail here, before any model is loaded.
             request.Validate();
@@ -63,6 +78,8 @@ internal static class GenerateCommand
                 .WithComponents(textEncoder: r.GetValue(textEncoder), vae: r.GetValue(vae));
             if (r.GetValue(preset) is { } p)
                 builder = builder.WithTransformerPreset(p);
+            if (r.GetValue(settingsPreset) is { } named)
+                builder = builder.WithPreset(ParsePreset(named));
             builder = transformer.Apply(builder, r);
             return await RunAsync(builder, request, r.GetValue(output)!, r.GetValue(cacheDir), r.GetValue(lora), ct).ConfigureAwait(false);
         });
@@ -125,6 +142,18 @@ internal static class GenerateCommand
         catch (ArgumentException e)
         {
             throw new UsageException($"--solver: {CommandRunner.OneLine(e)}");
+        }
+    }
+
+    private static TextToImageSettings ParsePreset(string name)
+    {
+        try
+        {
+            return TextToImagePresets.ByName(name);
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException($"--preset: {CommandRunner.OneLine(e)}");
         }
     }
 

@@ -27,6 +27,12 @@ internal static class InfoCommand
         Console.WriteLine($"  layout:     {inspection.FolderLayout}");
         if (inspection.PipelineClass is not null)
             Console.WriteLine($"  pipeline:   {inspection.PipelineClass}");
+        if (FamilyDefaults.Describe(path) is { } family)
+        {
+            Console.WriteLine($"  family:     {family.Family}");
+            if (family.Defaults is not null)
+                Console.WriteLine($"  defaults:   {family.Defaults}");
+        }
         if (inspection.Components.Count > 1)
             Console.WriteLine($"  parameters: {inspection.Components.Sum(c => c.Summary.Parameters):N0} in {inspection.Components.Count} components");
         foreach (var (name, summary) in inspection.Components)

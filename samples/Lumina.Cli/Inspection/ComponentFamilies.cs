@@ -15,7 +15,8 @@ internal static class ComponentFamilies
 
         // Diffusion transformers: the model-family registry knows every family's key names.
         if (Lumina.Families.ModelFamilies.DetectCheckpoint(keys) is { } dit)
-            return (dit.Family.DisplayName, dit.Layout == Lumina.Pipelines.ModelLayoutKind.Diffusers ? "diffusers" : "original");
+            return (dit.Family.DisplayName, dit.Layout == Lumina.Pipelines.ModelLayoutKind.Diffusers ? "diffusers"
+                : Any("model.diffusion_model.") ? "ComfyUI (original names behind model.diffusion_model.)" : "original");
         if (Any("encoder.block.0.layer.0.SelfAttention."))
             return ("T5 encoder", "transformers");
         if (HasTextKey("embed_tokens.weight"))

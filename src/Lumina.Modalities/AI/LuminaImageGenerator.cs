@@ -11,7 +11,8 @@ namespace Lumina.AI;
 /// A <see cref="TextToImagePipeline"/> as a Microsoft.Extensions.AI <see cref="IImageGenerator"/>. Each image comes back
 /// as a <see cref="DataContent"/> of PNG bytes (<c>image/png</c>) carrying the generation metadata chunks.
 /// <para>Options: <c>Count</c> → images, <c>ImageSize</c> → width/height (multiples of 16). <c>AdditionalProperties</c>
-/// may hold <c>seed</c>, <c>steps</c>, <c>solver</c>, <c>shift</c>, <c>guidance</c> and <c>negative_prompt</c>.
+/// may hold <c>seed</c>, <c>steps</c>, <c>solver</c>, <c>shift</c>, <c>guidance</c>, <c>negative_prompt</c> and
+/// <c>system_prompt</c> (a Lumina-Image 2.0 system-prompt name).
 /// Only <see cref="ImageGenerationResponseFormat.Data"/> and <c>image/png</c> are produced; image editing (original
 /// images) is not supported.</para>
 /// </summary>
@@ -72,6 +73,7 @@ internal sealed class LuminaImageGenerator : IImageGenerator
             if (props.TryGetValue("shift", out var shift) && shift is not null) lumina = lumina with { TimeShift = Convert.ToDouble(Scalar(shift), CultureInfo.InvariantCulture) };
             if (props.TryGetValue("guidance", out var guidance) && guidance is not null) lumina = lumina with { GuidanceScale = Convert.ToDouble(Scalar(guidance), CultureInfo.InvariantCulture) };
             if (props.TryGetValue("negative_prompt", out var negative) && negative is not null) lumina = lumina with { NegativePrompt = Convert.ToString(Scalar(negative), CultureInfo.InvariantCulture) };
+            if (props.TryGetValue("system_prompt", out var system) && system is not null) lumina = lumina with { SystemPrompt = Convert.ToString(Scalar(system), CultureInfo.InvariantCulture) };
             if (props.TryGetValue("solver", out var solver) && solver is not null)
                 lumina = lumina with { Solver = solver is OdeMethod m ? m : OdeSolver.ParseMethod(Convert.ToString(Scalar(solver), CultureInfo.InvariantCulture)!) };
         }

@@ -64,11 +64,21 @@ public abstract class ImageModelFamily : ModelFamily
 
     /// <summary>
     /// The family's settings for <paramref name="folder"/>: <see cref="DefaultSettings"/>, with the time shift of the
-    /// folder's <c>scheduler_config.json</c> when it has one (diffusers samples on that shift).
+    /// folder's <c>scheduler_config.json</c> when it has one (diffusers samples on that shift). The one place the
+    /// registry reads a scheduler config.
     /// </summary>
+    /// <exception cref="LuminaException">The scheduler config asks for dynamic shifting (<c>use_dynamic_shifting</c>), which
+    /// makes the shift depend on each request's image size; set <c>use_dynamic_shifting</c> to false (the released Lumina
+    /// folders do) with the shift to use.</exception>
     public virtual TextToImageSettings SettingsFor(ModelFolder folder)
     {
         ArgumentNullException.ThrowIfNull(folder);
-        return folder.SchedulerConfig is { } scheduler ? DefaultSettings with { TimeShift = scheduler.Shift } : DefaultSettings;
+        if (folder.SchedulerConfig is not { } scheduler) return DefaultSettings;
+        if (scheduler.UseDynamicShifting)
+            throw new LuminaException(
+                $"'{DiffusersFolder.SchedulerConfigPath(folder.Path)}' sets use_dynamic_shifting (shift from the image size: exp of base_shift {scheduler.BaseShift} at " +
+                $"{scheduler.BaseImageSeqLen} tokens to max_shift {scheduler.MaxShift} at {scheduler.MaxImageSeqLen}), which Lumina.NET does not sample with; " +
+                "set \"use_dynamic_shifting\": false and the \"shift\" to sample with in that file.");
+        return DefaultSettings with { TimeShift = scheduler.Shift };
     }
 }

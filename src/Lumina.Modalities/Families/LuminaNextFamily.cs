@@ -43,6 +43,7 @@ internal class LuminaNextFamily : ImageModelFamily
     public override bool Recognizes(ModelFolder folder)
     {
         ArgumentNullException.ThrowIfNull(folder);
+        if (folder.Layout == ModelLayoutKind.SingleFile) return RecognizeCheckpoint(folder.TransformerTensorNames) is not null;
         if (folder.Layout == ModelLayoutKind.Original)
             return !folder.TransformerTensorNames.Contains("eol_token") && !folder.TransformerTensorNames.Contains("proj_in.weight");
         // Hand-made folders may omit the class name; a folder with a vocoder is a music model.

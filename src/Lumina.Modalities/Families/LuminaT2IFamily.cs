@@ -44,7 +44,12 @@ internal sealed class LuminaT2IFamily : ImageModelFamily
     public override bool Recognizes(ModelFolder folder)
     {
         ArgumentNullException.ThrowIfNull(folder);
-        return folder.Layout == ModelLayoutKind.Original && folder.TransformerTensorNames.Contains("eol_token");
+        return folder.Layout switch
+        {
+            ModelLayoutKind.SingleFile => RecognizeCheckpoint(folder.TransformerTensorNames) is not null,
+            ModelLayoutKind.Original => folder.TransformerTensorNames.Contains("eol_token"),
+            _ => false,
+        };
     }
 
     /// <inheritdoc />

@@ -12,10 +12,12 @@ public static class ModelFamilies
 {
     private static readonly Lock Gate = new();
 
-    // Most specific first: the pixel-space demo is a Lumina-Next folder without a VAE.
+    // Most specific first: the pixel-space demo is a Lumina-Next folder without a VAE, and a Lumina-Image 2.0 checkpoint
+    // has every key a Next-DiT checkpoint is recognised by (plus its refiners).
     private static readonly ModelFamily[] BuiltIn =
     [
         PixelSpaceDemoFamily.Instance,
+        Lumina2Family.Instance,
         LuminaNextFamily.Instance,
         LuminaT2IFamily.Instance,
         LuminaMusicFamily.Instance,

@@ -10,14 +10,22 @@ namespace Lumina.Pipelines;
 /// </summary>
 public static class HubModelResolver
 {
-    /// <summary>Files of a text-encoder repo a caption encoder reads.</summary>
-    public static IReadOnlyList<string> TextEncoderFiles { get; } =
+    private static readonly string[] TextEncoderFileNames =
         ["config.json", "model.safetensors", "model-*.safetensors", "model.safetensors.index.json", "tokenizer.model", "spiece.model",
          "tokenizer_config.json", "special_tokens_map.json"];
 
-    /// <summary>Files of a diffusers VAE repo.</summary>
-    public static IReadOnlyList<string> VaeFiles { get; } =
+    private static readonly string[] VaeFileNames =
         ["config.json", "diffusion_pytorch_model.safetensors", "diffusion_pytorch_model.safetensors.index.json", "diffusion_pytorch_model-*.safetensors"];
+
+    /// <summary>
+    /// Files of a text-encoder repo a caption encoder reads: at the root of a text-encoder repo, or in the
+    /// <c>text_encoder/</c> and <c>tokenizer/</c> of a diffusers pipeline repo (only those, not its transformer).
+    /// </summary>
+    public static IReadOnlyList<string> TextEncoderFiles { get; } =
+        [.. TextEncoderFileNames, .. TextEncoderFileNames.Select(f => "text_encoder/" + f), .. TextEncoderFileNames.Select(f => "tokenizer/" + f)];
+
+    /// <summary>Files of a diffusers VAE repo, or of the <c>vae/</c> of a diffusers pipeline repo.</summary>
+    public static IReadOnlyList<string> VaeFiles { get; } = [.. VaeFileNames, .. VaeFileNames.Select(f => "vae/" + f)];
 
     /// <summary>A resolver that downloads through <paramref name="hub"/>.</summary>
     /// <param name="hub">The Hub client (endpoint, token, cache, offline mode).</param>

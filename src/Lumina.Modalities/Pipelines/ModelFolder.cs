@@ -28,7 +28,9 @@ public sealed class ModelFolder
         TransformerWeights = transformerWeights;
         tensorNames = new(() =>
         {
-            using var checkpoint = SafetensorsCheckpoint.Open(TransformerWeights);
+            using ITensorSource checkpoint = TransformerWeights.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase)
+                ? GgufFile.Open(TransformerWeights)
+                : SafetensorsCheckpoint.Open(TransformerWeights);
             return checkpoint.Tensors.Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
         });
         transformerConfig = new(() =>
@@ -47,8 +49,18 @@ public sealed class ModelFolder
         });
     }
 
-    /// <summary>The folder.</summary>
+    /// <summary>The folder (for <see cref="ModelLayoutKind.SingleFile"/>, the checkpoint file).</summary>
     public string Path { get; }
+
+    /// <summary>
+    /// The file names a single-file checkpoint may have (<c>.safetensors</c>); <see cref="Open"/> accepts such a file in
+    /// place of a folder. The one list of them, so other formats plug in here.
+    /// </summary>
+    public static IReadOnlyList<string> SingleFileExtensions { get; } = [".safetensors", ".gguf"];
+
+    /// <summary>Whether <paramref name="path"/> is an existing file <see cref="Open"/> reads as a single-file checkpoint.</summary>
+    public static bool IsSingleFileCheckpoint(string path) =>
+        File.Exists(path) && SingleFileExtensions.Any(e => path.EndsWith(e, StringComparison.OrdinalIgnoreCase));
 
     /// <summary>Which layout it has.</summary>
     public ModelLayoutKind Layout { get; }
@@ -104,6 +116,7 @@ public sealed class ModelFolder
     /// <summary>A subfolder when it exists (<c>vae</c>, <c>text_encoder</c>, <c>tokenizer</c>, <c>transformer</c>, <c>scheduler</c>).</summary>
     public string? Component(string name)
     {
+        if (Layout == ModelLayoutKind.SingleFile) return null;
         var dir = System.IO.Path.Combine(Path, name);
         return Directory.Exists(dir) ? dir : null;
     }
@@ -116,7 +129,8 @@ public sealed class ModelFolder
         transformerConfig.Value?["sample_size"] is JsonValue v && v.TryGetValue<int>(out var n) && n > 0 ? n : null;
 
     /// <summary>
-    /// Inspects <paramref name="path"/>. <paramref name="preferEma"/> picks <c>consolidated_ema</c> over
+    /// Inspects <paramref name="path"/>: a folder in either layout, or a single checkpoint file
+    /// (<see cref="SingleFileExtensions"/>; <see cref="ModelLayoutKind.SingleFile"/>). <paramref name="preferEma"/> picks <c>consolidated_ema</c> over
     /// <c>consolidated</c> in the original layout when both exist.
     /// </summary>
     /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
@@ -124,6 +138,13 @@ public sealed class ModelFolder
     public static ModelFolder Open(string path, bool preferEma = true)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
+        if (IsSingleFileCheckpoint(path))
+        {
+            var file = System.IO.Path.GetFullPath(path);
+            return new ModelFolder(file, ModelLayoutKind.SingleFile, null, file);
+        }
+        if (File.Exists(path))
+            throw new LuminaException($"'{path}' is a file but not a single-file checkpoint ({string.Join(", ", SingleFileExtensions)}); give a model folder or a checkpoint file.");
         if (!Directory.Exists(path)) throw new DirectoryNotFoundException($"Model folder '{path}' does not exist.");
         if (DiffusersFolder.IsDiffusersFolder(path))
         {

@@ -1,6 +1,6 @@
 namespace Lumina.Pipelines;
 
-/// <summary>The two published folder layouts of Lumina weights.</summary>
+/// <summary>The published layouts of Lumina weights: two folder layouts and a single checkpoint file.</summary>
 public enum ModelLayoutKind
 {
     /// <summary>
@@ -14,4 +14,11 @@ public enum ModelLayoutKind
     /// <c>tokenizer/</c>, <c>scheduler/scheduler_config.json</c>.
     /// </summary>
     Diffusers,
+
+    /// <summary>
+    /// One transformer checkpoint file (a ComfyUI single file such as <c>Comfy-Org/Lumina_Image_2.0_Repackaged</c>'s, or a
+    /// fine-tune): the architecture comes from its header (or a preset), the text encoder and VAE from their own folders
+    /// or repos (<see cref="ModelLoadOptions.TextEncoderPath"/>, <see cref="ModelLoadOptions.VaePath"/>, else the family's).
+    /// </summary>
+    SingleFile,
 }

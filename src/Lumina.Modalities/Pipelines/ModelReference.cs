@@ -33,7 +33,8 @@ public static class ModelReference
     }
 
     /// <summary>
-    /// The local folder for <paramref name="reference"/>: itself when it is an existing folder, else what
+    /// The local folder for <paramref name="reference"/>: itself when it is an existing folder (or, for
+    /// <see cref="ModelComponent.Pipeline"/>, a single-file checkpoint, <see cref="ModelFolder.IsSingleFileCheckpoint"/>), else what
     /// <paramref name="resolver"/> downloads for it as a Hub id; see the class summary for what fails and how.
     /// </summary>
     /// <param name="reference">What the user gave.</param>
@@ -48,6 +49,8 @@ public static class ModelReference
         if (Directory.Exists(reference))
             return reference;
         var full = Path.GetFullPath(reference);
+        if (component == ModelComponent.Pipeline && ModelFolder.IsSingleFileCheckpoint(reference))
+            return reference; // a single-file checkpoint (a ComfyUI file): ModelFolder.Open reads it
         if (File.Exists(reference))
             throw new DirectoryNotFoundException($"'{reference}' is a file; give the model folder that holds it ({Path.GetDirectoryName(full)}) or a Hub id.");
         if (!IsHubIdShaped(reference))

@@ -13,7 +13,7 @@ namespace Lumina.Pipelines;
 internal static class TextToImageLoader
 {
     /// <summary>Loads every component and assembles the pipeline.</summary>
-    /// <param name="folder">A diffusers folder (model_index.json) or an original one (consolidated*.safetensors).</param>
+    /// <param name="folder">A diffusers folder (model_index.json), an original one (consolidated*.safetensors), or a single-file checkpoint.</param>
     /// <param name="options">Device, dtype and component folders.</param>
     /// <param name="settings">Default generation settings (null = the family's settings for the folder).</param>
     /// <param name="modelId">Recorded in the PNG metadata; null = the folder.</param>
@@ -58,14 +58,33 @@ internal static class TextToImageLoader
     internal static (FamilyLoadContext Context, string TextEncoder, string Tokenizer, string? Vae) Components(ModelFolder layout, ImageModelFamily family,
         ModelLoadOptions options)
     {
-        var textEncoderDir = options.TextEncoderPath ?? layout.Component("text_encoder")
+        var textEncoderDir = Inside(options.TextEncoderPath, "text_encoder") ?? layout.Component("text_encoder")
             ?? throw new LuminaException(
                 $"'{layout.Path}' has no text_encoder/ folder; set {nameof(ModelLoadOptions.TextEncoderPath)} (for example a {family.DefaultTextEncoderRepo} snapshot).");
-        var tokenizerDir = options.TokenizerPath ?? layout.Component("tokenizer") ?? textEncoderDir;
+        var tokenizerDir = options.TokenizerPath ?? layout.Component("tokenizer") ?? Sibling(options.TextEncoderPath, textEncoderDir, "tokenizer") ?? textEncoderDir;
         var pixelSpace = options.VaePath is null && !family.NeedsVae(layout);
-        var vaeDir = pixelSpace ? null : options.VaePath ?? layout.Component("vae")
-            ?? throw new LuminaException($"'{layout.Path}' has no vae/ folder; set {nameof(ModelLoadOptions.VaePath)} (for example a stabilityai/sdxl-vae snapshot).");
+        var vaeDir = pixelSpace ? null : Inside(options.VaePath, "vae") ?? layout.Component("vae")
+            ?? throw new LuminaException($"'{layout.Path}' has no vae/ folder; set {nameof(ModelLoadOptions.VaePath)} (for example a {family.DefaultVaeRepo ?? "stabilityai/sdxl-vae"} snapshot).");
         return (new FamilyLoadContext(layout, options, family), textEncoderDir, tokenizerDir, vaeDir);
+    }
+
+    /// <summary>
+    /// A component reference that is a whole diffusers pipeline folder (no <c>config.json</c> of its own, a
+    /// <paramref name="subfolder"/> inside) stands for that subfolder; anything else is itself.
+    /// </summary>
+    private static string? Inside(string? given, string subfolder)
+    {
+        if (given is null || !Directory.Exists(given) || File.Exists(Path.Combine(given, "config.json"))) return given;
+        var inside = Path.Combine(given, subfolder);
+        return Directory.Exists(inside) ? inside : given;
+    }
+
+    /// <summary>The <c>tokenizer/</c> beside a text encoder that was taken from a pipeline folder's <c>text_encoder/</c>.</summary>
+    private static string? Sibling(string? given, string textEncoderDir, string subfolder)
+    {
+        if (given is null || textEncoderDir == given) return null;
+        var sibling = Path.Combine(given, subfolder);
+        return Directory.Exists(sibling) ? sibling : null;
     }
 
     /// <summary>Fills an unset default image size with the transformer's training resolution when its config says.</summary>

@@ -19,7 +19,11 @@ public sealed class TextToImagePipelineBuilder
     private string? cacheFolder;
     private readonly List<(string Path, double Strength)> loraFiles = [];
 
-    /// <summary>The model: a local folder (either layout) or a Hub repo id resolved through <see cref="WithModelResolver"/>.</summary>
+    /// <summary>
+    /// The model: a local folder (either layout), a single-file checkpoint (a ComfyUI <c>.safetensors</c>; its text
+    /// encoder and VAE come from <see cref="WithComponents"/> or the family's repo), or a Hub repo id resolved through
+    /// <see cref="WithModelResolver"/>.
+    /// </summary>
     public TextToImagePipelineBuilder FromPretrained(string modelIdOrFolder)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(modelIdOrFolder);
@@ -161,7 +165,11 @@ public sealed class TextToImagePipelineBuilder
         return this;
     }
 
-    /// <summary>Folders of the text encoder, tokenizer and VAE (needed for original-layout folders without them).</summary>
+    /// <summary>
+    /// Text encoder, tokenizer and VAE (needed for original-layout folders and single files without them): each a
+    /// component folder, a Hub id, or a diffusers pipeline folder or repo holding <c>text_encoder/</c>, <c>tokenizer/</c>
+    /// and <c>vae/</c>; the VAE may also be a single file (the FLUX <c>ae.safetensors</c>, for Lumina-Image 2.0).
+    /// </summary>
     public TextToImagePipelineBuilder WithComponents(string? textEncoder = null, string? tokenizer = null, string? vae = null)
     {
         load = load with
@@ -230,7 +238,7 @@ public sealed class TextToImagePipelineBuilder
     public async Task<TextToImagePipeline> BuildAsync(CancellationToken cancellationToken = default)
     {
         var reference = source ?? throw new InvalidOperationException($"Call {nameof(FromPretrained)} with a folder or repo id before {nameof(BuildAsync)}.");
-        var local = Directory.Exists(reference);
+        var local = Directory.Exists(reference) || ModelFolder.IsSingleFileCheckpoint(reference);
         var folder = await ModelReference.ResolveAsync(reference, ModelComponent.Pipeline, EnsureResolver, cancellationToken).ConfigureAwait(false);
         var layout = ModelFolder.Open(folder, load.PreferEma);
         var family = Families.ModelFamilies.Detect<Families.ImageModelFamily>(layout, "text-to-image");
@@ -266,9 +274,9 @@ public sealed class TextToImagePipelineBuilder
         CancellationToken cancellationToken)
     {
         if (given is not null)
-            return Directory.Exists(given) || !ModelReference.IsHubIdShaped(given) ? given : await ResolveAsync(given, kind, cancellationToken).ConfigureAwait(false);
+            return Directory.Exists(given) || File.Exists(given) || !ModelReference.IsHubIdShaped(given) ? given : await ResolveAsync(given, kind, cancellationToken).ConfigureAwait(false);
         if (layout.Component(subfolder) is { } inside) return inside;
-        if (layout.Layout == ModelLayoutKind.Original && !string.IsNullOrEmpty(defaultRepo))
+        if (layout.Layout != ModelLayoutKind.Diffusers && !string.IsNullOrEmpty(defaultRepo))
             return await ResolveAsync(defaultRepo, kind, cancellationToken).ConfigureAwait(false);
         return null;
     }

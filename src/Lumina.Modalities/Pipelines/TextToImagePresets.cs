@@ -19,12 +19,14 @@ public static class TextToImagePresets
     /// <summary>
     /// Lumina-Image 2.0, upstream <c>scripts/sample.sh</c>: midpoint, 18 steps, shift 6, cfg 4 on all channels with
     /// <c>renorm_cfg</c> 1 (<c>sample.py</c> passes only <c>cfg_scale</c>, so <c>forward_with_cfg</c>'s default clip is on),
-    /// no truncation, system prompt "real", 1024². No proportional attention (the Unified Next-DiT has none).
+    /// no truncation, system prompt "real". The size is left to the model: its training resolution (1024² for the released
+    /// model, from <c>sample_size</c>; <see cref="TextToImageSettings.DefaultSide"/> otherwise). No proportional attention
+    /// (the Unified Next-DiT has none).
     /// </summary>
     public static TextToImageSettings Lumina2 { get; } = new()
     {
         Solver = OdeMethod.Midpoint, NumInferenceSteps = 18, TimeShift = 6, GuidanceScale = 4, GuidanceChannels = GuidanceChannels.All,
-        GuidanceClipToConditionalNorm = 1, SystemPrompt = Lumina2SystemPrompt.DefaultName, Width = 1024, Height = 1024, ProportionalAttention = false,
+        GuidanceClipToConditionalNorm = 1, SystemPrompt = Lumina2SystemPrompt.DefaultName, ProportionalAttention = false,
     };
 
     /// <summary>Lumina-Image 2.0, upstream <c>demo.py</c>: <see cref="Lumina2"/> with <c>cfg_trunc</c> 0.25 (guided while t &lt; 0.25) and renorm 1.</summary>
@@ -33,7 +35,7 @@ public static class TextToImagePresets
     /// <summary>
     /// Lumina-Image 2.0 as diffusers' <c>Lumina2Pipeline</c> runs it by default: Euler on its σ grid
     /// (<see cref="Schedulers.TimeSchedule.DiffusersFlowMatch"/>), 30 steps, shift 6, cfg 4 on all channels with
-    /// <c>cfg_normalization</c> (per-row rescale) and <c>cfg_trunc_ratio</c> 1, system prompt "real", 1024².
+    /// <c>cfg_normalization</c> (per-row rescale) and <c>cfg_trunc_ratio</c> 1, system prompt "real".
     /// </summary>
     public static TextToImageSettings Lumina2Diffusers { get; } = Lumina2 with
     {

@@ -80,28 +80,9 @@ public sealed class FromPretrainedHubTests(TinyLuminaNextFolders folders) : ICla
         Assert.True(Directory.Exists(Path.Combine(cache, "models--Alpha-VLLM--Lumina-Next-SFT-diffusers")));
     }
 
-    private HubClient Client(string cache)
-    {
-        var handler = new SocketsHttpHandler { AllowAutoRedirect = false, AutomaticDecompression = DecompressionMethods.None };
-        var options = new HubOptions { CacheDirectory = cache };
-        Isolate(options);
-        return new HubClient(new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan }, options);
-    }
+    private HubClient Client(string cache) => FakeHubRepos.Client(hub, cache, home.Path);
 
-    private void Isolate(HubOptions o)
-    {
-        o.Endpoint = hub.Endpoint.ToString();
-        o.HomeDirectory = Path.Combine(home.Path, "hf-home");
-        o.Token = string.Empty;
-        o.Offline = false;
-        o.InitialRetryDelay = TimeSpan.FromMilliseconds(10);
-    }
+    private void Isolate(HubOptions o) => FakeHubRepos.Isolate(hub, o, home.Path);
 
-    private void Publish(string repo, string folder)
-    {
-        var files = Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories)
-            .Select(f => new FakeFile(Path.GetRelativePath(folder, f).Replace('\\', '/'), File.ReadAllBytes(f), f.EndsWith(".safetensors", StringComparison.Ordinal) || f.EndsWith(".model", StringComparison.Ordinal)))
-            .ToArray();
-        hub.AddRepo(repo, files);
-    }
+    private void Publish(string repo, string folder) => FakeHubRepos.Publish(hub, repo, folder);
 }

@@ -55,7 +55,8 @@ public sealed class GuidanceSettingsTests(TinyLuminaNextFolders folders) : IClas
     public void TheLumina2PresetsAreUpstreamsScriptAndDemo()
     {
         var s = TextToImagePresets.Lumina2;
-        Assert.Equal((OdeMethod.Midpoint, 18, 6.0, 4.0, "real", 1024, 1024), (s.Solver, s.NumInferenceSteps, s.TimeShift, s.GuidanceScale, s.SystemPrompt, s.Width, s.Height));
+        Assert.Equal((OdeMethod.Midpoint, 18, 6.0, 4.0, "real"), (s.Solver, s.NumInferenceSteps, s.TimeShift, s.GuidanceScale, s.SystemPrompt));
+        Assert.Equal((1024, 1024), (new TextToImageRequest("x").Resolve(s).Width, new TextToImageRequest("x").Resolve(s).Height));
         Assert.Equal((GuidanceChannels.All, (double?)null, (double?)null, 1.0, false),
             (s.GuidanceChannels, s.GuidanceTruncateAtTime, s.GuidanceTruncateAfterStepFraction, s.GuidanceClipToConditionalNorm, s.GuidanceRescaleToConditionalNorm));
         Assert.Equal(Lumina2SystemPrompt.Real, s.SystemPromptText);
@@ -86,7 +87,7 @@ public sealed class GuidanceSettingsTests(TinyLuminaNextFolders folders) : IClas
         Assert.Equal((GuidanceChannels.All, (double?)0.3, (double?)0.5, 2.0, true, "4grid"),
             (resolved.GuidanceChannels, resolved.GuidanceTruncateAtTime, resolved.GuidanceTruncateAfterStepFraction, resolved.GuidanceClipToConditionalNorm,
                 resolved.GuidanceRescaleToConditionalNorm, resolved.SystemPrompt));
-        Assert.Equal(TextToImagePresets.Lumina2, new TextToImageRequest("x").Resolve(TextToImagePresets.Lumina2));
+        Assert.Equal(TextToImagePresets.Lumina2 with { Width = 1024, Height = 1024 }, new TextToImageRequest("x").Resolve(TextToImagePresets.Lumina2));
     }
 
     [Fact]

@@ -6,7 +6,7 @@ namespace Lumina.Models.DiT;
 /// <c>NextDiT_2B_GQA_patch2_Adaln_Refiner(in_channels=16, qk_norm=True, cap_feat_dim=2304)</c>; see
 /// <see cref="Checkpoints.DiTPresets.Lumina2"/> and <see cref="Checkpoints.DiTPresets.Lumina2Diffusers"/>.
 /// </summary>
-public sealed record Lumina2Config
+public sealed record Lumina2Config : IDiTConfig
 {
     /// <summary>Patch size p (2).</summary>
     public int PatchSize { get; init; } = 2;
