@@ -159,6 +159,7 @@ public sealed class GenerationWorker(GenerationQueue queue, ModelStatus model, I
                 using var result = await pipeline.GenerateAsync(request, new JobProgress(job), cancel.Token);
                 job.Png = result.ToPng(0);
                 job.Settings = result.Metadata[0];
+                job.Warnings = result.Warnings;
                 job.State = JobState.Done;
             }
             catch (OperationCanceledException) when (job.CancellationToken.IsCancellationRequested)

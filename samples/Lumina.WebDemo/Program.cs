@@ -9,7 +9,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 // Before anything touches TorchSharp: libgomp reads OMP_WAIT_POLICY once, when libtorch loads (a value the user set wins).
 Lumina.OpenMpDefaults.UsePassiveWaitUnlessSet();
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
-var model = builder.Configuration["model"] is { Length: > 0 } given ? given : Path.Combine(AppContext.BaseDirectory, "models", "lumina-demo");
+var model = builder.Configuration["model"] is { Length: > 0 } given ? given : Lumina.Models.DemoModel.Path;
 
 var port = builder.Configuration.GetValue("port", 5080);
 

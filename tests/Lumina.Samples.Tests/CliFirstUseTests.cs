@@ -111,6 +111,54 @@ public sealed class CliFirstUseTests : IDisposable
         Assert.Equal(["a-folder", "plain.txt"], Directory.GetFileSystemEntries(_temp.Path).Select(Path.GetFileName).Order());
     }
 
+    /// <summary>
+    /// A folder the process may not write to is refused before generating (exit 2, one line naming it). We run as root,
+    /// and chmod does not stop root, so the CLI runs as the unprivileged user 65534 through util-linux's
+    /// <c>setpriv</c> on a root-owned 0755 folder; as a non-root user, a 0555 folder does the same. If neither can be
+    /// arranged the test is reported as skipped with the reason, never passed silently.
+    /// </summary>
+    [Fact]
+    public async Task AReadOnlyFolder_IsRefusedBeforeGenerating()
+    {
+        if (OperatingSystem.IsWindows())
+            throw new Exception("$XunitDynamicSkip$this test uses Unix file modes");
+        var folder = Directory.CreateDirectory(_temp.File("read-only")).FullName;
+        var output = Path.Combine(folder, "x.png");
+        ProcessResult run;
+        if (Environment.UserName != "root")
+        {
+            File.SetUnixFileMode(folder, UnixFileMode.UserRead | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+            run = await ProcessRun.LuminaAsync(["generate", Prompt, "-o", output, .. Quick()]);
+        }
+        else
+        {
+            // 0755 and owned by root: user 65534 (nobody) may read and enter it, not write. Its home is a folder it owns.
+            File.SetUnixFileMode(_temp.Path, (UnixFileMode)Convert.ToInt32("755", 8));
+            File.SetUnixFileMode(folder, (UnixFileMode)Convert.ToInt32("755", 8));
+            var home = Directory.CreateDirectory(_temp.File("nobody-home")).FullName;
+            File.SetUnixFileMode(home, (UnixFileMode)Convert.ToInt32("777", 8));
+            string[] unprivileged = ["--reuid=65534", "--regid=65534", "--clear-groups", "--", "dotnet", SampleApps.LuminaCli, "generate", Prompt, "-o", output, .. Quick()];
+            var environment = new Dictionary<string, string?> { ["HOME"] = home, ["DOTNET_CLI_HOME"] = home, ["TMPDIR"] = home };
+            try
+            {
+                run = await ProcessRun.RunAsync("setpriv", unprivileged, environment);
+            }
+            catch (System.ComponentModel.Win32Exception e)
+            {
+                throw new Exception($"$XunitDynamicSkip$setpriv (util-linux) is not available to drop root, and chmod does not stop root: {e.Message}");
+            }
+
+            if (run.ExitCode != 2 && run.StdErr.Contains("setpriv:", StringComparison.Ordinal))
+                throw new Exception($"$XunitDynamicSkip$setpriv could not switch to user 65534 here (a container without setuid rights?): {run.StdErr.Trim()}");
+        }
+
+        Assert.True(run.ExitCode == 2, run.ToString());
+        var line = Assert.Single(run.ErrorLines);
+        Assert.Contains($"the folder '{folder}' is not writable", line);
+        Assert.Equal("", run.StdOut);
+        Assert.Empty(Directory.GetFileSystemEntries(folder));
+    }
+
     [Theory]
     [InlineData("x.jpg", "JPEG")]
     [InlineData("x.webp", "WEBP")]
@@ -250,18 +298,44 @@ public sealed class CliModelConfigTests : IDisposable
     [InlineData("text_encoder", "vocab_size", "0", "vocab_size")]
     public async Task AConfigThatWouldExhaustMemoryOrIsOutOfRange_IsRefusedWithExitCode2_NamingFileAndField(string component, string field, string value, string named)
     {
-        var model = DemoCopy();
-        var config = Path.Combine(model, component, "config.json");
-        var json = System.Text.Json.Nodes.JsonNode.Parse(await File.ReadAllTextAsync(config))!.AsObject();
-        json[field] = System.Text.Json.Nodes.JsonValue.Create(long.Parse(value, System.Globalization.CultureInfo.InvariantCulture));
-        await File.WriteAllTextAsync(config, json.ToJsonString());
-
-        var run = await ProcessRun.LuminaAsync(["generate", "a red circle", "-m", model, "-o", _temp.File("x.png"), "--steps", "2"]);
+        var run = await GenerateWithConfigFieldAsync(component, field, value);
 
         Assert.True(run.ExitCode == 2, run.ToString());
         var line = Assert.Single(run.ErrorLines);
         Assert.Contains(Path.Combine(component, "config.json"), line);
         Assert.Contains(named, line);
+    }
+
+    /// <summary>Runs <c>lumina generate</c> on a copy of the demo model whose <paramref name="component"/>/config.json has <paramref name="field"/> set to <paramref name="value"/>.</summary>
+    private async Task<ProcessResult> GenerateWithConfigFieldAsync(string component, string field, string value)
+    {
+        var model = DemoCopy();
+        var config = Path.Combine(model, component, "config.json");
+        var json = System.Text.Json.Nodes.JsonNode.Parse(await File.ReadAllTextAsync(config))!.AsObject();
+        json[field] = System.Text.Json.Nodes.JsonValue.Create(long.Parse(value, System.Globalization.CultureInfo.InvariantCulture));
+        await File.WriteAllTextAsync(config, json.ToJsonString());
+        return await ProcessRun.LuminaAsync(["generate", "a red circle", "-m", model, "-o", _temp.File("x.png"), "--steps", "2"]);
+    }
+
+    /// <summary>
+    /// The text encoder's config is compared with its checkpoint's header before anything is allocated: 100000 layers or
+    /// a 1e9-wide model would exhaust memory, -128 cannot be built. One line names the file, the field and the checkpoint.
+    /// </summary>
+    [Theory]
+    [InlineData("num_hidden_layers", "100000", "holds 2 layers")]
+    [InlineData("hidden_size", "1000000000", "of width 64")]
+    [InlineData("hidden_size", "-128", "must be positive")]
+    [InlineData("num_hidden_layers", "-128", "must be positive")]
+    [InlineData("vocab_size", "100000000", "with 52 rows")]
+    public async Task ATextEncoderConfigThatDisagreesWithItsCheckpoint_IsRefusedBeforeAllocating(string field, string value, string reason)
+    {
+        var run = await GenerateWithConfigFieldAsync("text_encoder", field, value);
+
+        Assert.True(run.ExitCode == 2, run.ToString());
+        var line = Assert.Single(run.ErrorLines);
+        Assert.Contains(Path.Combine("text_encoder", "config.json"), line);
+        Assert.Contains($"{field} is {value}", line);
+        Assert.Contains(reason, line);
     }
 
     [Theory]

@@ -209,6 +209,26 @@ public sealed class WebDemoApiTests(WebDemoServer server)
             Assert.Equal("done", (await http.GetFromJsonAsync<JsonElement>($"/api/jobs/{id}")).GetProperty("state").GetString());
     }
 
+    [Fact]
+    public async Task TheDemoModel_AnswersWithWarnings_ForUnknownWordsAndOtherSizes()
+    {
+        await using var demo = WebDemoServer.With(Lumina.Testing.RepositoryFiles.DemoModel, [], new Dictionary<string, string?>());
+        await demo.InitializeAsync();
+        using var http = new HttpClient { BaseAddress = demo.Address, Timeout = TimeSpan.FromSeconds(60) };
+
+        using var response = await http.PostAsJsonAsync("/api/generate", new { prompt = "A Magenta circle", width = 64, height = 64, steps = 2, seed = 1 });
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var job = await response.Content.ReadFromJsonAsync<JsonElement>();
+        var warnings = job.GetProperty("warnings").EnumerateArray().Select(w => w.GetString()!).ToList();
+        Assert.Equal(2, warnings.Count);
+        Assert.Contains("'magenta'", warnings[0]);
+        Assert.Contains("32×32", warnings[1]);
+        Assert.Equal("a magenta circle", job.GetProperty("settings").GetProperty("prompt").GetString());
+        var info = await http.GetFromJsonAsync<JsonElement>("/api/info");
+        Assert.Equal((32, 32), (info.GetProperty("width").GetInt32(), info.GetProperty("height").GetInt32())); // the model's own defaults
+    }
+
     private static async Task<JsonElement> SubmitAsync(HttpClient http, object body)
     {
         using var response = await http.PostAsJsonAsync("/api/jobs", body);

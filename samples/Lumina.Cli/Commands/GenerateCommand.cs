@@ -16,7 +16,7 @@ internal static class GenerateCommand
             Description = "A model folder (diffusers or original layout), a single-file checkpoint (.safetensors, e.g. ComfyUI's Lumina-Image 2.0 file), " +
                           "or a Hub repo id (org/name[@revision]), downloaded into the shared cache. " +
                           "Default: the bundled demo model (32×32 coloured shapes, for example \"a red circle on the left on a white background\").",
-            DefaultValueFactory = _ => DemoModel.Folder,
+            DefaultValueFactory = _ => Lumina.Models.DemoModel.Path,
         };
         var output = new Option<string>("--output", "-o")
         {
@@ -110,6 +110,8 @@ internal static class GenerateCommand
             });
             return await pipeline.GenerateAsync(request, progress, ct).ConfigureAwait(false);
         }).ConfigureAwait(false);
+        foreach (var warning in result.Warnings)
+            Console.Error.WriteLine($"warning: {warning}");
 
         if (toStdout)
         {

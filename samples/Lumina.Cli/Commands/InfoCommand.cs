@@ -35,6 +35,15 @@ internal static class InfoCommand
         }
         if (inspection.Components.Count > 1)
             Console.WriteLine($"  parameters: {inspection.Components.Sum(c => c.Summary.Parameters):N0} in {inspection.Components.Count} components");
+        // A closed-vocabulary model (the demo model) says what it knows.
+        if (Directory.Exists(path) && Lumina.Pipelines.CaptionLanguage.ReadFrom(path) is { } language)
+        {
+            Console.WriteLine($"  captions:   {language.Description}");
+            Console.WriteLine($"  size:       {language.NativeWidth}x{language.NativeHeight} only{(language.Lowercase ? "; prompts are lowercased" : "")}");
+            Console.WriteLine($"  words:      {string.Join(' ', language.Words.Order(StringComparer.Ordinal))}");
+            foreach (var example in language.Examples)
+                Console.WriteLine($"  example:    {example}");
+        }
         foreach (var (name, summary) in inspection.Components)
         {
             Console.WriteLine();

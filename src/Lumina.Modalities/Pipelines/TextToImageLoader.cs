@@ -45,6 +45,7 @@ internal static class TextToImageLoader
             {
                 Family = family,
                 Sources = new PipelineSources(layout, textEncoderDir, tokenizerDir, vaeDir),
+                CaptionLanguage = CaptionLanguage.ReadFrom(folder),
             };
         }
         catch

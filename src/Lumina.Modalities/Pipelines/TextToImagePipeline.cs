@@ -74,6 +74,12 @@ public sealed partial class TextToImagePipeline : IDisposable
     /// <summary>Repo id or folder of the weights.</summary>
     public string ModelId { get; }
 
+    /// <summary>
+    /// The caption language of a small closed-vocabulary model (the demo model's <c>caption_language.json</c>); null for
+    /// other models. When set, prompts are normalised with it and <see cref="TextToImageResult.Warnings"/> is filled.
+    /// </summary>
+    public CaptionLanguage? CaptionLanguage { get; init; }
+
     /// <summary>The model family the pipeline was loaded as (null when assembled from components by hand).</summary>
     public Families.ImageModelFamily? Family { get; init; }
 
@@ -92,7 +98,18 @@ public sealed partial class TextToImagePipeline : IDisposable
         CancellationToken cancellationToken = default)
     {
         var (resolved, seed) = Prepare(request);
-        return await gate.RunAsync(() => Run(request, resolved, seed, progress, cancellationToken), cancellationToken).ConfigureAwait(false);
+        var warnings = new List<string>();
+        if (CaptionLanguage is { } language)
+        {
+            // The model saw one caption language: normalise to it (the metadata records the prompt the model saw).
+            request = request with { Prompts = [.. request.Prompts.Select(language.Normalize)] };
+            foreach (var prompt in request.Prompts)
+                warnings.AddRange(language.Check(prompt, resolved.Width!.Value, resolved.Height!.Value));
+        }
+
+        var result = await gate.RunAsync(() => Run(request, resolved, seed, progress, cancellationToken), cancellationToken).ConfigureAwait(false);
+        result.Warnings = [.. warnings.Distinct(StringComparer.Ordinal)];
+        return result;
     }
 
     /// <summary>

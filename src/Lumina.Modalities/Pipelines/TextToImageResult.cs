@@ -18,6 +18,12 @@ public sealed class TextToImageResult : IDisposable
     /// <summary>The images, prompt by prompt (each prompt's images together), ready for <c>SaveAsPngAsync</c>.</summary>
     public IReadOnlyList<Image<Rgb24>> Images { get; }
 
+    /// <summary>
+    /// Notes on the request for this model (empty for most models): words a closed-vocabulary model such as the demo
+    /// model does not know, or a size it was not trained at. See <see cref="CaptionLanguage"/>.
+    /// </summary>
+    public IReadOnlyList<string> Warnings { get; internal set; } = [];
+
     /// <summary>How each image was made (seed included), in the order of <see cref="Images"/>.</summary>
     public IReadOnlyList<GenerationMetadata> Metadata { get; }
 

@@ -32,7 +32,12 @@ internal sealed class Gemma2Model : DecoderTextModel
     /// <param name="dtype">Parameter dtype; null = fp32.</param>
     /// <exception cref="Lumina.Tensors.CheckpointMismatchException">The weights do not fit the configuration.</exception>
     public static Gemma2Model FromPretrained(string folder, Device? device = null, ScalarType? dtype = null) =>
-        PretrainedWeights.Create(folder, f => new Gemma2Model(Gemma2Config.FromFile(f), device, dtype), (m, f) => PretrainedWeights.LoadDecoder(m, f));
+        PretrainedWeights.Create(folder, f =>
+        {
+            var config = Gemma2Config.FromFile(f);
+            TextEncoderHeaderCheck.Decoder(f, config.NumHiddenLayers, config.HiddenSize, config.VocabSize);
+            return new Gemma2Model(config, device, dtype);
+        }, (m, f) => PretrainedWeights.LoadDecoder(m, f));
 
     /// <summary>The configuration the model was built from.</summary>
     public Gemma2Config Config { get; }

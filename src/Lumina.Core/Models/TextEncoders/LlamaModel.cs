@@ -32,7 +32,12 @@ public sealed class LlamaModel : DecoderTextModel
     /// <param name="dtype">Parameter dtype; null = fp32.</param>
     /// <exception cref="Lumina.Tensors.CheckpointMismatchException">The weights do not fit the configuration.</exception>
     public static LlamaModel FromPretrained(string folder, Device? device = null, ScalarType? dtype = null) =>
-        PretrainedWeights.Create(folder, f => new LlamaModel(LlamaConfig.FromFile(f), device, dtype), (m, f) => PretrainedWeights.LoadDecoder(m, f));
+        PretrainedWeights.Create(folder, f =>
+        {
+            var config = LlamaConfig.FromFile(f);
+            TextEncoderHeaderCheck.Decoder(f, config.NumHiddenLayers, config.HiddenSize, config.VocabSize);
+            return new LlamaModel(config, device, dtype);
+        }, (m, f) => PretrainedWeights.LoadDecoder(m, f));
 
     /// <summary>The configuration the model was built from.</summary>
     public LlamaConfig Config { get; }

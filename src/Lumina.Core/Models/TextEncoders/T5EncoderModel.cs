@@ -48,7 +48,12 @@ public sealed class T5EncoderModel : nn.Module<Tensor, Tensor?, TextEncoderOutpu
     /// <param name="device">Where to create the parameters; null = CPU.</param>
     /// <param name="dtype">Parameter dtype; null = fp32.</param>
     public static T5EncoderModel FromPretrained(string folder, Device? device = null, ScalarType? dtype = null) =>
-        PretrainedWeights.Create(folder, f => new T5EncoderModel(T5Config.FromFile(f), device, dtype), (m, f) => m.LoadCheckpoint(f));
+        PretrainedWeights.Create(folder, f =>
+        {
+            var config = T5Config.FromFile(f);
+            TextEncoderHeaderCheck.T5(f, config.NumLayers, config.DModel, config.VocabSize);
+            return new T5EncoderModel(config, device, dtype);
+        }, (m, f) => m.LoadCheckpoint(f));
 
     /// <summary>The configuration the model was built from.</summary>
     public T5Config Config { get; }
