@@ -171,7 +171,7 @@ internal static class BenchModel
                 new("scheduler", new DiffusersComponent("diffusers", FlowMatchSchedulerConfig.ClassName)),
                 new("text_encoder", new DiffusersComponent("transformers", "GemmaModel")),
                 new("tokenizer", new DiffusersComponent("transformers", "GemmaTokenizerFast")),
-                new("transformer", new DiffusersComponent("diffusers", NextDiTConfigJson.DiffusersClassName)),
+                new("transformer", new DiffusersComponent("diffusers", NextDiTConfig.DiffusersClassName)),
                 new("vae", new DiffusersComponent("diffusers", "AutoencoderKL")),
             ],
         };
@@ -180,7 +180,7 @@ internal static class BenchModel
             ["transformer"] = dir =>
             {
                 NextDiTCheckpoint.SaveDiffusers(ditModel, Path.Combine(dir, "diffusion_pytorch_model.safetensors"));
-                NextDiTConfigJson.Write(dit, Path.Combine(dir, "config.json"), sampleSize: 16);
+                File.WriteAllText(Path.Combine(dir, "config.json"), dit.ToJson(16));
             },
             ["text_encoder"] = dir =>
             {

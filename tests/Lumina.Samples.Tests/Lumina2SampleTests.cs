@@ -97,4 +97,35 @@ public sealed class Lumina2SampleTests(TinyLumina2 tiny) : IClassFixture<TinyLum
             Assert.Equal(png, await http.GetByteArrayAsync(job.GetProperty("imageUrl").GetString()));
         }
     }
+
+    [Fact]
+    public async Task TheWebDemoPageGeneratesWithASingleFileInTheBrowser()
+    {
+        var args = ModelArgs("single file");
+        await using var server = WebDemoServer.With(args[1], [.. args[2..], "--width", "32", "--height", "32", "--steps", "2"], new Dictionary<string, string?>());
+        await server.InitializeAsync();
+        var (playwright, context, profile) = await WebDemoBrowserTests.LaunchAsync();
+        try
+        {
+            var page = context.Pages.Count > 0 ? context.Pages[0] : await context.NewPageAsync();
+            await page.GotoAsync(server.Address.ToString());
+            await page.FillAsync("#prompt", "a red bicycle");
+            await page.FillAsync("#seed", "3");
+            await page.ClickAsync("#generate");
+            await page.WaitForFunctionAsync(
+                "() => { const i = document.querySelector('#result'); return i.dataset.job && i.complete && i.naturalWidth > 0; }",
+                null, new Microsoft.Playwright.PageWaitForFunctionOptions { Timeout = 120_000 });
+            var base64 = await page.EvaluateAsync<string>(
+                "async () => { const r = await fetch(document.querySelector('#result').src); const b = new Uint8Array(await r.arrayBuffer()); let s = ''; for (const x of b) s += String.fromCharCode(x); return btoa(s); }");
+            using var image = Image.Load<Rgb24>(Convert.FromBase64String(base64));
+            Assert.Equal((32, 32), (image.Width, image.Height));
+            Assert.Equal(3, GenerationMetadata.ReadFrom(image)!.Seed);
+        }
+        finally
+        {
+            await context.CloseAsync();
+            playwright.Dispose();
+            profile.Dispose();
+        }
+    }
 }

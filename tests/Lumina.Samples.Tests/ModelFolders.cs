@@ -16,7 +16,7 @@ internal static class ModelFolders
             Components =
             [
                 new("scheduler", new DiffusersComponent("diffusers", FlowMatchSchedulerConfig.ClassName)),
-                new("transformer", new DiffusersComponent("diffusers", NextDiTConfigJson.DiffusersClassName)),
+                new("transformer", new DiffusersComponent("diffusers", Lumina.Models.DiT.NextDiTConfig.DiffusersClassName)),
                 new("vae", new DiffusersComponent("diffusers", "AutoencoderKL")),
             ],
         };

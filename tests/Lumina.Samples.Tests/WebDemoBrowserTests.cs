@@ -18,7 +18,7 @@ public sealed class WebDemoBrowserTests(WebDemoServer server)
 
     public static string ArtifactsFolder { get; } = Path.Combine(AppContext.BaseDirectory, "artifacts");
 
-    private static async Task<(IPlaywright, IBrowserContext, TempFolder)> LaunchAsync()
+    internal static async Task<(IPlaywright, IBrowserContext, TempFolder)> LaunchAsync()
     {
         Assert.True(File.Exists(Chromium), $"{Chromium} is missing: install Debian's chromium (apt-get install -y chromium).");
         var profile = new TempFolder("lumina-chromium-profile");

@@ -88,7 +88,7 @@ public sealed class TinyLumina2 : IDisposable
                 new("scheduler", new DiffusersComponent("diffusers", "FlowMatchEulerDiscreteScheduler")),
                 new("text_encoder", new DiffusersComponent("transformers", "Gemma2Model")),
                 new("tokenizer", new DiffusersComponent("transformers", "GemmaTokenizerFast")),
-                new("transformer", new DiffusersComponent("diffusers", Lumina2ConfigJson.DiffusersClassName)),
+                new("transformer", new DiffusersComponent("diffusers", Lumina2Config.DiffusersClassName)),
                 new("vae", new DiffusersComponent("diffusers", "AutoencoderKL")),
             ],
         };
@@ -97,7 +97,7 @@ public sealed class TinyLumina2 : IDisposable
             ["transformer"] = dir =>
             {
                 Lumina2Checkpoint.Save(dit, Path.Combine(dir, "diffusion_pytorch_model.safetensors"), Lumina2CheckpointLayout.Diffusers);
-                Lumina2ConfigJson.Write(dit.Config, Path.Combine(dir, "config.json"), SampleSize);
+                File.WriteAllText(Path.Combine(dir, "config.json"), dit.Config.ToJson(SampleSize));
             },
             ["vae"] = dir =>
             {

@@ -49,7 +49,7 @@ public sealed class DemoModelTests(ITestOutputHelper output)
         Assert.Equal("[null,null]", index["vae"]!.ToJsonString());
 
         var recipe = new DemoModelRecipe();
-        var config = Lumina.Checkpoints.NextDiTConfigJson.Read(Path.Combine(folder, "transformer", "config.json"));
+        var config = Lumina.Models.DiT.NextDiTConfig.FromFile(Path.Combine(folder, "transformer", "config.json"));
         Assert.Equal(recipe.Transformer with { }, config with { });
         using var weights = Lumina.Tensors.SafetensorsFile.Open(Path.Combine(folder, "transformer", "diffusion_pytorch_model.safetensors"));
         Assert.Equal(recipe.Steps.ToString(System.Globalization.CultureInfo.InvariantCulture), weights.Metadata["lumina.demo.steps"]);

@@ -53,7 +53,7 @@ internal sealed class Lumina2Family : ImageModelFamily
     public override string? DefaultVaeRepo => HubRepo;
 
     /// <inheritdoc />
-    public override string? DiffusersTransformerClass => Lumina2ConfigJson.DiffusersClassName;
+    public override string? DiffusersTransformerClass => Lumina2Config.DiffusersClassName;
 
     /// <inheritdoc />
     public override string DiffusersPipelineClass => "Lumina2Pipeline";
@@ -66,7 +66,7 @@ internal sealed class Lumina2Family : ImageModelFamily
     {
         ArgumentNullException.ThrowIfNull(folder);
         if (folder.Layout == ModelLayoutKind.Diffusers)
-            return folder.TransformerClass == Lumina2ConfigJson.DiffusersClassName
+            return folder.TransformerClass == Lumina2Config.DiffusersClassName
                 || folder.TransformerClass is null && folder.PipelineClass is "Lumina2Pipeline" or "Lumina2Text2ImgPipeline";
         return RecognizeCheckpoint(folder.TransformerTensorNames) is not null;
     }
@@ -119,7 +119,7 @@ internal sealed class Lumina2Family : ImageModelFamily
             return (Lumina2CheckpointHeader.InferConfig(tensors, separate, defaults), $"the architecture read from '{separate}'");
         }
         if (context.Folder.TransformerConfigPath is { } file && context.Options.TransformerConfig is null && context.Options.TransformerPreset is null)
-            return (Lumina2ConfigJson.Read(file), file);
+            return (Lumina2Config.FromFile(file), file);
         if (context.Options.TransformerConfig is not null)
             return (context.TransformerConfig<Lumina2Config>(), "the given transformer config");
         if (context.Options.TransformerPreset is { } preset)
@@ -152,6 +152,6 @@ internal sealed class Lumina2Family : ImageModelFamily
         var model = transformer as Lumina2Transformer
             ?? throw new ArgumentException($"A {DisplayName} pipeline holds a Lumina2Transformer, not a {transformer.GetType().Name}.", nameof(transformer));
         Lumina2Checkpoint.Save(model, Path.Combine(folder, "diffusion_pytorch_model.safetensors"), Lumina2CheckpointLayout.Diffusers);
-        Lumina2ConfigJson.Write(model.Config, Path.Combine(folder, "config.json"), sampleSize);
+        File.WriteAllText(Path.Combine(folder, "config.json"), model.Config.ToJson(sampleSize));
     }
 }

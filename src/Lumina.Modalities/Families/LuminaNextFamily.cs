@@ -47,7 +47,7 @@ internal class LuminaNextFamily : ImageModelFamily
         if (folder.Layout == ModelLayoutKind.Original)
             return !folder.TransformerTensorNames.Contains("eol_token") && !folder.TransformerTensorNames.Contains("proj_in.weight");
         // Hand-made folders may omit the class name; a folder with a vocoder is a music model.
-        return folder.TransformerClass == NextDiTConfigJson.DiffusersClassName
+        return folder.TransformerClass == NextDiTConfig.DiffusersClassName
             || folder.TransformerClass is null && folder.Component("vocoder") is null;
     }
 
@@ -73,7 +73,7 @@ internal class LuminaNextFamily : ImageModelFamily
 
     /// <summary>The Next-DiT architecture of the folder: its <c>transformer/config.json</c>, else the given config or preset.</summary>
     internal static NextDiTConfig Config(FamilyLoadContext context) =>
-        context.Folder.TransformerConfigPath is { } file ? NextDiTConfigJson.Read(file) : context.TransformerConfig<NextDiTConfig>();
+        context.Folder.TransformerConfigPath is { } file ? NextDiTConfig.FromFile(file) : context.TransformerConfig<NextDiTConfig>();
 
     /// <summary>Builds the Next-DiT and strictly loads its weights (either key layout).</summary>
     internal static NextDiT LoadModel(FamilyLoadContext context, NextDiTConfig? config = null)
@@ -87,7 +87,7 @@ internal class LuminaNextFamily : ImageModelFamily
     }
 
     /// <inheritdoc />
-    public override string? DiffusersTransformerClass => NextDiTConfigJson.DiffusersClassName;
+    public override string? DiffusersTransformerClass => NextDiTConfig.DiffusersClassName;
 
     /// <inheritdoc />
     public override void SaveTransformer(IDiffusionTransformer transformer, string folder, int sampleSize)
@@ -97,7 +97,7 @@ internal class LuminaNextFamily : ImageModelFamily
         var model = transformer as NextDiT
             ?? throw new ArgumentException($"A {DisplayName} pipeline holds a NextDiT, not a {transformer.GetType().Name}.", nameof(transformer));
         NextDiTCheckpoint.SaveDiffusers(model, Path.Combine(folder, "diffusion_pytorch_model.safetensors"));
-        NextDiTConfigJson.Write(model.Config, Path.Combine(folder, "config.json"), sampleSize);
+        File.WriteAllText(Path.Combine(folder, "config.json"), model.Config.ToJson(sampleSize));
     }
 
     /// <inheritdoc />

@@ -43,7 +43,7 @@ public static class DemoModelExporter
                 new("scheduler", new DiffusersComponent("diffusers", FlowMatchSchedulerConfig.ClassName)),
                 new("text_encoder", new DiffusersComponent("transformers", "GemmaModel")),
                 new("tokenizer", new DiffusersComponent("transformers", "GemmaTokenizer")),
-                new("transformer", new DiffusersComponent("diffusers", NextDiTConfigJson.DiffusersClassName)),
+                new("transformer", new DiffusersComponent("diffusers", NextDiTConfig.DiffusersClassName)),
                 new("vae", DiffusersComponent.None),
             ],
         };
@@ -52,7 +52,7 @@ public static class DemoModelExporter
             ["transformer"] = dir =>
             {
                 NextDiTCheckpoint.SaveDiffusers(transformer, Path.Combine(dir, "diffusion_pytorch_model.safetensors"), metadata);
-                NextDiTConfigJson.Write(transformer.Config, Path.Combine(dir, "config.json"), sampleSize: imageSize);
+                File.WriteAllText(Path.Combine(dir, "config.json"), transformer.Config.ToJson(imageSize));
             },
             ["text_encoder"] = dir =>
             {

@@ -67,9 +67,9 @@ public sealed class Lumina2ConfigJsonTests
         using var temp = new TempFolder();
         var path = temp.File("config.json");
         var json = (System.Text.Json.Nodes.JsonObject)Golden.Json("lumina2_diffusers")["config"]!.DeepClone();
-        json["_class_name"] = Lumina2ConfigJson.DiffusersClassName;
+        json["_class_name"] = Lumina2Config.DiffusersClassName;
         File.WriteAllText(path, json.ToJsonString());
-        var config = Lumina2ConfigJson.Read(path);
+        var config = Lumina2Config.FromFile(path);
         Assert.Equal(1e-5, config.QkNormEps);
         Assert.False(config.NormFinal);
         Assert.Equal([4, 6, 6], config.AxesDims);
@@ -78,12 +78,12 @@ public sealed class Lumina2ConfigJsonTests
 
         // The released config: the diffusers preset.
         File.WriteAllText(path, Golden.Json("lumina2_diffusers")["full_size"]!["config"]!.ToJsonString());
-        var full = Lumina2ConfigJson.Read(path);
+        var full = Lumina2Config.FromFile(path);
         Assert.Equal(DiTPresets.Lumina2Diffusers with { AxesDims = full.AxesDims, AxesLens = full.AxesLens }, full);
         Assert.Equal(DiTPresets.Lumina2Diffusers.AxesDims, full.AxesDims);
 
-        Lumina2ConfigJson.Write(config, path, sampleSize: 12);
-        var back = Lumina2ConfigJson.Read(path);
+        File.WriteAllText(path, config.ToJson(12));
+        var back = Lumina2Config.FromFile(path);
         Assert.Equal(config with { AxesDims = back.AxesDims, AxesLens = back.AxesLens }, back);
         Assert.Equal(config.AxesLens, back.AxesLens);
     }
@@ -94,7 +94,7 @@ public sealed class Lumina2ConfigJsonTests
         using var temp = new TempFolder();
         var path = temp.File("config.json");
         File.WriteAllText(path, """{"_class_name": "LuminaNextDiT2DModel"}""");
-        var ex = Assert.Throws<LuminaException>(() => Lumina2ConfigJson.Read(path));
+        var ex = Assert.Throws<LuminaException>(() => Lumina2Config.FromFile(path));
         Assert.Contains("Lumina2Transformer2DModel", ex.Message);
     }
 }

@@ -77,7 +77,7 @@ public sealed class TinyLuminaNextFolders : IDisposable
                 new("scheduler", new DiffusersComponent("diffusers", FlowMatchSchedulerConfig.ClassName)),
                 new("text_encoder", new DiffusersComponent("transformers", "GemmaModel")),
                 new("tokenizer", new DiffusersComponent("transformers", "GemmaTokenizerFast")),
-                new("transformer", new DiffusersComponent("diffusers", NextDiTConfigJson.DiffusersClassName)),
+                new("transformer", new DiffusersComponent("diffusers", NextDiTConfig.DiffusersClassName)),
                 new("vae", new DiffusersComponent("diffusers", "AutoencoderKL")),
             ],
         };
@@ -86,7 +86,7 @@ public sealed class TinyLuminaNextFolders : IDisposable
             ["transformer"] = dir =>
             {
                 NextDiTCheckpoint.SaveDiffusers(dit, Path.Combine(dir, "diffusion_pytorch_model.safetensors"));
-                NextDiTConfigJson.Write(config, Path.Combine(dir, "config.json"), sampleSize: 16);
+                File.WriteAllText(Path.Combine(dir, "config.json"), config.ToJson(16));
             },
             ["vae"] = dir =>
             {

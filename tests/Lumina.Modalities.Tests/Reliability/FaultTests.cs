@@ -129,7 +129,7 @@ public sealed class FaultTests(TinyLuminaNextFolders folders) : IClassFixture<Ti
         AssertNoMoreThan(residue, baseline, "a load with mismatched transformer weights");
 
         // config and weights agree on 48, the text encoder gives 32: the pipeline refuses the pair.
-        NextDiTConfigJsonWrite(wide, Path.Combine(transformer, "config.json"));
+        File.WriteAllText(Path.Combine(transformer, "config.json"), wide.ToJson(16));
         baseline = Live;
         var pair = Assert.Throws<ArgumentException>(() => TextToImageLoader.Load(folder));
         Assert.Contains("32-wide features but the transformer expects 48", pair.Message);
@@ -224,9 +224,6 @@ public sealed class FaultTests(TinyLuminaNextFolders folders) : IClassFixture<Ti
         var missing = await Assert.ThrowsAsync<DirectoryNotFoundException>(() => result.SavePngAsync(0, Path.Combine(temp.Path, "no", "x.png")));
         Assert.Contains(Path.Combine(temp.Path, "no"), missing.Message);
     }
-
-    private static void NextDiTConfigJsonWrite(NextDiTConfig config, string path)
-        => NextDiTConfigJson.Write(config, path, sampleSize: 16); // Lumina.Pipelines, or Lumina.Checkpoints once moved
 
     private static string CopyOf(string source, string destination)
     {

@@ -36,7 +36,7 @@ public sealed class TinyLuminaVideoFolder : IDisposable
             [
                 new("text_encoder", new DiffusersComponent("transformers", "GemmaModel")),
                 new("tokenizer", new DiffusersComponent("transformers", "GemmaTokenizerFast")),
-                new("transformer", new DiffusersComponent("diffusers", NextDiTConfigJson.DiffusersClassName)),
+                new("transformer", new DiffusersComponent("diffusers", NextDiTConfig.DiffusersClassName)),
                 new("vae", new DiffusersComponent("diffusers", "AutoencoderKL")),
             ],
         };
@@ -48,7 +48,7 @@ public sealed class TinyLuminaVideoFolder : IDisposable
             ["transformer"] = dir =>
             {
                 NextDiTCheckpoint.SaveDiffusers(dit, Path.Combine(dir, "diffusion_pytorch_model.safetensors"));
-                NextDiTConfigJson.Write(DiT, Path.Combine(dir, "config.json"), sampleSize: 16);
+                File.WriteAllText(Path.Combine(dir, "config.json"), DiT.ToJson(16));
             },
         });
     }

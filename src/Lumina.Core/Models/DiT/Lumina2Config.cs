@@ -1,3 +1,6 @@
+using System.Text.Json.Nodes;
+using Lumina.IO;
+
 namespace Lumina.Models.DiT;
 
 /// <summary>
@@ -78,6 +81,70 @@ public sealed record Lumina2Config : IDiTConfig
 
     /// <summary>Width of the adaLN conditioning (the timestep embedding): min(dim, 1024).</summary>
     public int ConditionDim => Math.Min(Dim, 1024);
+
+    /// <summary>The diffusers class name of the Lumina-Image 2.0 transformer.</summary>
+    public const string DiffusersClassName = "Lumina2Transformer2DModel";
+
+    /// <summary>
+    /// Parses a diffusers transformer <c>config.json</c> of <c>Lumina2Transformer2DModel</c>; absent keys take diffusers'
+    /// defaults, and the result describes diffusers' module (q/k eps 1e-5, no <c>norm_final</c>), so its checkpoint loads strictly.
+    /// </summary>
+    /// <param name="json">The JSON text.</param>
+    /// <param name="source">Names the text in error messages.</param>
+    /// <exception cref="LuminaException">The JSON is malformed, of another class, or inconsistent.</exception>
+    public static Lumina2Config FromJson(string json, string source = "transformer/config.json") =>
+        From(() => ConfigJson.Parse(json, source), source);
+
+    /// <summary>Reads a diffusers transformer <c>config.json</c> (the file, or the folder holding it); see <see cref="FromJson"/>.</summary>
+    /// <param name="path">File or folder path.</param>
+    /// <exception cref="FileNotFoundException">There is no config there.</exception>
+    /// <exception cref="LuminaException">The JSON is malformed, of another class, or inconsistent.</exception>
+    public static Lumina2Config FromFile(string path) => From(() => ConfigJson.Load(path), path);
+
+    /// <summary>This configuration as the text of a diffusers transformer <c>config.json</c> (its q/k eps and
+    /// <c>norm_final</c> are not part of diffusers' config).</summary>
+    /// <param name="sampleSize">Latent side at the training resolution (128 for the 1024-px model).</param>
+    public string ToJson(int sampleSize = 128) => ConfigJson.Write(new JsonObject
+    {
+        ["_class_name"] = DiffusersClassName,
+        ["sample_size"] = sampleSize,
+        ["patch_size"] = PatchSize,
+        ["in_channels"] = InChannels,
+        ["hidden_size"] = Dim,
+        ["num_layers"] = Layers,
+        ["num_refiner_layers"] = RefinerLayers,
+        ["num_attention_heads"] = Heads,
+        ["num_kv_heads"] = KvHeadCount,
+        ["multiple_of"] = MultipleOf,
+        ["ffn_dim_multiplier"] = FfnDimMultiplier,
+        ["norm_eps"] = NormEps,
+        ["scaling_factor"] = 1.0,
+        ["axes_dim_rope"] = new JsonArray(AxesDims.Select(v => (JsonNode)v).ToArray()),
+        ["axes_lens"] = new JsonArray(AxesLens.Select(v => (JsonNode)v).ToArray()),
+        ["cap_feat_dim"] = CaptionDim,
+    });
+
+    private static Lumina2Config From(Func<ConfigJson> open, string source) => ConfigJson.Read(open, source, c =>
+    {
+        c.RequireClassName(DiffusersClassName, "Lumina-Image 2.0");
+        var d = Checkpoints.DiTPresets.Lumina2Diffusers;
+        return d with
+        {
+            PatchSize = c.Int("patch_size", d.PatchSize),
+            InChannels = c.Int("in_channels", d.InChannels),
+            Dim = c.Int("hidden_size", d.Dim),
+            Layers = c.Int("num_layers", d.Layers),
+            RefinerLayers = c.Int("num_refiner_layers", d.RefinerLayers),
+            Heads = c.Int("num_attention_heads", d.Heads),
+            KvHeads = c.NullableInt("num_kv_heads") ?? d.KvHeads,
+            MultipleOf = c.Int("multiple_of", d.MultipleOf),
+            FfnDimMultiplier = c.NullableDouble("ffn_dim_multiplier"),
+            NormEps = c.Double("norm_eps", d.NormEps),
+            CaptionDim = c.Int("cap_feat_dim", d.CaptionDim),
+            AxesDims = c.IntArray("axes_dim_rope") ?? d.AxesDims,
+            AxesLens = c.IntArray("axes_lens") ?? d.AxesLens,
+        };
+    }, config => config.Validate());
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first inconsistent setting.</summary>
     public void Validate()

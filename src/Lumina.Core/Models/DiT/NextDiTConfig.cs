@@ -1,3 +1,6 @@
+using System.Text.Json.Nodes;
+using Lumina.IO;
+
 namespace Lumina.Models.DiT;
 
 /// <summary>
@@ -63,6 +66,75 @@ public sealed record NextDiTConfig : IDiTConfig
 
     /// <summary>Width of one attention head.</summary>
     public int HeadDim => Dim / Heads;
+
+    /// <summary>The diffusers class name of Next-DiT (<c>_class_name</c> of its <c>transformer/config.json</c>).</summary>
+    public const string DiffusersClassName = "LuminaNextDiT2DModel";
+
+    /// <summary>
+    /// Parses a diffusers transformer <c>config.json</c> of <c>LuminaNextDiT2DModel</c> (absent keys keep the defaults). A
+    /// video model is marked with <c>"video": true</c>, a key of Lumina.NET's own (no upstream video checkpoint exists).
+    /// </summary>
+    /// <param name="json">The JSON text.</param>
+    /// <param name="source">Names the text in error messages.</param>
+    /// <exception cref="LuminaException">The JSON is malformed, of another class, or inconsistent.</exception>
+    public static NextDiTConfig FromJson(string json, string source = "transformer/config.json") =>
+        From(() => ConfigJson.Parse(json, source), source);
+
+    /// <summary>Reads a diffusers transformer <c>config.json</c> (the file, or the folder holding it).</summary>
+    /// <param name="path">File or folder path.</param>
+    /// <exception cref="FileNotFoundException">There is no config there.</exception>
+    /// <exception cref="LuminaException">The JSON is malformed, of another class, or inconsistent.</exception>
+    public static NextDiTConfig FromFile(string path) => From(() => ConfigJson.Load(path), path);
+
+    /// <summary>This configuration as the text of a diffusers transformer <c>config.json</c> (readable by <see cref="FromJson"/>).</summary>
+    /// <param name="sampleSize">Latent side at the training resolution (128 for 1024-px models).</param>
+    public string ToJson(int sampleSize = 128)
+    {
+        var root = new JsonObject
+        {
+            ["_class_name"] = DiffusersClassName,
+            ["sample_size"] = sampleSize,
+            ["patch_size"] = PatchSize,
+            ["in_channels"] = InChannels,
+            ["hidden_size"] = Dim,
+            ["num_layers"] = Layers,
+            ["num_attention_heads"] = Heads,
+            ["num_kv_heads"] = KvHeads ?? Heads,
+            ["multiple_of"] = MultipleOf,
+            ["ffn_dim_multiplier"] = FfnDimMultiplier,
+            ["norm_eps"] = NormEps,
+            ["learn_sigma"] = LearnSigma,
+            ["qk_norm"] = QkNorm,
+            ["cross_attention_dim"] = CaptionDim,
+            ["scaling_factor"] = ScaleFactor,
+        };
+        // Lumina.NET's own key: a video model (nextframe_token, 3-D RoPE). diffusers has no video Lumina class.
+        if (Video) root["video"] = true;
+        return ConfigJson.Write(root);
+    }
+
+    private static NextDiTConfig From(Func<ConfigJson> open, string source) => ConfigJson.Read(open, source, c =>
+    {
+        c.RequireClassName(DiffusersClassName, "Lumina-Next");
+        var d = new NextDiTConfig();
+        return new NextDiTConfig
+        {
+            PatchSize = c.Int("patch_size", d.PatchSize),
+            InChannels = c.Int("in_channels", d.InChannels),
+            Dim = c.Int("hidden_size", d.Dim),
+            Layers = c.Int("num_layers", d.Layers),
+            Heads = c.Int("num_attention_heads", d.Heads),
+            KvHeads = c.NullableInt("num_kv_heads") ?? d.KvHeads,
+            MultipleOf = c.Int("multiple_of", d.MultipleOf),
+            FfnDimMultiplier = c.NullableDouble("ffn_dim_multiplier"),
+            NormEps = c.Double("norm_eps", d.NormEps),
+            LearnSigma = c.Bool("learn_sigma", d.LearnSigma),
+            QkNorm = c.Bool("qk_norm", d.QkNorm),
+            CaptionDim = c.Int("cross_attention_dim", d.CaptionDim),
+            ScaleFactor = c.Double("scaling_factor", d.ScaleFactor),
+            Video = c.Bool("video", false),
+        };
+    }, config => config.Validate());
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first inconsistent setting.</summary>
     public void Validate()

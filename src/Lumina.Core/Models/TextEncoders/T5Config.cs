@@ -1,3 +1,5 @@
+using Lumina.IO;
+
 namespace Lumina.Models.TextEncoders;
 
 /// <summary>

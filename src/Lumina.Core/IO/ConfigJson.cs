@@ -2,9 +2,12 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
-namespace Lumina.Models.TextEncoders;
+namespace Lumina.IO;
 
-/// <summary>Reads the fields of a Hugging Face <c>config.json</c> with defaults for absent or null values.</summary>
+/// <summary>
+/// The one JSON helper behind every <c>*Config</c>'s <c>FromJson</c>/<c>FromFile</c>/<c>ToJson</c>: reads the fields of a Hugging Face or
+/// diffusers <c>config.json</c> with defaults for absent or null values, and writes one the same way.
+/// </summary>
 internal sealed class ConfigJson
 {
     private readonly JsonObject _root;
@@ -43,6 +46,28 @@ internal sealed class ConfigJson
         }
 
         return Parse(File.ReadAllText(file), $"'{file}'");
+    }
+
+    /// <summary>
+    /// Opens a config and builds a <typeparamref name="T"/> from it, turning any malformed, mistyped or inconsistent
+    /// field into one <see cref="LuminaException"/> that names the source (a missing file stays a <see cref="FileNotFoundException"/>).
+    /// </summary>
+    public static T Read<T>(Func<ConfigJson> open, string source, Func<ConfigJson, T> build, Action<T>? validate = null)
+    {
+        try
+        {
+            var value = build(open());
+            validate?.Invoke(value);
+            return value;
+        }
+        catch (InvalidDataException e)
+        {
+            throw new LuminaException(e.Message, e);
+        }
+        catch (Exception e) when (e is InvalidOperationException or FormatException or ArgumentException and not ArgumentNullException)
+        {
+            throw new LuminaException($"{source}: {e.Message}", e);
+        }
     }
 
     public string? ModelType => String("model_type", null);
@@ -114,6 +139,25 @@ internal sealed class ConfigJson
 
         throw new InvalidDataException($"{_source}: '{name}' must be a string, got {node.ToJsonString()}.");
     }
+
+    public int[]? IntArray(string name) =>
+        _root[name] is JsonArray a ? a.Select((x, i) => x is JsonValue v && v.TryGetValue(out int n) ? n
+            : throw new InvalidDataException($"{_source}: '{name}'[{i}] must be an integer, got {x?.ToJsonString() ?? "null"}.")).ToArray() : null;
+
+    /// <summary>The <c>_class_name</c> of a diffusers config; when present it must be <paramref name="expected"/>.</summary>
+    public void RequireClassName(string expected, string what)
+    {
+        string? cls = String("_class_name", null);
+        if (cls is not null && cls != expected)
+        {
+            throw new InvalidDataException($"{_source}: _class_name is '{cls}'; expected {expected} ({what}).");
+        }
+    }
+
+    /// <summary>Indented JSON text of a config, as every <c>ToJson</c> writes it.</summary>
+    public static string Write(JsonObject root) => root.ToJsonString(Indented);
+
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 
     public IReadOnlyList<string>? StringList(string name) =>
         _root[name] is JsonArray a ? a.Select(x => x?.GetValue<string>() ?? string.Empty).ToList() : null;
