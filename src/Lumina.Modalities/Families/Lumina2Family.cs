@@ -113,7 +113,7 @@ internal sealed class Lumina2Family : ImageModelFamily
             // tell (patch size, RoPE) comes from the folder's config.
             using var weights = context.OpenTransformerWeights();
             var tensors = weights.Tensors.ToList();
-            var defaults = context.Folder.TransformerConfigPath is { } json ? Lumina2ConfigJson.Read(json) : null;
+            var defaults = context.Folder.TransformerConfigPath is { } json ? Lumina2Config.FromFile(json) : null;
             if (defaults is not null && Lumina2CheckpointHeader.Recognize(tensors.Select(t => t.Name).ToList()) != Lumina2CheckpointLayout.Diffusers)
                 defaults = defaults with { QkNormEps = DiTPresets.Lumina2.QkNormEps };
             return (Lumina2CheckpointHeader.InferConfig(tensors, separate, defaults), $"the architecture read from '{separate}'");
