@@ -50,10 +50,12 @@ internal static class GenerateCommand
             Description = $"Lumina-Image 2.0's system prompt, prepended to the prompt and a non-empty negative prompt: {string.Join(", ", Lumina.Models.TextEncoders.Lumina2SystemPrompt.Names)} (default: real for Lumina-Image 2.0, none otherwise).",
         };
         var lora = LoraOption.Create();
+        var transformer = TransformerFileOptions.Create();
         var cacheDir = new Option<string?>("--cache-dir") { Description = "The hub cache folder for Hub ids (default: HF_HUB_CACHE, else HF_HOME/hub)." };
         var command = new Command("generate", "Generate an image from a prompt and write it as a PNG that records prompt, seed and settings.")
         {
             prompt, model, output, width, height, steps, solver, shift, guidance, seed, negative, count, preset, textEncoder, vae, settingsPreset, systemPrompt, cacheDir, lora,
+            transformer.File, transformer.Mode,
         };
         CommandRunner.SetAction(command, async (r, ct) =>
         {
@@ -78,6 +80,7 @@ internal static class GenerateCommand
                 builder = builder.WithTransformerPreset(p);
             if (r.GetValue(settingsPreset) is { } named)
                 builder = builder.WithPreset(ParsePreset(named));
+            builder = transformer.Apply(builder, r);
             return await RunAsync(builder, request, r.GetValue(output)!, r.GetValue(cacheDir), r.GetValue(lora), ct).ConfigureAwait(false);
         });
         return command;

@@ -106,6 +106,18 @@ internal sealed class Lumina2Family : ImageModelFamily
     /// </summary>
     private static (Lumina2Config Config, string Source) Config(FamilyLoadContext context)
     {
+        if (context.Options.TransformerFile is { } separate && context.Options.TransformerConfig is null && context.Options.TransformerPreset is null)
+        {
+            // A separate transformer file (a GGUF, a ComfyUI single file) next to a diffusers folder: its own header
+            // decides the shapes and norm_final, and upstream-named weights keep upstream's q/k eps; what shapes cannot
+            // tell (patch size, RoPE) comes from the folder's config.
+            using var weights = context.OpenTransformerWeights();
+            var tensors = weights.Tensors.ToList();
+            var defaults = context.Folder.TransformerConfigPath is { } json ? Lumina2Config.FromFile(json) : null;
+            if (defaults is not null && Lumina2CheckpointHeader.Recognize(tensors.Select(t => t.Name).ToList()) != Lumina2CheckpointLayout.Diffusers)
+                defaults = defaults with { QkNormEps = DiTPresets.Lumina2.QkNormEps };
+            return (Lumina2CheckpointHeader.InferConfig(tensors, separate, defaults), $"the architecture read from '{separate}'");
+        }
         if (context.Folder.TransformerConfigPath is { } file && context.Options.TransformerConfig is null && context.Options.TransformerPreset is null)
             return (Lumina2Config.FromFile(file), file);
         if (context.Options.TransformerConfig is not null)

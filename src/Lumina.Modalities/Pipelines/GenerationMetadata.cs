@@ -8,7 +8,8 @@ namespace Lumina.Pipelines;
 /// <summary>
 /// How an image was made, stored in its PNG text chunks so that the file itself tells how to reproduce it. Keys:
 /// <c>prompt</c>, <c>negative_prompt</c>, <c>seed</c>, <c>steps</c>, <c>solver</c>, <c>shift</c>, <c>guidance</c>,
-/// <c>model</c>, <c>width</c>, <c>height</c>, <c>scale_factor</c> and <c>strength</c> (only when set) and <c>Software</c>.
+/// <c>model</c>, <c>width</c>, <c>height</c>, <c>scale_factor</c>, <c>strength</c> and <c>loras</c> (only when set) and
+/// <c>Software</c>.
 /// </summary>
 /// <param name="Prompt">The prompt.</param>
 /// <param name="NegativePrompt">The negative prompt.</param>
@@ -22,9 +23,11 @@ namespace Lumina.Pipelines;
 /// <param name="Height">Height in pixels.</param>
 /// <param name="ScaleFactor">Time-aware RoPE scale factor, if any.</param>
 /// <param name="Strength">img2img strength, if the image was edited from another.</param>
+/// <param name="Loras">The LoRAs applied, in load order, as <c>file name:strength</c> joined by <c>", "</c> (as
+/// <c>lumina generate --lora</c> takes them), if any.</param>
 public sealed record GenerationMetadata(
     string Prompt, string NegativePrompt, long Seed, int Steps, OdeMethod Solver, double TimeShift, double GuidanceScale,
-    string ModelId, int Width, int Height, double? ScaleFactor = null, double? Strength = null)
+    string ModelId, int Width, int Height, double? ScaleFactor = null, double? Strength = null, string? Loras = null)
 {
     /// <summary>The value of the PNG <c>Software</c> chunk.</summary>
     public const string Software = "Lumina.NET";
@@ -49,6 +52,7 @@ public sealed record GenerationMetadata(
         };
         if (ScaleFactor is { } s) list.Add(new("scale_factor", s.ToString("R", inv)));
         if (Strength is { } st) list.Add(new("strength", st.ToString("R", inv)));
+        if (!string.IsNullOrEmpty(Loras)) list.Add(new("loras", Loras));
         return list;
     }
 
@@ -85,6 +89,7 @@ public sealed record GenerationMetadata(
         if (!int.TryParse(Get("height"), NumberStyles.Integer, inv, out var height)) return null;
         double? scale = double.TryParse(Get("scale_factor"), NumberStyles.Float, inv, out var s) ? s : null;
         double? strength = double.TryParse(Get("strength"), NumberStyles.Float, inv, out var st) ? st : null;
-        return new GenerationMetadata(prompt, Get("negative_prompt") ?? "", seed, steps, solver, shift, guidance, model, width, height, scale, strength);
+        return new GenerationMetadata(prompt, Get("negative_prompt") ?? "", seed, steps, solver, shift, guidance, model, width, height, scale, strength,
+            string.IsNullOrEmpty(Get("loras")) ? null : Get("loras"));
     }
 }

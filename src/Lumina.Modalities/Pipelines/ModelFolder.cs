@@ -28,7 +28,9 @@ public sealed class ModelFolder
         TransformerWeights = transformerWeights;
         tensorNames = new(() =>
         {
-            using var checkpoint = SafetensorsCheckpoint.Open(TransformerWeights);
+            using ITensorSource checkpoint = TransformerWeights.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase)
+                ? GgufFile.Open(TransformerWeights)
+                : SafetensorsCheckpoint.Open(TransformerWeights);
             return checkpoint.Tensors.Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
         });
         transformerConfig = new(() =>
@@ -54,7 +56,7 @@ public sealed class ModelFolder
     /// The file names a single-file checkpoint may have (<c>.safetensors</c>); <see cref="Open"/> accepts such a file in
     /// place of a folder. The one list of them, so other formats plug in here.
     /// </summary>
-    public static IReadOnlyList<string> SingleFileExtensions { get; } = [".safetensors"];
+    public static IReadOnlyList<string> SingleFileExtensions { get; } = [".safetensors", ".gguf"];
 
     /// <summary>Whether <paramref name="path"/> is an existing file <see cref="Open"/> reads as a single-file checkpoint.</summary>
     public static bool IsSingleFileCheckpoint(string path) =>

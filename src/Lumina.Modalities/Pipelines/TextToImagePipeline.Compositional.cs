@@ -82,7 +82,7 @@ public sealed partial class TextToImagePipeline
                 using (no_grad()) decoded = LatentSpace.DecodeLatents(latents.to(vaeDType, vaeDevice), cancellationToken);
                 var image = ImageTensorConverter.ToImage(decoded);
                 var meta = new GenerationMetadata(globalPrompt, settings.NegativePrompt, seed, settings.NumInferenceSteps, settings.Solver,
-                    settings.TimeShift, settings.GuidanceScale, ModelId, width, height, scale);
+                    settings.TimeShift, settings.GuidanceScale, ModelId, width, height, scale, Loras: LoraSummary());
                 meta.WriteTo(image);
                 var png = image.Metadata.GetPngMetadata();
                 png.TextData.Add(new PngTextData("regions", regionsJson, string.Empty, string.Empty));

@@ -81,6 +81,14 @@ public sealed partial class TextToImagePipeline
     // The module whose state_dict the adapters patch (upstream key names).
     private torch.nn.Module TransformerModule() => Transformer.Module;
 
+    // The applied LoRAs for the image metadata: "file:strength, …" in load order, or null.
+    private string? LoraSummary()
+    {
+        var applied = loras?.Loaded.Where(h => !h.IsRemoved).ToList();
+        return applied is null || applied.Count == 0 ? null
+            : string.Join(", ", applied.Select(h => $"{Path.GetFileName(h.SourcePath)}:{h.Strength.ToString("R", System.Globalization.CultureInfo.InvariantCulture)}"));
+    }
+
     private sealed class LoraRelease(TextToImagePipeline owner) : IDisposable
     {
         public void Dispose() => owner.loras?.Dispose();

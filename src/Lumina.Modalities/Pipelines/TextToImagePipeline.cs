@@ -220,7 +220,7 @@ public sealed partial class TextToImagePipeline : IDisposable
                     var image = ImageTensorConverter.ToImage(decoded);
                     var meta = new GenerationMetadata(prompt, settings.NegativePrompt, seed, settings.NumInferenceSteps, settings.Solver,
                         settings.TimeShift, settings.GuidanceScale, ModelId, width, height, scale,
-                        request is ImageToImageRequest e ? e.Strength : null);
+                        request is ImageToImageRequest e ? e.Strength : null, LoraSummary());
                     meta.WriteTo(image);
                     images.Add(image);
                     metadata.Add(meta);

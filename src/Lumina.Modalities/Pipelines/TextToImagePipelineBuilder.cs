@@ -17,6 +17,7 @@ public sealed class TextToImagePipelineBuilder
     private ModelLoadOptions load = new();
     private ModelResolver? resolver;
     private string? cacheFolder;
+    private readonly List<(string Path, double Strength)> loraFiles = [];
 
     /// <summary>
     /// The model: a local folder (either layout), a single-file checkpoint (a ComfyUI <c>.safetensors</c>; its text
@@ -149,6 +150,22 @@ public sealed class TextToImagePipelineBuilder
     }
 
     /// <summary>
+    /// Applies a LoRA file once the pipeline is built (<see cref="TextToImagePipeline.LoadLora"/>, removable, strict);
+    /// call it again to stack several, each with its own strength. The LoRAs are recorded in each image's metadata.
+    /// </summary>
+    /// <param name="path">The adapter file (kohya, ComfyUI or diffusers/PEFT; LoRA, LoHa or LoKr).</param>
+    /// <param name="strength">Multiplies the update (1 = as trained).</param>
+    public TextToImagePipelineBuilder WithLora(string path, double strength = 1.0)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        if (!double.IsFinite(strength))
+            throw new ArgumentOutOfRangeException(nameof(strength), strength, "The LoRA strength must be a finite number (1 = as trained, 0 = off).");
+        if (!File.Exists(path)) throw new FileNotFoundException($"The LoRA file '{path}' does not exist.", path);
+        loraFiles.Add((Path.GetFullPath(path), strength));
+        return this;
+    }
+
+    /// <summary>
     /// Text encoder, tokenizer and VAE (needed for original-layout folders and single files without them): each a
     /// component folder, a Hub id, or a diffusers pipeline folder or repo holding <c>text_encoder/</c>, <c>tokenizer/</c>
     /// and <c>vae/</c>; the VAE may also be a single file (the FLUX <c>ae.safetensors</c>, for Lumina-Image 2.0).
@@ -239,7 +256,18 @@ public sealed class TextToImagePipelineBuilder
         var s = SettingsOver(family.SettingsFor(layout));
         s.Validate();
         var modelId = local ? Path.GetFullPath(reference) : reference;
-        return await Task.Run(() => TextToImageLoader.Load(folder, l, s, modelId, cancellationToken), cancellationToken).ConfigureAwait(false);
+        var pipeline = await Task.Run(() => TextToImageLoader.Load(folder, l, s, modelId, cancellationToken), cancellationToken).ConfigureAwait(false);
+        try
+        {
+            foreach (var (path, strength) in loraFiles)
+                pipeline.LoadLora(path, strength);
+            return pipeline;
+        }
+        catch
+        {
+            pipeline.Dispose();
+            throw;
+        }
     }
 
     private async Task<string?> ComponentAsync(string? given, ModelFolder layout, string subfolder, string? defaultRepo, ModelComponent kind,

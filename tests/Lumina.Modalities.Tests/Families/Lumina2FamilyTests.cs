@@ -1,5 +1,6 @@
 #pragma warning disable MEAI001 // IImageGenerator is experimental in Microsoft.Extensions.AI 10.x.
 using Lumina.AI;
+using Lumina.Checkpoints;
 using Lumina.DependencyInjection;
 using Lumina.Families;
 using Lumina.Hub;
@@ -82,6 +83,39 @@ public sealed class Lumina2FamilyTests(TinyLumina2 tiny) : IClassFixture<TinyLum
         Assert.Contains("transformer preset 'Lumina2'", e.Message);
         Assert.Contains("does not describe", e.Message);
         Assert.True(e.Message.Contains("cap_embedder.1.weight", StringComparison.Ordinal) && e.Message.Contains("wrong shape", StringComparison.Ordinal), e.Message);
+    }
+
+    [Fact]
+    public async Task AnUpstreamKeyFolderLoads_AndASingleFileSavesAsADiffusersFolderThatLoadsBack()
+    {
+        using var temp = new TempFolder("lumina2-layouts");
+        // consolidated.00-of-01.safetensors in upstream's names (what converting upstream's .pth gives).
+        var original = Directory.CreateDirectory(Path.Combine(temp.Path, "original")).FullName;
+        using (var dit = new Lumina2Transformer(TinyLumina2.DiT))
+        {
+            Lumina2Checkpoint.Load(dit, tiny.ComfyFile);
+            Lumina2Checkpoint.Save(dit, Path.Combine(original, "consolidated.00-of-01.safetensors"), Lumina2CheckpointLayout.Upstream);
+        }
+        Assert.Same(Lumina2Family.Instance, ModelFamilies.Detect(ModelFolder.Open(original)));
+        using var fromOriginal = await LuminaPipeline.TextToImage().FromPretrained(original)
+            .WithComponents(textEncoder: tiny.Components, vae: tiny.Components).BuildAsync();
+        using var single = await LuminaPipeline.TextToImage().FromPretrained(tiny.ComfyFile)
+            .WithComponents(textEncoder: tiny.Components, vae: tiny.Components).BuildAsync();
+        using (var a = await fromOriginal.GenerateAsync(Small()))
+        using (var b = await single.GenerateAsync(Small()))
+            Assert.Equal(Pixels(b.Images[0]), Pixels(a.Images[0])); // the same weights, names and eps
+
+        // ComfyUI single file → a diffusers folder (Lumina2Pipeline, split q/k/v), which loads back as Lumina-Image 2.0.
+        var saved = Path.Combine(temp.Path, "saved");
+        await single.SavePretrainedAsync(saved);
+        var folder = ModelFolder.Open(saved);
+        Assert.Equal(("Lumina2Pipeline", Lumina2Config.DiffusersClassName), (folder.PipelineClass, folder.TransformerClass));
+        Assert.Contains("layers.0.attn.to_q.weight", folder.TransformerTensorNames);
+        using var reloaded = await LuminaPipeline.TextToImage().FromPretrained(saved).BuildAsync();
+        Assert.Same(Lumina2Family.Instance, reloaded.Family);
+        using var c = await reloaded.GenerateAsync(Small());
+        using var decoded = Image.Load<Rgb24>(c.ToPng(0));
+        Assert.Equal((32, 32), (decoded.Width, decoded.Height));
     }
 
     [Fact]

@@ -47,6 +47,33 @@ public sealed class LoraPipelineTests(TinyLuminaNextFolders folders) : IClassFix
     }
 
     [Fact]
+    public async Task BuilderLorasApplyInOrderAndAreRecordedInThePng()
+    {
+        using var temp = new TempFolder();
+        using var plain = await LuminaPipeline.TextToImage().FromPretrained(folders.Diffusers).BuildAsync();
+        var model = (NextDiT)plain.Transformer;
+        var first = WriteComfyLora(temp.File("a.safetensors"), model, seed: 1, targets: ["attention.wq", "feed_forward.w1"]);
+        var second = WriteKohyaLora(temp.File("b.safetensors"), model, seed: 2, targets: ["attention.wv"]);
+        var request = TinyLuminaNextFolders.Request(seed: 5);
+        plain.LoadLora(first);
+        plain.LoadLora(second, 0.5);
+        using var expected = await plain.GenerateAsync(request);
+
+        using var pipe = await LuminaPipeline.TextToImage().FromPretrained(folders.Diffusers).WithLora(first).WithLora(second, 0.5).BuildAsync();
+        Assert.Equal([first, second], pipe.Loras.Select(h => h.SourcePath));
+        using var result = await pipe.GenerateAsync(request);
+        Assert.Equal(EndToEndTests.Pixels(expected.Images[0]), EndToEndTests.Pixels(result.Images[0]));
+        Assert.Equal("a.safetensors:1, b.safetensors:0.5", result.Metadata[0].Loras);
+        using var png = SixLabors.ImageSharp.Image.Load(result.ToPng(0));
+        Assert.Equal("a.safetensors:1, b.safetensors:0.5", GenerationMetadata.ReadFrom(png)!.Loras);
+
+        pipe.UnloadAllLoras();
+        using var none = await pipe.GenerateAsync(request);
+        Assert.Null(none.Metadata[0].Loras);
+        Assert.Throws<FileNotFoundException>(() => LuminaPipeline.TextToImage().WithLora(temp.File("missing.safetensors")));
+    }
+
+    [Fact]
     public async Task ALumina2LoraOnALuminaNextPipelineIsRefusedByName()
     {
         using var pipe = await LuminaPipeline.TextToImage().FromPretrained(folders.Diffusers).BuildAsync();
