@@ -52,8 +52,8 @@ public sealed class LoraPipelineTests(TinyLuminaNextFolders folders) : IClassFix
         using var temp = new TempFolder();
         using var plain = await LuminaPipeline.TextToImage().FromPretrained(folders.Diffusers).BuildAsync();
         var model = (NextDiT)plain.Transformer;
-        var first = WriteComfyLora(temp.File("a.safetensors"), model, seed: 1, targets: ["attention.wq", "feed_forward.w1"]);
-        var second = WriteKohyaLora(temp.File("b.safetensors"), model, seed: 2, targets: ["attention.wv"]);
+        var first = RandomLoras.WriteComfy(temp.File("a.safetensors"), model, seed: 1, targets: ["attention.wq", "feed_forward.w1"]);
+        var second = RandomLoras.WriteKohya(temp.File("b.safetensors"), model, seed: 2, targets: ["attention.wv"]);
         var request = TinyLuminaNextFolders.Request(seed: 5);
         plain.LoadLora(first);
         plain.LoadLora(second, 0.5);
