@@ -18,12 +18,16 @@ public sealed class WebDemoServer : IAsyncLifetime, IAsyncDisposable
     private readonly string? _modelArgument;
     private readonly IReadOnlyList<string> _arguments;
     private readonly IReadOnlyDictionary<string, string?> _environment;
+    private readonly bool _waitUntilReady;
 
-    /// <summary>The shared fixture: the tiny model from a local folder, 32×48 and 2 steps by default.</summary>
+    /// <summary>
+    /// The shared fixture: the tiny model from a local folder, 32×48 and 2 steps by default. It is ready (the model
+    /// loaded) before the first test runs: the token limits are only known once the model is, so a test that runs
+    /// first would otherwise see its request accepted and checked later, in the queue.
+    /// </summary>
     public WebDemoServer()
-        : this(null, ["--width", "32", "--height", "48", "--steps", "2"], new Dictionary<string, string?>())
-    {
-    }
+        : this(null, ["--width", "32", "--height", "48", "--steps", "2"], new Dictionary<string, string?>()) =>
+        _waitUntilReady = true;
 
     private WebDemoServer(string? model, IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string?> environment) =>
         (_modelArgument, _arguments, _environment) = (model, arguments, environment);
@@ -91,6 +95,27 @@ public sealed class WebDemoServer : IAsyncLifetime, IAsyncDisposable
         if (first != listening.Task)
             throw new InvalidOperationException($"The web demo did not start listening.\n{Output}");
         Address = await listening.Task;
+        if (_waitUntilReady)
+            await WaitUntilReadyAsync(TimeSpan.FromSeconds(120));
+    }
+
+    /// <summary>Polls <c>/api/info</c> until the model has loaded (state "ready"); throws with the output if it fails or times out.</summary>
+    public async Task WaitUntilReadyAsync(TimeSpan timeout)
+    {
+        using var http = new HttpClient { BaseAddress = Address };
+        var deadline = DateTime.UtcNow + timeout;
+        string? state = null;
+        while (DateTime.UtcNow < deadline)
+        {
+            using var info = System.Text.Json.JsonDocument.Parse(await http.GetStringAsync("/api/info"));
+            state = info.RootElement.GetProperty("state").GetString();
+            if (state == "ready")
+                return;
+            if (state == "failed")
+                break;
+            await Task.Delay(100);
+        }
+        throw new InvalidOperationException($"The web demo's model did not become ready (state {state ?? "unknown"}).\n{Output}");
     }
 
     private void OnLine(string? line, TaskCompletionSource<Uri>? listening)
