@@ -12,7 +12,8 @@ namespace Lumina.Benchmarks;
 /// caption using <c>condTokens</c> of them and the unconditional one a single token (an empty negative prompt is just
 /// BOS), so the joint sequence is padded and masked as in real use. Prints build time, forward seconds, the
 /// <see cref="MatmulProbe"/> before and after, model FLOP/s ÷ matmul FLOP/s, and peak RSS (VmHWM).
-/// Args: [captionSlots=64] [condTokens=60] [threads=2]. Needs about 11 GB: run it under <c>flock /work/bigmem.lock</c>.
+/// Args: [captionSlots=64] [condTokens=60] [threads=2] [dtype=fp32|bf16] (bf16: weights and inputs in bfloat16; the FLOP
+/// ratio is then against the fp32 matmul probe, so it shows what bf16 costs on this CPU). Needs about 11 GB: run it under <c>flock /work/bigmem.lock</c>.
 /// </summary>
 public sealed class Lumina2512Bench : IBenchCommand
 {
@@ -25,6 +26,12 @@ public sealed class Lumina2512Bench : IBenchCommand
         var slots = args.Length > 0 ? int.Parse(args[0]) : 64;
         var condTokens = args.Length > 1 ? int.Parse(args[1]) : 60;
         torch.set_num_threads(args.Length > 2 ? int.Parse(args[2]) : 2);
+        var dtype = (args.Length > 3 ? args[3] : "fp32") switch
+        {
+            "fp32" => ScalarType.Float32,
+            "bf16" => ScalarType.BFloat16,
+            var other => throw new ArgumentException($"dtype must be fp32 or bf16; got '{other}'."),
+        };
         if (condTokens < 1 || condTokens > slots) throw new ArgumentException($"condTokens must be in 1..{slots}; got {condTokens}.");
         var config = DiTPresets.Lumina2;
         Console.WriteLine($"note: shared machine (load average {File.ReadAllText("/proc/loadavg").Trim()}); threads {torch.get_num_threads()}");
@@ -32,16 +39,16 @@ public sealed class Lumina2512Bench : IBenchCommand
         ProcessMemory.ResetPeak();
 
         var sw = Stopwatch.StartNew();
-        using var model = new Lumina2Transformer(config);
+        using var model = new Lumina2Transformer(config, dtype: dtype);
         DiTSpeedBench.RandomInit(model, seed: 0);
         model.eval();
         var parameters = model.parameters().Sum(p => p.numel());
-        Console.WriteLine($"built Lumina-Image 2.0 ({parameters:N0} parameters, {parameters * 4 / 1e9:F2} GB fp32) in {sw.Elapsed.TotalSeconds:F1} s; RSS {ProcessMemory.Resident() / 1e9:F2} GB");
+        Console.WriteLine($"built Lumina-Image 2.0 in {dtype} ({parameters:N0} parameters, {parameters * (dtype == ScalarType.BFloat16 ? 2 : 4) / 1e9:F2} GB) in {sw.Elapsed.TotalSeconds:F1} s; RSS {ProcessMemory.Resident() / 1e9:F2} GB");
 
         using var probe = new MatmulProbe();
-        using var x = randn(2, 16, 64, 64, generator: new Generator(1));
+        using var x = randn(2, 16, 64, 64, generator: new Generator(1)).to_type(dtype);
         using var t = tensor(new[] { 0.5f, 0.5f });
-        using var cap = randn(2, slots, config.CaptionDim, generator: new Generator(2));
+        using var cap = randn(2, slots, config.CaptionDim, generator: new Generator(2)).to_type(dtype);
         using var mask = zeros(2, slots, dtype: ScalarType.Int32);
         mask[0, ..condTokens] = tensor(1);
         mask[1, ..1] = tensor(1);
