@@ -7,6 +7,7 @@ using Lumina.Models.TextEncoders;
 using Lumina.Pipelines;
 using Lumina.Schedulers;
 using Lumina.Tensors;
+using Lumina.Testing;
 using Lumina.Training;
 using Lumina.Training.Demo;
 using Lumina.Training.Shapes;
@@ -134,76 +135,18 @@ internal static class BenchModel
     }
 
     /// <summary>
-    /// Writes a tiny random Lumina-Next folder in the diffusers layout (Next-DiT dim 32, a 2-layer Gemma with a
-    /// tokenizer built from shape captions, a 2-level VAE), for checking the benches run; its figures mean nothing.
+    /// Writes a tiny random Lumina-Next folder in the diffusers layout (the test fixture's components:
+    /// <see cref="TinyLuminaNextFolders"/>, through its one diffusers writer), for checking the benches run; its
+    /// figures mean nothing.
     /// </summary>
     public static string WriteTinyRandom(string folder)
     {
         if (File.Exists(Path.Combine(folder, "model_index.json"))) return folder;
-        var dit = new NextDiTConfig
-        {
-            PatchSize = 2, InChannels = 4, Dim = 32, Layers = 2, Heads = 2, KvHeads = 1, MultipleOf = 16, LearnSigma = true,
-            QkNorm = true, CaptionDim = 32,
-        };
-        var tokenizerDir = Path.Combine(Path.GetTempPath(), $"lumina-bench-tokenizer-{Guid.NewGuid():N}");
-        var data = new ShapesDataset(32, seed: 0);
-        SentencePieceVocabularyBuilder.WriteTokenizerFolder(tokenizerDir, Enumerable.Range(0, 2000).Select(i => data.Scene(i).Caption));
-        var vocab = Lumina.Tokenizers.SentencePieceTextTokenizer.FromFolder(tokenizerDir).VocabularySize;
-        var gemma = new GemmaConfig
-        {
-            VocabSize = vocab, HiddenSize = 32, IntermediateSize = 64, NumHiddenLayers = 2, NumAttentionHeads = 2,
-            NumKeyValueHeads = 1, HeadDim = 16, MaxPositionEmbeddings = 256, RmsNormEps = 1e-6, PadTokenId = 0, EosTokenId = 1, BosTokenId = 2,
-        };
-        var vae = new AutoencoderKLConfig
-        {
-            BlockOutChannels = [8, 8], LayersPerBlock = 1, LatentChannels = 4, NormNumGroups = 4, SampleSize = 32, ScalingFactor = 0.13025,
-        };
         using var generator = new Generator(20261126);
-        using var ditModel = Randomize(new NextDiT(dit), generator, 0.3);
-        using var gemmaModel = Randomize(new GemmaModel(gemma), generator, 0.3);
-        using var vaeModel = Randomize(new AutoencoderKL(vae), generator, 0.2);
-
-        var index = new DiffusersModelIndex
-        {
-            PipelineClass = "LuminaText2ImgPipeline",
-            Components =
-            [
-                new("scheduler", new DiffusersComponent("diffusers", FlowMatchSchedulerConfig.ClassName)),
-                new("text_encoder", new DiffusersComponent("transformers", "GemmaModel")),
-                new("tokenizer", new DiffusersComponent("transformers", "GemmaTokenizerFast")),
-                new("transformer", new DiffusersComponent("diffusers", NextDiTConfig.DiffusersClassName)),
-                new("vae", new DiffusersComponent("diffusers", "AutoencoderKL")),
-            ],
-        };
-        DiffusersFolder.Write(folder, index, new Dictionary<string, Action<string>>
-        {
-            ["transformer"] = dir =>
-            {
-                NextDiTCheckpoint.SaveDiffusers(ditModel, Path.Combine(dir, "diffusion_pytorch_model.safetensors"));
-                File.WriteAllText(Path.Combine(dir, "config.json"), dit.ToJson(16));
-            },
-            ["text_encoder"] = dir =>
-            {
-                gemmaModel.SaveSafetensors(Path.Combine(dir, "model.safetensors"));
-                File.WriteAllText(Path.Combine(dir, "config.json"), gemma.ToJson());
-            },
-            ["tokenizer"] = DiffusersFolder.CopyFrom(tokenizerDir),
-            ["vae"] = dir =>
-            {
-                vaeModel.SaveSafetensors(Path.Combine(dir, "diffusion_pytorch_model.safetensors"));
-                File.WriteAllText(Path.Combine(dir, "config.json"), new JsonObject
-                {
-                    ["_class_name"] = "AutoencoderKL", ["in_channels"] = 3, ["out_channels"] = 3,
-                    ["block_out_channels"] = new JsonArray(8, 8),
-                    ["down_block_types"] = new JsonArray("DownEncoderBlock2D", "DownEncoderBlock2D"),
-                    ["up_block_types"] = new JsonArray("UpDecoderBlock2D", "UpDecoderBlock2D"),
-                    ["layers_per_block"] = 1, ["latent_channels"] = 4, ["norm_num_groups"] = 4, ["sample_size"] = 32,
-                    ["scaling_factor"] = 0.13025, ["act_fn"] = "silu",
-                }.ToJsonString());
-            },
-            ["scheduler"] = DiffusersFolder.JsonFile(DiffusersFolder.SchedulerConfigFile, new FlowMatchSchedulerConfig { Shift = 4 }.ToJson()),
-        }, overwrite: true);
-        Directory.Delete(tokenizerDir, recursive: true);
+        using var dit = TinyLuminaNextFolders.Randomize(new NextDiT(TinyLuminaNextFolders.DiT), generator, 0.3);
+        using var gemma = TinyLuminaNextFolders.Randomize(new GemmaModel(TinyLuminaNextFolders.Gemma), generator, 0.3);
+        using var vae = TinyLuminaNextFolders.Randomize(new AutoencoderKL(TinyLuminaNextFolders.Vae), generator, 0.2);
+        TinyLuminaNextFolders.WriteDiffusersFolder(folder, dit, gemma, vae, TinyLuminaNextFolders.DiT);
         Console.WriteLine($"wrote a tiny random model to {folder} (its figures mean nothing)");
         return folder;
     }
@@ -241,13 +184,5 @@ internal static class BenchModel
         DemoModelExporter.Write(folder, ema, gemma, tokenizerFolder, trainer.Recipe.ImageSize);
         Console.WriteLine($"exported the EMA weights of {checkpoint} to {folder}");
         return folder;
-    }
-
-    private static T Randomize<T>(T module, Generator generator, double scale) where T : nn.Module
-    {
-        using var noGrad = no_grad();
-        foreach (var (_, p) in module.named_parameters())
-            p.copy_(randn(p.shape, dtype: p.dtype, generator: generator).mul_(scale));
-        return module;
     }
 }

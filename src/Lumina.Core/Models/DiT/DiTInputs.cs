@@ -1,3 +1,4 @@
+using Lumina.Models.TextEncoders;
 using Lumina.Nn;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -8,6 +9,17 @@ namespace Lumina.Models.DiT;
 internal static class DiTInputs
 {
     public static string Shape(Tensor t) => $"[{string.Join(", ", t.shape)}]";
+
+    /// <summary>
+    /// The per-sample captions of a DiT call for a model without a regional (compositional) forward: refuses regional
+    /// captions with <paramref name="noRegions"/> (what the model is and what to use instead) and a missing caption.
+    /// </summary>
+    public static CaptionEmbeddings RequireCaptions(DiTInput input, string noRegions)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        if (input.Regions is not null) throw new NotSupportedException(noRegions);
+        return input.Captions ?? throw new ArgumentException("The DiT input carries no captions; set DiTInput.Captions.", nameof(input));
+    }
 
     public static void ValidateConditioning(long batch, Tensor t, Tensor captionFeatures, Tensor captionMask, long captionDim)
     {

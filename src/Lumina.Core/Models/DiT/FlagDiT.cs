@@ -85,10 +85,7 @@ public sealed class FlagDiT : nn.Module, IDiffusionTransformer
     /// </summary>
     public Tensor Forward(DiTInput input)
     {
-        ArgumentNullException.ThrowIfNull(input);
-        if (input.Regions is not null)
-            throw new NotSupportedException("Flag-DiT (Lumina-T2I) has no compositional forward; use a Lumina-Next (Next-DiT) model for regional captions.");
-        var captions = input.Captions ?? throw new ArgumentException("The DiT input carries no captions; set Captions.", nameof(input));
+        var captions = DiTInputs.RequireCaptions(input, "Flag-DiT (Lumina-T2I) has no compositional forward; use a Lumina-Next (Next-DiT) model for regional captions.");
         var o = input.Options ?? DiTForwardOptions.Default;
         return Forward(input.Latents, input.Timesteps, captions.Features, captions.Mask, new FlagDiTForwardOptions
         {

@@ -112,10 +112,7 @@ public sealed class Lumina2Transformer : nn.Module, IDiffusionTransformer
     /// </remarks>
     public Tensor Forward(DiTInput input)
     {
-        ArgumentNullException.ThrowIfNull(input);
-        if (input.Regions is not null)
-            throw new NotSupportedException("Lumina-Image 2.0 has no cross-attention, so regional captions do not apply; pass DiTInput.Captions.");
-        var captions = input.Captions ?? throw new ArgumentException("Lumina-Image 2.0 needs caption features: set DiTInput.Captions.", nameof(input));
+        var captions = DiTInputs.RequireCaptions(input, "Lumina-Image 2.0 has no cross-attention, so regional captions do not apply; pass DiTInput.Captions.");
         return Forward(input.Latents, input.Timesteps, captions.Features, captions.Mask, input.Options);
     }
 

@@ -66,9 +66,7 @@ public sealed class MusicDiT : nn.Module, IDiffusionTransformer
     /// </summary>
     public Tensor Forward(DiTInput input)
     {
-        ArgumentNullException.ThrowIfNull(input);
-        if (input.Regions is not null) throw new NotSupportedException("The music DiT takes captions only, not regional captions.");
-        var captions = input.Captions ?? throw new ArgumentException("The DiT input carries no captions; set Captions.", nameof(input));
+        var captions = DiTInputs.RequireCaptions(input, "The music DiT takes captions only, not regional captions.");
         using var scope = NewDisposeScope();
         var steps = input.Timesteps.mul(1000).floor();
         return Forward(input.Latents, steps, captions.Features, captions.Mask).MoveToOuterDisposeScope();
