@@ -72,43 +72,29 @@ internal sealed class ConfigJson
 
     public string? ModelType => String("model_type", null);
 
-    public int Int(string name, int fallback)
-    {
-        var node = _root[name];
-        if (node is null)
+    public int Int(string name, int fallback) =>
+        Read(name, fallback, "an integer", (JsonValue v, out int n) =>
         {
-            return fallback;
-        }
-
-        if (node is JsonValue v && v.TryGetValue(out double d) && d == Math.Floor(d) && d >= int.MinValue && d <= int.MaxValue)
-        {
-            return (int)d;
-        }
-
-        throw new InvalidDataException($"{_source}: '{name}' must be an integer, got {node.ToJsonString()}.");
-    }
+            // JSON writers may emit whole numbers as 16.0.
+            var ok = v.TryGetValue(out double d) && d == Math.Floor(d) && d >= int.MinValue && d <= int.MaxValue;
+            n = ok ? (int)d : 0;
+            return ok;
+        });
 
     public int? NullableInt(string name) => _root[name] is null ? null : Int(name, 0);
 
-    public double Double(string name, double fallback)
-    {
-        var node = _root[name];
-        if (node is null)
-        {
-            return fallback;
-        }
-
-        if (node is JsonValue v && v.TryGetValue(out double d))
-        {
-            return d;
-        }
-
-        throw new InvalidDataException($"{_source}: '{name}' must be a number, got {node.ToJsonString()}.");
-    }
+    public double Double(string name, double fallback) => Read(name, fallback, "a number", (JsonValue v, out double d) => v.TryGetValue(out d));
 
     public double? NullableDouble(string name) => _root[name] is null ? null : Double(name, 0);
 
-    public bool Bool(string name, bool fallback)
+    public bool Bool(string name, bool fallback) => Read(name, fallback, "true or false", (JsonValue v, out bool b) => v.TryGetValue(out b));
+
+    public string? String(string name, string? fallback) => Read(name, fallback, "a string", (JsonValue v, out string? t) => v.TryGetValue(out t));
+
+    private delegate bool TryRead<T>(JsonValue value, out T result);
+
+    /// <summary>The field <paramref name="name"/>, or <paramref name="fallback"/> when absent; anything else is an error naming the file and field.</summary>
+    private T Read<T>(string name, T fallback, string expected, TryRead<T> tryRead)
     {
         var node = _root[name];
         if (node is null)
@@ -116,28 +102,12 @@ internal sealed class ConfigJson
             return fallback;
         }
 
-        if (node is JsonValue v && v.TryGetValue(out bool b))
+        if (node is JsonValue v && tryRead(v, out var value))
         {
-            return b;
+            return value;
         }
 
-        throw new InvalidDataException($"{_source}: '{name}' must be true or false, got {node.ToJsonString()}.");
-    }
-
-    public string? String(string name, string? fallback)
-    {
-        var node = _root[name];
-        if (node is null)
-        {
-            return fallback;
-        }
-
-        if (node is JsonValue v && v.TryGetValue(out string? s))
-        {
-            return s;
-        }
-
-        throw new InvalidDataException($"{_source}: '{name}' must be a string, got {node.ToJsonString()}.");
+        throw new InvalidDataException($"{_source}: '{name}' must be {expected}, got {node.ToJsonString()}.");
     }
 
     public int[]? IntArray(string name) =>
