@@ -6,111 +6,21 @@ using static TorchSharp.torch;
 namespace Lumina.Pipelines;
 
 /// <summary>
-/// Fluent builder of a <see cref="TextToImagePipeline"/>. Every <c>With…</c> checks its argument at once (naming it) and
-/// returns the builder; <see cref="BuildAsync"/> resolves the model and loads it.
+/// Fluent builder of a <see cref="TextToImagePipeline"/> (<c>LuminaPipeline.TextToImage()</c>): the shared
+/// <see cref="PipelineBuilder{TBuilder, TPipeline}"/> steps plus the transformer's architecture, file and LoRAs.
+/// <see cref="BuildAsync"/> resolves the model and loads it.
 /// </summary>
-public sealed class TextToImagePipelineBuilder
+public sealed class TextToImagePipelineBuilder : PipelineBuilder<TextToImagePipelineBuilder, TextToImagePipeline>
 {
-    private string? source;
-    private TextToImageSettings? basePreset;
-    private SettingsOverrides overrides = new();
-    private ModelLoadOptions load = new();
-    private ModelResolver? resolver;
-    private string? cacheFolder;
     private readonly List<(string Path, double Strength)> loraFiles = [];
 
-    /// <summary>
-    /// The model: a local folder (either layout), a single-file checkpoint (a ComfyUI <c>.safetensors</c>; its text
-    /// encoder and VAE come from <see cref="WithComponents"/> or the family's repo), or a Hub repo id resolved through
-    /// <see cref="WithModelResolver"/>.
-    /// </summary>
-    public TextToImagePipelineBuilder FromPretrained(string modelIdOrFolder)
-    {
-        ArgumentException.ThrowIfNullOrWhiteSpace(modelIdOrFolder);
-        source = modelIdOrFolder;
-        return this;
-    }
-
-    /// <summary>
-    /// Starts from named settings (<see cref="TextToImagePresets"/>); <c>With…</c> calls override them. Without a preset
-    /// the family's upstream demo settings are used (Lumina-Next: midpoint; Lumina-T2I: Euler).
-    /// </summary>
-    public TextToImagePipelineBuilder WithPreset(TextToImageSettings preset)
-    {
-        ArgumentNullException.ThrowIfNull(preset);
-        preset.Validate();
-        basePreset = preset;
-        return this;
-    }
-
-    /// <summary>The ODE solver and, optionally, the number of steps.</summary>
-    public TextToImagePipelineBuilder WithSolver(OdeMethod solver, int? steps = null)
-    {
-        RequestValidation.Solver(solver, nameof(solver));
-        RequestValidation.Steps(steps, nameof(steps));
-        overrides = overrides with { Solver = solver, Steps = steps ?? overrides.Steps };
-        return this;
-    }
-
-    /// <summary>The ODE solver by upstream name (<c>euler</c>, <c>midpoint</c>, <c>heun2</c>, <c>rk4</c>, <c>dopri5</c>).</summary>
-    public TextToImagePipelineBuilder WithSolver(string solver, int? steps = null) => WithSolver(OdeSolver.ParseMethod(solver), steps);
-
-    /// <summary>Number of solver steps.</summary>
-    public TextToImagePipelineBuilder WithSteps(int steps)
-    {
-        RequestValidation.Steps(steps, nameof(steps));
-        overrides = overrides with { Steps = steps };
-        return this;
-    }
-
-    /// <summary>Grid time shift (4 upstream; 1 = none).</summary>
-    public TextToImagePipelineBuilder WithTimeShift(double shift)
-    {
-        RequestValidation.Positive(shift, nameof(shift), "Use 1 for no shift; upstream uses 4.");
-        overrides = overrides with { TimeShift = shift };
-        return this;
-    }
-
-    /// <summary>Classifier-free guidance scale (4 upstream).</summary>
-    public TextToImagePipelineBuilder WithGuidanceScale(double scale)
-    {
-        RequestValidation.NonNegative(scale, nameof(scale), "Upstream uses 4; 1 disables guidance.");
-        overrides = overrides with { GuidanceScale = scale };
-        return this;
-    }
-
-    /// <summary>The default negative prompt.</summary>
-    public TextToImagePipelineBuilder WithNegativePrompt(string negativePrompt)
-    {
-        ArgumentNullException.ThrowIfNull(negativePrompt);
-        overrides = overrides with { NegativePrompt = negativePrompt };
-        return this;
-    }
-
-    /// <summary>
-    /// The named system prompt (<see cref="Models.TextEncoders.Lumina2SystemPrompt.Names"/>: base, align, aesthetics,
-    /// real, 4grid, none), prepended to every prompt and to a non-empty negative prompt. Lumina-Image 2.0's default is "real".
-    /// </summary>
-    public TextToImagePipelineBuilder WithSystemPrompt(string name)
-    {
-        RequestValidation.SystemPrompt(name, nameof(name));
-        overrides = overrides with { SystemPrompt = name };
-        return this;
-    }
-
-    /// <summary>Device and dtype of the models.</summary>
-    public TextToImagePipelineBuilder WithDevice(Device device, ScalarType? dtype = null)
-    {
-        ArgumentNullException.ThrowIfNull(device);
-        load = load with { Device = device, DType = dtype ?? load.DType };
-        return this;
-    }
+    private protected override SamplingSettings FamilyDefaults => Families.LuminaNextFamily.Instance.DefaultSettings;
 
     /// <summary>Original layout: the DiT architecture by preset name (e.g. <c>NextDiT-2B-GQA</c>, <c>FlagDiT-5B</c>; see <see cref="Families.ModelFamilies.Preset"/>).</summary>
     public TextToImagePipelineBuilder WithTransformerPreset(string preset)
     {
         Families.ModelFamilies.Preset(preset);
-        load = load with { TransformerPreset = preset };
+        Load = Load with { TransformerPreset = preset };
         return this;
     }
 
@@ -122,7 +32,7 @@ public sealed class TextToImagePipelineBuilder
     {
         ArgumentNullException.ThrowIfNull(config);
         config.Validate();
-        load = load with { TransformerConfig = config };
+        Load = Load with { TransformerConfig = config };
         return this;
     }
 
@@ -134,18 +44,18 @@ public sealed class TextToImagePipelineBuilder
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(file);
         if (!File.Exists(file)) throw new FileNotFoundException($"Transformer file '{file}' does not exist.", file);
-        load = load with { TransformerFile = Path.GetFullPath(file) };
+        Load = Load with { TransformerFile = Path.GetFullPath(file) };
         return this;
     }
 
     /// <summary>
     /// How a GGUF transformer file's quantized weights are held (<see cref="ModelLoadOptions.QuantizedWeights"/>):
-    /// kept quantized and dequantized block by block (the default), or dequantized at load.
+    /// kept quantized and dequantized block by block (the default), or dequantized at Load.
     /// </summary>
     public TextToImagePipelineBuilder WithQuantizedWeights(QuantizedWeightsMode mode)
     {
         if (!Enum.IsDefined(mode)) throw new ArgumentOutOfRangeException(nameof(mode), mode, "Use KeepQuantized or DequantizeAtLoad.");
-        load = load with { QuantizedWeights = mode };
+        Load = Load with { QuantizedWeights = mode };
         return this;
     }
 
@@ -166,96 +76,29 @@ public sealed class TextToImagePipelineBuilder
     }
 
     /// <summary>
-    /// Text encoder, tokenizer and VAE (needed for original-layout folders and single files without them): each a
-    /// component folder, a Hub id, or a diffusers pipeline folder or repo holding <c>text_encoder/</c>, <c>tokenizer/</c>
-    /// and <c>vae/</c>; the VAE may also be a single file (the FLUX <c>ae.safetensors</c>, for Lumina-Image 2.0).
-    /// </summary>
-    public TextToImagePipelineBuilder WithComponents(string? textEncoder = null, string? tokenizer = null, string? vae = null)
-    {
-        load = load with
-        {
-            TextEncoderPath = textEncoder ?? load.TextEncoderPath,
-            TokenizerPath = tokenizer ?? load.TokenizerPath,
-            VaePath = vae ?? load.VaePath,
-        };
-        return this;
-    }
-
-    /// <summary>All load options at once.</summary>
-    public TextToImagePipelineBuilder WithLoadOptions(ModelLoadOptions options)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        load = options;
-        return this;
-    }
-
-    /// <summary>
-    /// How repo ids become local folders. Default: Lumina.Hub (<see cref="HubModelResolver"/>) configured from the HF_*
-    /// environment variables, caching in <see cref="WithCacheFolder"/> or the huggingface_hub cache.
-    /// </summary>
-    public TextToImagePipelineBuilder WithModelResolver(ModelResolver modelResolver)
-    {
-        ArgumentNullException.ThrowIfNull(modelResolver);
-        resolver = modelResolver;
-        return this;
-    }
-
-    /// <summary>Downloads through <paramref name="hub"/> (endpoint, token, cache and offline mode come from it).</summary>
-    public TextToImagePipelineBuilder WithHub(Lumina.Hub.HubClient hub)
-    {
-        ArgumentNullException.ThrowIfNull(hub);
-        resolver = HubModelResolver.Create(hub, load.PreferEma);
-        return this;
-    }
-
-    /// <summary>Where the default Hub client caches downloads (default: the huggingface_hub cache).</summary>
-    public TextToImagePipelineBuilder WithCacheFolder(string cacheFolder)
-    {
-        ArgumentException.ThrowIfNullOrWhiteSpace(cacheFolder);
-        this.cacheFolder = cacheFolder;
-        return this;
-    }
-
-    /// <summary>
-    /// The settings built so far, over <paramref name="familySettings"/> (a family's settings for a folder,
-    /// <see cref="Families.ImageModelFamily.SettingsFor"/>) unless a preset was chosen.
-    /// </summary>
-    public TextToImageSettings SettingsOver(TextToImageSettings familySettings)
-    {
-        ArgumentNullException.ThrowIfNull(familySettings);
-        return overrides.ApplyTo(basePreset ?? familySettings);
-    }
-
-    /// <summary>The settings built so far for a Lumina-Next model.</summary>
-    public TextToImageSettings Settings => SettingsOver(Families.LuminaNextFamily.Instance.DefaultSettings);
-
-    /// <summary>
     /// Resolves the model (a local folder, or a repo id through the resolver), fetches the components an original-layout
     /// folder lacks (<see cref="ModelLoadOptions.DefaultTextEncoderRepo"/>, <see cref="ModelLoadOptions.DefaultVaeRepo"/>),
     /// and loads the pipeline on a worker thread.
     /// </summary>
-    /// <exception cref="InvalidOperationException"><see cref="FromPretrained"/> was not called.</exception>
-    public async Task<TextToImagePipeline> BuildAsync(CancellationToken cancellationToken = default)
+    /// <exception cref="InvalidOperationException"><see cref="PipelineBuilder{TBuilder, TPipeline}.FromPretrained"/> was not called.</exception>
+    public override async Task<TextToImagePipeline> BuildAsync(CancellationToken cancellationToken = default)
     {
-        var reference = source ?? throw new InvalidOperationException($"Call {nameof(FromPretrained)} with a folder or repo id before {nameof(BuildAsync)}.");
-        var local = Directory.Exists(reference) || ModelFolder.IsSingleFileCheckpoint(reference);
-        var folder = await ModelReference.ResolveAsync(reference, ModelComponent.Pipeline, EnsureResolver, cancellationToken).ConfigureAwait(false);
-        var layout = ModelFolder.Open(folder, load.PreferEma);
+        var (folder, modelId) = await ResolveSourceAsync(cancellationToken).ConfigureAwait(false);
+        var layout = ModelFolder.Open(folder, Load.PreferEma);
         var family = Families.ModelFamilies.Detect<Families.ImageModelFamily>(layout, "text-to-image");
-        var l = load with
+        var l = Load with
         {
-            TextEncoderPath = await ComponentAsync(load.TextEncoderPath, layout, "text_encoder",
-                load.DefaultTextEncoderRepo ?? family.DefaultTextEncoderRepo, ModelComponent.TextEncoder, cancellationToken).ConfigureAwait(false),
-            VaePath = family.NeedsVae(layout) || load.VaePath is not null
-                ? await ComponentAsync(load.VaePath, layout, "vae", load.DefaultVaeRepo ?? family.DefaultVaeRepo, ModelComponent.Vae, cancellationToken).ConfigureAwait(false)
+            TextEncoderPath = await ComponentAsync(Load.TextEncoderPath, layout, "text_encoder",
+                Load.DefaultTextEncoderRepo ?? family.DefaultTextEncoderRepo, ModelComponent.TextEncoder, cancellationToken).ConfigureAwait(false),
+            VaePath = family.NeedsVae(layout) || Load.VaePath is not null
+                ? await ComponentAsync(Load.VaePath, layout, "vae", Load.DefaultVaeRepo ?? family.DefaultVaeRepo, ModelComponent.Vae, cancellationToken).ConfigureAwait(false)
                 : null,
-            TokenizerPath = load.TokenizerPath is { } t && !Directory.Exists(t)
+            TokenizerPath = Load.TokenizerPath is { } t && !Directory.Exists(t)
                 ? await ResolveAsync(t, ModelComponent.TextEncoder, cancellationToken).ConfigureAwait(false)
-                : load.TokenizerPath,
+                : Load.TokenizerPath,
         };
         var s = SettingsOver(family.SettingsFor(layout));
         s.Validate();
-        var modelId = local ? Path.GetFullPath(reference) : reference;
         var pipeline = await Task.Run(() => TextToImageLoader.Load(folder, l, s, modelId, cancellationToken), cancellationToken).ConfigureAwait(false);
         try
         {
@@ -279,37 +122,5 @@ public sealed class TextToImagePipelineBuilder
         if (layout.Layout != ModelLayoutKind.Diffusers && !string.IsNullOrEmpty(defaultRepo))
             return await ResolveAsync(defaultRepo, kind, cancellationToken).ConfigureAwait(false);
         return null;
-    }
-
-    private Task<string> ResolveAsync(string reference, ModelComponent kind, CancellationToken cancellationToken) =>
-        EnsureResolver()(reference, kind, cancellationToken);
-
-    private ModelResolver EnsureResolver() =>
-        resolver ??= HubModelResolver.Create(HubModelResolver.CreateDefaultClient(cacheFolder), load.PreferEma);
-
-    /// <summary>What the <c>With…</c> calls set; each field left null keeps the family's (or the preset's) value.</summary>
-    private sealed record SettingsOverrides
-    {
-        public OdeMethod? Solver { get; init; }
-
-        public int? Steps { get; init; }
-
-        public double? TimeShift { get; init; }
-
-        public double? GuidanceScale { get; init; }
-
-        public string? NegativePrompt { get; init; }
-
-        public string? SystemPrompt { get; init; }
-
-        public TextToImageSettings ApplyTo(TextToImageSettings s) => s with
-        {
-            Solver = Solver ?? s.Solver,
-            NumInferenceSteps = Steps ?? s.NumInferenceSteps,
-            TimeShift = TimeShift ?? s.TimeShift,
-            GuidanceScale = GuidanceScale ?? s.GuidanceScale,
-            NegativePrompt = NegativePrompt ?? s.NegativePrompt,
-            SystemPrompt = SystemPrompt ?? s.SystemPrompt,
-        };
     }
 }
