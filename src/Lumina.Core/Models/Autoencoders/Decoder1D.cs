@@ -37,7 +37,7 @@ internal sealed class Decoder1D : nn.Module<Tensor, Tensor>
             var blockOut = ch * config.ChannelMultipliers[level];
             var upsamples = config.DownsampleLevels.Any(d => d + 1 == level);
             built[level] = new Vae1DLevel(blockIn, blockOut, config.NumResBlocks + 1, innerKernel, config.AttentionLevels.Contains(level),
-                upsamples ? Vae1DResample.Up : Vae1DResample.None, device, dtype);
+                upsamples ? VaeResample.Up : VaeResample.None, device, dtype);
             blockIn = blockOut;
         }
         up = nn.ModuleList(built);

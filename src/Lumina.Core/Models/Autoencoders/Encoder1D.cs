@@ -33,7 +33,7 @@ internal sealed class Encoder1D : nn.Module<Tensor, Tensor>
         {
             var blockOut = ch * config.ChannelMultipliers[level];
             down.Add(new Vae1DLevel(blockIn, blockOut, config.NumResBlocks, k, config.AttentionLevels.Contains(level),
-                config.DownsampleLevels.Contains(level) ? Vae1DResample.Down : Vae1DResample.None, device, dtype));
+                config.DownsampleLevels.Contains(level) ? VaeResample.Down : VaeResample.None, device, dtype));
             blockIn = blockOut;
         }
         mid = new Vae1DMidBlock(blockIn, k, device, dtype);

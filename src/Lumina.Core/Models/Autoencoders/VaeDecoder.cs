@@ -13,7 +13,7 @@ internal sealed class VaeDecoder : nn.Module<Tensor, Tensor>
 #pragma warning disable IDE1006 // Field names are the checkpoint keys.
     private readonly Conv2d conv_in;
     private readonly VaeMidBlock2D mid_block;
-    private readonly ModuleList<UpDecoderBlock2D> up_blocks;
+    private readonly ModuleList<VaeStage2D> up_blocks;
     private readonly VaeGroupNorm conv_norm_out;
     private readonly Conv2d conv_out;
 #pragma warning restore IDE1006
@@ -28,13 +28,13 @@ internal sealed class VaeDecoder : nn.Module<Tensor, Tensor>
         var reversed = config.BlockOutChannels.Reverse().ToArray();
         conv_in = nn.Conv2d(config.LatentChannels, reversed[0], 3, padding: 1, device: device, dtype: dtype);
         mid_block = new VaeMidBlock2D(reversed[0], config.NormNumGroups, config.MidBlockAddAttention, device, dtype);
-        up_blocks = nn.ModuleList<UpDecoderBlock2D>();
+        up_blocks = nn.ModuleList<VaeStage2D>();
         var output = reversed[0];
         for (var i = 0; i < reversed.Length; i++)
         {
             var previous = output;
             output = reversed[i];
-            up_blocks.Add(new UpDecoderBlock2D(previous, output, config.LayersPerBlock + 1, config.NormNumGroups, i < reversed.Length - 1, device, dtype));
+            up_blocks.Add(new VaeStage2D(previous, output, config.LayersPerBlock + 1, config.NormNumGroups, i < reversed.Length - 1 ? VaeResample.Up : VaeResample.None, device, dtype));
         }
         conv_norm_out = new VaeGroupNorm(config.NormNumGroups, reversed[^1], 1e-6, device, dtype);
         conv_out = nn.Conv2d(reversed[^1], config.OutChannels, 3, padding: 1, device: device, dtype: dtype);

@@ -12,7 +12,7 @@ internal sealed class VaeEncoder : nn.Module<Tensor, Tensor>
 {
 #pragma warning disable IDE1006 // Field names are the checkpoint keys.
     private readonly Conv2d conv_in;
-    private readonly ModuleList<DownEncoderBlock2D> down_blocks;
+    private readonly ModuleList<VaeStage2D> down_blocks;
     private readonly VaeMidBlock2D mid_block;
     private readonly VaeGroupNorm conv_norm_out;
     private readonly Conv2d conv_out;
@@ -27,13 +27,13 @@ internal sealed class VaeEncoder : nn.Module<Tensor, Tensor>
         ArgumentNullException.ThrowIfNull(config);
         var ch = config.BlockOutChannels;
         conv_in = nn.Conv2d(config.InChannels, ch[0], 3, padding: 1, device: device, dtype: dtype);
-        down_blocks = nn.ModuleList<DownEncoderBlock2D>();
+        down_blocks = nn.ModuleList<VaeStage2D>();
         var output = ch[0];
         for (var i = 0; i < ch.Count; i++)
         {
             var input = output;
             output = ch[i];
-            down_blocks.Add(new DownEncoderBlock2D(input, output, config.LayersPerBlock, config.NormNumGroups, i < ch.Count - 1, device, dtype));
+            down_blocks.Add(new VaeStage2D(input, output, config.LayersPerBlock, config.NormNumGroups, i < ch.Count - 1 ? VaeResample.Down : VaeResample.None, device, dtype));
         }
         mid_block = new VaeMidBlock2D(ch[^1], config.NormNumGroups, config.MidBlockAddAttention, device, dtype);
         conv_norm_out = new VaeGroupNorm(config.NormNumGroups, ch[^1], 1e-6, device, dtype);
