@@ -42,7 +42,7 @@ public abstract class CaptionEncoder<TModel> : ICaptionEncoder where TModel : nn
 
     /// <summary>The tokenization upstream applies, exposed for inspection and tests.</summary>
     /// <param name="prompts">The prompts.</param>
-    public abstract TokenBatch Tokenize(IReadOnlyList<string> prompts);
+    internal abstract TokenBatch Tokenize(IReadOnlyList<string> prompts);
 
     /// <summary>Runs the model on token ids and returns the caption features [B, L, D].</summary>
     /// <param name="ids">Token ids [B, L].</param>

@@ -75,7 +75,7 @@ public sealed class GemmaCaptionEncoder : CaptionEncoder<DecoderTextModel>
 
     /// <summary>The tokenization upstream applies, exposed for inspection and tests.</summary>
     /// <param name="prompts">The prompts.</param>
-    public override TokenBatch Tokenize(IReadOnlyList<string> prompts)
+    internal override TokenBatch Tokenize(IReadOnlyList<string> prompts)
     {
         CaptionPrompts.ValidatePrompts(prompts);
         return Tokenizer.EncodeBatch(prompts, new TokenBatchOptions

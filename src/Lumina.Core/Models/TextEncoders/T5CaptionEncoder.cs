@@ -60,7 +60,7 @@ public sealed class T5CaptionEncoder : CaptionEncoder<T5EncoderModel>
 
     /// <summary>The tokenization upstream applies, exposed for inspection and tests.</summary>
     /// <param name="prompts">The prompts.</param>
-    public override TokenBatch Tokenize(IReadOnlyList<string> prompts)
+    internal override TokenBatch Tokenize(IReadOnlyList<string> prompts)
     {
         CaptionPrompts.ValidatePrompts(prompts);
         return Tokenizer.EncodeBatch(prompts, new TokenBatchOptions
