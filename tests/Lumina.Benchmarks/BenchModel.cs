@@ -144,7 +144,7 @@ internal static class BenchModel
         if (File.Exists(Path.Combine(folder, "model_index.json"))) return folder;
         using var generator = new Generator(20261126);
         using var dit = TinyLuminaNextFolders.Randomize(new NextDiT(TinyLuminaNextFolders.DiT), generator, 0.3);
-        using var gemma = TinyLuminaNextFolders.Randomize(new GemmaModel(TinyLuminaNextFolders.Gemma), generator, 0.3);
+        using var gemma = TinyLuminaNextFolders.Randomize(new DecoderTextModel(TinyLuminaNextFolders.Gemma), generator, 0.3);
         using var vae = TinyLuminaNextFolders.Randomize(new AutoencoderKL(TinyLuminaNextFolders.Vae), generator, 0.2);
         TinyLuminaNextFolders.WriteDiffusersFolder(folder, dit, gemma, vae, TinyLuminaNextFolders.DiT);
         Console.WriteLine($"wrote a tiny random model to {folder} (its figures mean nothing)");

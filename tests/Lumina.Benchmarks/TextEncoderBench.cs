@@ -24,7 +24,7 @@ public sealed class TextEncoderBench : IBenchCommand
         int layers = args.Length > 1 ? int.Parse(args[1]) : 2;
         Console.WriteLine("note: the machine is shared with other agents; figures are medians and can be noisy.");
         var config = GemmaConfig.Gemma2B with { VocabSize = 4096, NumHiddenLayers = layers + 1 };
-        using var model = new GemmaModel(config);
+        using var model = new DecoderTextModel(config);
         const int batch = 2, tokens = 256;
         var ids = randint(4096, new long[] { batch, tokens }, generator: new Generator(5));
         var mask = ones(batch, tokens, dtype: ScalarType.Int64);

@@ -55,7 +55,7 @@ public sealed class TinyLumina2 : IDisposable
 
         using var generator = new Generator(20261201);
         using var dit = Randomize(new Lumina2Transformer(DiT), generator, 0.3);
-        using var gemma = Randomize(new Gemma2Model(Gemma2), generator, 0.3);
+        using var gemma = Randomize(new DecoderTextModel(Gemma2), generator, 0.3);
         using var vae = Randomize(new AutoencoderKL(Vae), generator, 0.2);
 
         Lumina2Checkpoint.Save(dit, ComfyFile, Lumina2CheckpointLayout.ComfyUI);
@@ -74,7 +74,7 @@ public sealed class TinyLumina2 : IDisposable
     public string Components { get; }
 
     /// <summary>Writes a Lumina-Image 2.0 diffusers folder of these components with <see cref="DiffusersFolder.Write"/>.</summary>
-    internal static void WriteDiffusersFolder(string folder, Lumina2Transformer dit, Gemma2Model gemma, AutoencoderKL vae, double shift = Shift,
+    internal static void WriteDiffusersFolder(string folder, Lumina2Transformer dit, DecoderTextModel gemma, AutoencoderKL vae, double shift = Shift,
         bool dynamicShifting = false)
     {
         ArgumentNullException.ThrowIfNull(dit);

@@ -47,7 +47,7 @@ public sealed class TinyLuminaNextFolders : IDisposable
 
         using var generator = new Generator(20261126);
         using var dit = Randomize(new NextDiT(DiT), generator, 0.3);
-        using var gemma = Randomize(new GemmaModel(Gemma), generator, 0.3);
+        using var gemma = Randomize(new DecoderTextModel(Gemma), generator, 0.3);
         using var vae = Randomize(new AutoencoderKL(Vae), generator, 0.2);
 
         // original layout: the DiT alone, under upstream's key names; text encoder and VAE live elsewhere.
@@ -66,7 +66,7 @@ public sealed class TinyLuminaNextFolders : IDisposable
     /// Writes a Lumina-Next diffusers folder of these components (sharded text encoder, scheduler shift
     /// <paramref name="shift"/>) with <see cref="DiffusersFolder.Write"/>.
     /// </summary>
-    public static void WriteDiffusersFolder(string folder, NextDiT dit, GemmaModel gemma, AutoencoderKL vae, NextDiTConfig config, double shift = 4.0)
+    public static void WriteDiffusersFolder(string folder, NextDiT dit, DecoderTextModel gemma, AutoencoderKL vae, NextDiTConfig config, double shift = 4.0)
     {
         var index = new DiffusersModelIndex
         {
@@ -190,7 +190,7 @@ public sealed class TinyLuminaT2IFolders : IDisposable
         VaeFolder = Directory.CreateDirectory(Path.Combine(temp.Path, "sdxl-vae")).FullName;
         using var generator = new Generator(7122026);
         using var dit = TinyLuminaNextFolders.Randomize(new FlagDiT(DiT), generator, 0.3);
-        using var llama = TinyLuminaNextFolders.Randomize(new LlamaModel(Llama), generator, 0.3);
+        using var llama = TinyLuminaNextFolders.Randomize(new DecoderTextModel(Llama), generator, 0.3);
         using var vae = TinyLuminaNextFolders.Randomize(new AutoencoderKL(TinyLuminaNextFolders.Vae), generator, 0.2);
         dit.SaveSafetensors(Path.Combine(Original, "consolidated.00-of-01.safetensors"));
         llama.SaveSafetensors(Path.Combine(LlamaFolder, "model.safetensors"));

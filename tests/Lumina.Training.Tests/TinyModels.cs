@@ -49,7 +49,7 @@ internal static class TinyModels
             VocabSize = Tokenizer.Value.VocabularySize, HiddenSize = 32, IntermediateSize = 64, NumHiddenLayers = 2,
             NumAttentionHeads = 2, NumKeyValueHeads = 1, HeadDim = 16,
         };
-        var model = new GemmaModel(config);
+        var model = new DecoderTextModel(config);
         using var generator = new Generator(7);
         using (no_grad())
         {

@@ -73,8 +73,8 @@ public static class Lumina2CheckpointHeader
         {
             Dim = dim,
             InChannels = (int)(patchInputs / (patch * patch)),
-            Layers = CountBlocks(byName.Keys, "layers."),
-            RefinerLayers = CountBlocks(byName.Keys, "noise_refiner."),
+            Layers = BlockCount.Of(byName.Keys, "layers."),
+            RefinerLayers = BlockCount.Of(byName.Keys, "noise_refiner."),
             Heads = heads,
             KvHeads = (int)(kvRows / headDim),
             CaptionDim = (int)caption.Shape[1],
@@ -94,19 +94,6 @@ public static class Lumina2CheckpointHeader
             throw new LuminaException($"'{source}': the shapes give an inconsistent architecture ({e.Message}); pass the architecture explicitly.", e);
         }
         return config;
-    }
-
-    private static int CountBlocks(IEnumerable<string> names, string prefix)
-    {
-        var indices = new HashSet<int>();
-        foreach (var name in names)
-        {
-            if (!name.StartsWith(prefix, StringComparison.Ordinal)) continue;
-            var end = name.IndexOf('.', prefix.Length);
-            if (end > prefix.Length && int.TryParse(name.AsSpan(prefix.Length, end - prefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out var i))
-                indices.Add(i);
-        }
-        return indices.Count;
     }
 
     // The multiple_of that rounds 4·dim up to the stored FFN width: the preset's when it does, else the largest power of

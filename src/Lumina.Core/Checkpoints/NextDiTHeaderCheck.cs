@@ -1,4 +1,3 @@
-using System.Globalization;
 using Lumina.Models.DiT;
 using Lumina.Tensors;
 
@@ -21,19 +20,10 @@ public static class NextDiTHeaderCheck
         ArgumentNullException.ThrowIfNull(config);
         ArgumentException.ThrowIfNullOrEmpty(weightsPath);
         using var checkpoint = SafetensorsCheckpoint.Open(weightsPath);
-        var layers = new HashSet<int>();
-        SafetensorsTensorInfo? embedder = null;
-        foreach (var t in checkpoint.Tensors)
-        {
-            if (t.Name is "x_embedder.weight" or "patch_embedder.proj.weight")
-                embedder = t;
-            if (t.Name.StartsWith("layers.", StringComparison.Ordinal)
-                && int.TryParse(t.Name.AsSpan(7, Math.Max(0, t.Name.IndexOf('.', 7) - 7)), NumberStyles.None, CultureInfo.InvariantCulture, out var index))
-                layers.Add(index);
-        }
-
-        if (layers.Count != config.Layers)
-            throw new LuminaException($"{configSource}: num_layers is {config.Layers}, but '{weightsPath}' holds {layers.Count} layers; fix num_layers or use the checkpoint this config belongs to.");
+        var layers = BlockCount.Of(checkpoint.Tensors.Select(t => t.Name), "layers.");
+        var embedder = checkpoint.Tensors.LastOrDefault(t => t.Name is "x_embedder.weight" or "patch_embedder.proj.weight");
+        if (layers != config.Layers)
+            throw new LuminaException($"{configSource}: num_layers is {config.Layers}, but '{weightsPath}' holds {layers} layers; fix num_layers or use the checkpoint this config belongs to.");
         if (embedder is { Shape.Count: 2 } e)
         {
             if (e.Shape[0] != config.Dim)

@@ -23,7 +23,7 @@ public static class DemoModelExporter
     /// <param name="imageSize">Training resolution in pixels (written as the transformer's <c>sample_size</c>).</param>
     /// <param name="metadata">Recorded in the safetensors headers (for example the training command and step).</param>
     /// <param name="timeShift">The sampling time shift written to <c>scheduler_config.json</c> (4, as the Lumina-Next demo samples).</param>
-    public static void Write(string folder, NextDiT transformer, GemmaModel textEncoder, string tokenizerFolder, int imageSize,
+    public static void Write(string folder, NextDiT transformer, DecoderTextModel textEncoder, string tokenizerFolder, int imageSize,
         IReadOnlyDictionary<string, string>? metadata = null, double timeShift = 4.0)
     {
         ArgumentException.ThrowIfNullOrEmpty(folder);

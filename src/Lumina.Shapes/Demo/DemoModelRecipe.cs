@@ -22,8 +22,8 @@ public sealed record DemoModelRecipe
     };
 
     /// <summary>
-    /// The text encoder's architecture (<see cref="GemmaConfig.VocabSize"/> is replaced by the tokenizer's size and
-    /// <see cref="GemmaConfig.HiddenSize"/> must equal the transformer's <see cref="NextDiTConfig.CaptionDim"/>).
+    /// The text encoder's architecture (<see cref="DecoderTextConfig.VocabSize"/> is replaced by the tokenizer's size and
+    /// <see cref="DecoderTextConfig.HiddenSize"/> must equal the transformer's <see cref="NextDiTConfig.CaptionDim"/>).
     /// </summary>
     public GemmaConfig TextEncoder { get; init; } = new()
     {

@@ -48,9 +48,9 @@ public sealed class DemoModelTrainer
     }
 
     /// <summary>The text encoder with its seeded random weights, frozen (identical on every run of the recipe).</summary>
-    public GemmaModel CreateTextEncoder(int vocabularySize)
+    public DecoderTextModel CreateTextEncoder(int vocabularySize)
     {
-        var model = new GemmaModel(Recipe.TextEncoder with { VocabSize = vocabularySize });
+        var model = new DecoderTextModel(Recipe.TextEncoder with { VocabSize = vocabularySize });
         using var generator = new Generator((ulong)Recipe.TextEncoderSeed);
         using var noGrad = no_grad();
         foreach (var (name, p) in model.named_parameters())

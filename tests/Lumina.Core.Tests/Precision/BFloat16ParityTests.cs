@@ -81,7 +81,7 @@ public sealed class BFloat16ParityTests(ITestOutputHelper output)
     [Fact]
     public void Gemma()
     {
-        using var model = new GemmaModel(GemmaConfig.FromJson(Golden.Json("gemma")["config"]!.ToJsonString()), dtype: Bf16);
+        using var model = new DecoderTextModel(GemmaConfig.FromJson(Golden.Json("gemma")["config"]!.ToJsonString()), dtype: Bf16);
         model.LoadSafetensors(Golden.WeightsPath("gemma"));
         using var cases = Golden.OpenCases("gemma");
         using var scope = NewDisposeScope();
@@ -92,7 +92,7 @@ public sealed class BFloat16ParityTests(ITestOutputHelper output)
     [Fact]
     public void Gemma2()
     {
-        using var model = new Gemma2Model(Gemma2Config.FromJson(Golden.Json("gemma2")["config"]!.ToJsonString()), dtype: Bf16);
+        using var model = new DecoderTextModel(Gemma2Config.FromJson(Golden.Json("gemma2")["config"]!.ToJsonString()), dtype: Bf16);
         model.LoadSafetensors(Golden.WeightsPath("gemma2"));
         using var cases = Golden.OpenCases("gemma2");
         using var scope = NewDisposeScope();
@@ -103,7 +103,7 @@ public sealed class BFloat16ParityTests(ITestOutputHelper output)
     [Fact]
     public void Llama()
     {
-        using var model = new LlamaModel(LlamaConfig.FromJson(Golden.Json("llama")["config"]!.ToJsonString()), dtype: Bf16);
+        using var model = new DecoderTextModel(LlamaConfig.FromJson(Golden.Json("llama")["config"]!.ToJsonString()), dtype: Bf16);
         model.LoadSafetensors(Golden.WeightsPath("llama"));
         using var cases = Golden.OpenCases("llama");
         using var scope = NewDisposeScope();

@@ -18,20 +18,20 @@ public class CaptionEncoderTests
     private static SentencePieceTextTokenizer Tokenizer(string name) =>
         SentencePieceTextTokenizer.FromModelFile(Path.Combine(TokenizerCasesTests.Folder, name + ".model"));
 
-    private static GemmaModel TinyGemma()
+    private static DecoderTextModel TinyGemma()
     {
         manual_seed(1);
-        return new GemmaModel(new GemmaConfig
+        return new DecoderTextModel(new GemmaConfig
         {
             VocabSize = 1200, HiddenSize = 32, IntermediateSize = 64, NumHiddenLayers = 3,
             NumAttentionHeads = 2, NumKeyValueHeads = 1, HeadDim = 16,
         });
     }
 
-    private static LlamaModel TinyLlama()
+    private static DecoderTextModel TinyLlama()
     {
         manual_seed(2);
-        return new LlamaModel(new LlamaConfig
+        return new DecoderTextModel(new LlamaConfig
         {
             VocabSize = 1200, HiddenSize = 32, IntermediateSize = 64, NumHiddenLayers = 2, NumAttentionHeads = 4,
         });

@@ -11,9 +11,9 @@ namespace Lumina.Core.Tests.TextEncoders;
 /// </summary>
 public class DecoderParityTests
 {
-    private static GemmaModel LoadGemma()
+    private static DecoderTextModel LoadGemma()
     {
-        var model = new GemmaModel(GemmaConfig.FromJson(Golden.Json("gemma")["config"]!.ToJsonString()));
+        var model = new DecoderTextModel(GemmaConfig.FromJson(Golden.Json("gemma")["config"]!.ToJsonString()));
         model.LoadSafetensors(Golden.WeightsPath("gemma"));
         return model;
     }
@@ -54,7 +54,7 @@ public class DecoderParityTests
     [Fact]
     public void Gemma2MatchesEveryOutput()
     {
-        using var model = new Gemma2Model(Gemma2Config.FromJson(Golden.Json("gemma2")["config"]!.ToJsonString()));
+        using var model = new DecoderTextModel(Gemma2Config.FromJson(Golden.Json("gemma2")["config"]!.ToJsonString()));
         model.LoadSafetensors(Golden.WeightsPath("gemma2"));
         using var cases = Golden.OpenCases("gemma2");
         using var ids = cases.Read("input_ids");
@@ -79,7 +79,7 @@ public class DecoderParityTests
     [Fact]
     public void LlamaMatchesWithoutMask()
     {
-        using var model = new LlamaModel(LlamaConfig.FromJson(Golden.Json("llama")["config"]!.ToJsonString()));
+        using var model = new DecoderTextModel(LlamaConfig.FromJson(Golden.Json("llama")["config"]!.ToJsonString()));
         model.LoadSafetensors(Golden.WeightsPath("llama"));
         using var cases = Golden.OpenCases("llama");
         using var ids = cases.Read("input_ids");

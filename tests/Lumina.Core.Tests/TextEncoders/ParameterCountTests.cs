@@ -16,7 +16,7 @@ public class ParameterCountTests
     [Fact]
     public void Gemma2BHasPublishedCount()
     {
-        using var model = new GemmaModel(GemmaConfig.Gemma2B, Meta);
+        using var model = new DecoderTextModel(GemmaConfig.Gemma2B, Meta);
         Assert.Equal(2_506_172_416L, CountParameters(model));
     }
 
@@ -24,7 +24,7 @@ public class ParameterCountTests
     public void Llama2_7BHasPublishedCountWithAndWithoutLmHead()
     {
         var config = LlamaConfig.Llama2_7B;
-        using var model = new LlamaModel(config, Meta);
+        using var model = new DecoderTextModel(config, Meta);
         long body = CountParameters(model);
         Assert.Equal(6_607_343_616L, body);
         using var lmHead = nn.Linear(config.HiddenSize, config.VocabSize, hasBias: false, device: Meta);
@@ -42,7 +42,7 @@ public class ParameterCountTests
     [Fact]
     public void Gemma2_2BIsSized()
     {
-        using var model = new Gemma2Model(Gemma2Config.Gemma2_2B, Meta);
+        using var model = new DecoderTextModel(Gemma2Config.Gemma2_2B, Meta);
         // 256000×2304 embedding + 26 layers × (attention 2304×(2048+1024+1024) + 2048×2304, MLP 3×2304×9216, 4 norms) + final norm.
         long perLayer = 2304L * (2048 + 1024 + 1024) + 2048L * 2304 + 3L * 2304 * 9216 + 4 * 2304;
         Assert.Equal(256000L * 2304 + 26 * perLayer + 2304, CountParameters(model));

@@ -53,7 +53,7 @@ public class PretrainedFolderTests
         WriteSharded(folder, tensors, 3);
         tensors.ForEach(kv => kv.Value.Dispose());
 
-        using var model = GemmaModel.FromPretrained(folder.Path);
+        using var model = DecoderTextModel.FromPretrained(folder.Path);
         using var cases = Golden.OpenCases("gemma");
         using var ids = cases.Read("input_ids");
         using var mask = cases.Read("attention_mask");
@@ -72,7 +72,7 @@ public class PretrainedFolderTests
         SafetensorsWriter.Write(folder.File("model.safetensors"), tensors);
         tensors.ForEach(kv => kv.Value.Dispose());
 
-        using var model = LlamaModel.FromPretrained(folder.Path);
+        using var model = DecoderTextModel.FromPretrained(folder.Path);
         using var cases = Golden.OpenCases("llama");
         using var ids = cases.Read("input_ids");
         using var expected = cases.Read("out.last_hidden_state");
@@ -93,7 +93,7 @@ public class PretrainedFolderTests
         tensors.ForEach(kv => kv.Value.Dispose());
 
         // The checkpoint's header holds 2 layers: refused before the model is built (the strict load would name layers.3.).
-        var e = Assert.Throws<LuminaException>(() => Gemma2Model.FromPretrained(folder.Path));
+        var e = Assert.Throws<LuminaException>(() => DecoderTextModel.FromPretrained(folder.Path));
         Assert.Contains(folder.File("config.json"), e.Message);
         Assert.Contains("num_hidden_layers is 4", e.Message);
     }
@@ -103,7 +103,7 @@ public class PretrainedFolderTests
     {
         using var folder = new TempFolder();
         WriteConfig(folder, "llama", "llama");
-        var e = Assert.Throws<InvalidDataException>(() => GemmaModel.FromPretrained(folder.Path));
+        var e = Assert.Throws<InvalidDataException>(() => GemmaConfig.FromFile(folder.Path));
         Assert.Contains("llama", e.Message);
     }
 }

@@ -18,11 +18,15 @@ public abstract class CaptionEncoder<TModel> : ICaptionEncoder where TModel : nn
     /// <param name="model">The text model, weights loaded.</param>
     /// <param name="tokenizer">Its tokenizer.</param>
     /// <param name="ownsModel">Whether <see cref="Dispose()"/> also disposes the model.</param>
-    protected CaptionEncoder(TModel model, SentencePieceTextTokenizer tokenizer, bool ownsModel)
+    /// <param name="modelDevice">The device the model runs on.</param>
+    /// <param name="featureSize">The width of the features the model returns.</param>
+    protected CaptionEncoder(TModel model, SentencePieceTextTokenizer tokenizer, bool ownsModel, Device modelDevice, int featureSize)
     {
         Model = model ?? throw new ArgumentNullException(nameof(model));
         Tokenizer = tokenizer ?? throw new ArgumentNullException(nameof(tokenizer));
         _ownsModel = ownsModel;
+        ModelDevice = modelDevice;
+        FeatureSize = featureSize;
     }
 
     /// <summary>The text model.</summary>
@@ -35,14 +39,22 @@ public abstract class CaptionEncoder<TModel> : ICaptionEncoder where TModel : nn
     public nn.Module Module => Model;
 
     /// <summary>The device the model runs on (token tensors are created there).</summary>
-    protected abstract Device ModelDevice { get; }
+    protected Device ModelDevice { get; }
 
     /// <inheritdoc />
-    public abstract int FeatureSize { get; }
+    public int FeatureSize { get; }
 
     /// <summary>The tokenization upstream applies, exposed for inspection and tests.</summary>
+    /// <param name="prompts">The prompts (checked: at least one, none null).</param>
+    internal TokenBatch Tokenize(IReadOnlyList<string> prompts)
+    {
+        CaptionPrompts.ValidatePrompts(prompts);
+        return TokenizeCore(prompts);
+    }
+
+    /// <summary>The family's tokenization of checked prompts.</summary>
     /// <param name="prompts">The prompts.</param>
-    internal abstract TokenBatch Tokenize(IReadOnlyList<string> prompts);
+    internal abstract TokenBatch TokenizeCore(IReadOnlyList<string> prompts);
 
     /// <summary>Runs the model on token ids and returns the caption features [B, L, D].</summary>
     /// <param name="ids">Token ids [B, L].</param>
@@ -74,12 +86,22 @@ public abstract class CaptionEncoder<TModel> : ICaptionEncoder where TModel : nn
         }
     }
 
-    /// <summary>Loads a model and wraps it, disposing the model if wrapping fails.</summary>
-    protected static TEncoder Wrap<TEncoder>(TModel model, Func<TModel, TEncoder> wrap)
+    /// <summary>
+    /// Loads the tokenizer from <paramref name="tokenizerFolder"/> and the model, and wraps them (the encoder should own
+    /// the model), disposing the model if wrapping fails.
+    /// </summary>
+    /// <param name="tokenizerFolder">Folder with the SentencePiece model and its JSON settings.</param>
+    /// <param name="loadModel">Loads the model.</param>
+    /// <param name="wrap">Wraps the model and the tokenizer.</param>
+    protected static TEncoder Load<TEncoder>(string tokenizerFolder, Func<TModel> loadModel, Func<TModel, SentencePieceTextTokenizer, TEncoder> wrap)
     {
+        ArgumentNullException.ThrowIfNull(loadModel);
+        ArgumentNullException.ThrowIfNull(wrap);
+        var tokenizer = SentencePieceTextTokenizer.FromFolder(tokenizerFolder);
+        var model = loadModel();
         try
         {
-            return wrap(model);
+            return wrap(model, tokenizer);
         }
         catch
         {

@@ -5,12 +5,17 @@ using static TorchSharp.torch;
 namespace Lumina.Models.TextEncoders;
 
 /// <summary>
-/// The shared body of the decoder-only text encoders (<see cref="LlamaModel"/>, <see cref="GemmaModel"/>,
-/// <see cref="Gemma2Model"/>): token embedding, a stack of causal decoder layers and a final RMSNorm, with module
-/// names equal to the Hugging Face checkpoint keys (<c>embed_tokens.weight</c>, <c>layers.N.self_attn.q_proj.weight</c>,
-/// <c>norm.weight</c>, …) so <c>LoadSafetensors</c> loads a <c>model.safetensors</c> or a sharded index strictly.
+/// The decoder-only text models (LLaMA, Gemma, Gemma 2), as Hugging Face's <c>LlamaModel</c>, <c>GemmaModel</c> and
+/// <c>Gemma2Model</c>: token embedding (× sqrt(hidden) for Gemma), a stack of causal decoder layers and a final RMSNorm,
+/// built from a <see cref="DecoderTextConfig"/> (<see cref="LlamaConfig"/>, <see cref="GemmaConfig"/>, …). Module names
+/// equal the Hugging Face checkpoint keys without the <c>model.</c> prefix (<c>embed_tokens.weight</c>,
+/// <c>layers.N.self_attn.q_proj.weight</c>, <c>norm.weight</c>, …), so the text_encoder folder of a diffusers
+/// repository loads strictly with <c>LoadSafetensors</c>; for a <c>*ForCausalLM</c> checkpoint pass
+/// <see cref="TextEncoderCheckpoints.CausalLmKeyMap"/>. Create it on <c>new Device("meta")</c> to size it without memory.
+/// <para>Lumina-Next feeds Gemma's <c>HiddenState(ids, mask, -2)</c> to its DiT; Lumina-T2I LLaMA's
+/// <c>LastHiddenState</c>, computed without an attention mask.</para>
 /// </summary>
-public abstract class DecoderTextModel : nn.Module<Tensor, Tensor?, TextEncoderOutput>
+public sealed class DecoderTextModel : nn.Module<Tensor, Tensor?, TextEncoderOutput>
 {
 #pragma warning disable IDE1006 // checkpoint key names
     private readonly TokenEmbedding embed_tokens;
@@ -19,10 +24,15 @@ public abstract class DecoderTextModel : nn.Module<Tensor, Tensor?, TextEncoderO
 #pragma warning restore IDE1006
     private readonly DecoderSpec _spec;
 
-    private protected DecoderTextModel(string name, DecoderSpec spec, Device? device, ScalarType? dtype)
-        : base(name)
+    /// <summary>Builds the model with default-initialised weights; load a checkpoint next.</summary>
+    /// <param name="config">The configuration (see the presets on <see cref="GemmaConfig"/> and <see cref="LlamaConfig"/>).</param>
+    /// <param name="device">Where to create the parameters; null = CPU.</param>
+    /// <param name="dtype">Parameter dtype; null = fp32.</param>
+    public DecoderTextModel(DecoderTextConfig config, Device? device = null, ScalarType? dtype = null)
+        : base((config ?? throw new ArgumentNullException(nameof(config))).Architecture)
     {
-        ArgumentNullException.ThrowIfNull(spec);
+        Config = config;
+        var spec = config.ToSpec();
         spec.Validate();
         _spec = spec;
         Device = device ?? torch.CPU;
@@ -42,6 +52,31 @@ public abstract class DecoderTextModel : nn.Module<Tensor, Tensor?, TextEncoderO
         norm = new DecoderRmsNorm(spec.HiddenSize, spec.RmsNormEps, spec.NormUnitOffset, Device, DType);
         RegisterComponents();
     }
+
+    /// <summary>
+    /// Builds the model from a Hugging Face model folder: <c>config.json</c> (its <c>model_type</c>, llama, gemma or
+    /// gemma2, picks the family) plus <c>model.safetensors</c> or sharded <c>model-0000x-of-0000y.safetensors</c> with
+    /// their index, loaded strictly (a <c>*ForCausalLM</c> checkpoint's <c>model.</c> prefix is stripped and its LM head
+    /// skipped).
+    /// </summary>
+    /// <param name="folder">The folder, e.g. the <c>text_encoder</c> folder of a diffusers repository.</param>
+    /// <param name="device">Where to create the parameters; null = CPU.</param>
+    /// <param name="dtype">Parameter dtype; null = fp32.</param>
+    /// <exception cref="Lumina.Tensors.CheckpointMismatchException">The weights do not fit the configuration.</exception>
+    public static DecoderTextModel FromPretrained(string folder, Device? device = null, ScalarType? dtype = null) =>
+        FromPretrained(folder, DecoderTextConfig.FromFile, device, dtype);
+
+    /// <summary>As <see cref="FromPretrained(string, Device?, ScalarType?)"/>, with the config read as one family.</summary>
+    internal static DecoderTextModel FromPretrained(string folder, Func<string, DecoderTextConfig> readConfig, Device? device, ScalarType? dtype) =>
+        PretrainedWeights.Create(folder, f =>
+        {
+            var config = readConfig(f);
+            TextEncoderHeaderCheck.Decoder(f, config.NumHiddenLayers, config.HiddenSize, config.VocabSize);
+            return new DecoderTextModel(config, device, dtype);
+        }, (m, f) => PretrainedWeights.LoadDecoder(m, f));
+
+    /// <summary>The configuration the model was built from.</summary>
+    public DecoderTextConfig Config { get; }
 
     /// <summary>The device the parameters were created on.</summary>
     public Device Device { get; }

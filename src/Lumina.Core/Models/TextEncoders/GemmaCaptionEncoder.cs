@@ -9,7 +9,7 @@ namespace Lumina.Models.TextEncoders;
 /// multiple of 8, truncation at 256 tokens (BOS kept), the attention mask passed to the model, and
 /// <c>hidden_states[-2]</c> (the penultimate layer, no final norm) as features. The mask is returned with them.
 /// </summary>
-/// <remarks>Works with <see cref="GemmaModel"/> and, for experiments, any <see cref="DecoderTextModel"/>.</remarks>
+/// <remarks>Works with <see cref="GemmaConfig"/> and, for experiments, any <see cref="DecoderTextModel"/>.</remarks>
 public sealed class GemmaCaptionEncoder : CaptionEncoder<DecoderTextModel>
 {
     /// <summary>Upstream's <c>max_length</c>.</summary>
@@ -24,7 +24,7 @@ public sealed class GemmaCaptionEncoder : CaptionEncoder<DecoderTextModel>
     /// <param name="maxLength">Token limit including BOS (upstream: 256).</param>
     /// <param name="ownsModel">Whether <see cref="CaptionEncoder{TModel}.Dispose()"/> also disposes the model.</param>
     public GemmaCaptionEncoder(DecoderTextModel model, SentencePieceTextTokenizer tokenizer, int maxLength = DefaultMaxLength, bool ownsModel = false)
-        : base(model, tokenizer, ownsModel)
+        : base(model, tokenizer, ownsModel, model?.Device!, model?.HiddenSize ?? 0)
     {
         if (tokenizer.BosId is null)
         {
@@ -47,13 +47,10 @@ public sealed class GemmaCaptionEncoder : CaptionEncoder<DecoderTextModel>
     /// <param name="device">Where to create the model; null = CPU.</param>
     /// <param name="dtype">Model dtype; null = fp32.</param>
     public static GemmaCaptionEncoder FromPretrained(string textEncoderFolder, string tokenizerFolder, Device? device = null, ScalarType? dtype = null)
-    {
-        var tokenizer = SentencePieceTextTokenizer.FromFolder(tokenizerFolder);
-        return Wrap(GemmaModel.FromPretrained(textEncoderFolder, device, dtype), model => new GemmaCaptionEncoder(model, tokenizer, ownsModel: true));
-    }
+        => Load(tokenizerFolder, () => DecoderTextModel.FromPretrained(textEncoderFolder, GemmaConfig.FromFile, device, dtype), (model, tokenizer) => new GemmaCaptionEncoder(model, tokenizer, ownsModel: true));
 
     /// <summary>
-    /// Lumina-Image 2.0's caption encoder: Gemma-2-2B (<see cref="Gemma2Model"/>) with the same tokenization,
+    /// Lumina-Image 2.0's caption encoder: Gemma-2-2B with the same tokenization,
     /// <c>hidden_states[-2]</c> and mask (features of width 2304). Prepend the system prompt to the prompts first
     /// (<see cref="Lumina2SystemPrompt.ForGuidance"/>). The returned encoder owns the model.
     /// </summary>
@@ -62,22 +59,11 @@ public sealed class GemmaCaptionEncoder : CaptionEncoder<DecoderTextModel>
     /// <param name="device">Where to create the model; null = CPU.</param>
     /// <param name="dtype">Model dtype; null = fp32.</param>
     public static GemmaCaptionEncoder FromPretrainedGemma2(string textEncoderFolder, string tokenizerFolder, Device? device = null, ScalarType? dtype = null)
-    {
-        var tokenizer = SentencePieceTextTokenizer.FromFolder(tokenizerFolder);
-        return Wrap(Gemma2Model.FromPretrained(textEncoderFolder, device, dtype), model => new GemmaCaptionEncoder(model, tokenizer, ownsModel: true));
-    }
+        => Load(tokenizerFolder, () => DecoderTextModel.FromPretrained(textEncoderFolder, Gemma2Config.FromFile, device, dtype), (model, tokenizer) => new GemmaCaptionEncoder(model, tokenizer, ownsModel: true));
 
     /// <inheritdoc />
-    public override int FeatureSize => Model.HiddenSize;
-
-    /// <inheritdoc />
-    protected override Device ModelDevice => Model.Device;
-
-    /// <summary>The tokenization upstream applies, exposed for inspection and tests.</summary>
-    /// <param name="prompts">The prompts.</param>
-    internal override TokenBatch Tokenize(IReadOnlyList<string> prompts)
+    internal override TokenBatch TokenizeCore(IReadOnlyList<string> prompts)
     {
-        CaptionPrompts.ValidatePrompts(prompts);
         return Tokenizer.EncodeBatch(prompts, new TokenBatchOptions
         {
             AddBos = true,

@@ -9,7 +9,7 @@ namespace Lumina.Models.TextEncoders;
 /// of the batch, the model run <b>without</b> an attention mask, and <c>last_hidden_state</c> as features. The token mask
 /// (1 for BOS…EOS, 0 for padding) is returned for the DiT only.
 /// </summary>
-public sealed class LlamaCaptionEncoder : CaptionEncoder<LlamaModel>
+public sealed class LlamaCaptionEncoder : CaptionEncoder<DecoderTextModel>
 {
     /// <summary>Wraps a loaded model and its tokenizer.</summary>
     /// <param name="model">The LLaMA model, weights loaded.</param>
@@ -19,8 +19,8 @@ public sealed class LlamaCaptionEncoder : CaptionEncoder<LlamaModel>
     /// upstream training does (a plain cut, so a long prompt loses its EOS).
     /// </param>
     /// <param name="ownsModel">Whether <see cref="CaptionEncoder{TModel}.Dispose()"/> also disposes the model.</param>
-    public LlamaCaptionEncoder(LlamaModel model, SentencePieceTextTokenizer tokenizer, int? maxLength = null, bool ownsModel = false)
-        : base(model, tokenizer, ownsModel)
+    public LlamaCaptionEncoder(DecoderTextModel model, SentencePieceTextTokenizer tokenizer, int? maxLength = null, bool ownsModel = false)
+        : base(model, tokenizer, ownsModel, model?.Device!, model?.HiddenSize ?? 0)
     {
         if (tokenizer.BosId is null || tokenizer.EosId is null)
         {
@@ -47,22 +47,11 @@ public sealed class LlamaCaptionEncoder : CaptionEncoder<LlamaModel>
     /// <param name="device">Where to create the model; null = CPU.</param>
     /// <param name="dtype">Model dtype; null = fp32.</param>
     public static LlamaCaptionEncoder FromPretrained(string textEncoderFolder, string tokenizerFolder, Device? device = null, ScalarType? dtype = null)
-    {
-        var tokenizer = SentencePieceTextTokenizer.FromFolder(tokenizerFolder);
-        return Wrap(LlamaModel.FromPretrained(textEncoderFolder, device, dtype), model => new LlamaCaptionEncoder(model, tokenizer, ownsModel: true));
-    }
+        => Load(tokenizerFolder, () => DecoderTextModel.FromPretrained(textEncoderFolder, LlamaConfig.FromFile, device, dtype), (model, tokenizer) => new LlamaCaptionEncoder(model, tokenizer, ownsModel: true));
 
     /// <inheritdoc />
-    public override int FeatureSize => Model.HiddenSize;
-
-    /// <inheritdoc />
-    protected override Device ModelDevice => Model.Device;
-
-    /// <summary>The tokenization upstream applies, exposed for inspection and tests.</summary>
-    /// <param name="prompts">The prompts.</param>
-    internal override TokenBatch Tokenize(IReadOnlyList<string> prompts)
+    internal override TokenBatch TokenizeCore(IReadOnlyList<string> prompts)
     {
-        CaptionPrompts.ValidatePrompts(prompts);
         var rows = prompts.Select(p =>
         {
             var ids = new List<int> { Tokenizer.BosId!.Value };

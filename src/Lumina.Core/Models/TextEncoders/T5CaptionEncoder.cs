@@ -11,7 +11,7 @@ namespace Lumina.Models.TextEncoders;
 /// </summary>
 /// <remarks>
 /// The returned mask is all ones: upstream's music DiT attends to all 77 positions, padding included, so that is the
-/// mask that reproduces it. <see cref="Tokenize"/> shows which positions hold real tokens.
+/// mask that reproduces it. <see cref="CaptionEncoder{TModel}.Tokenize"/> shows which positions hold real tokens.
 /// </remarks>
 public sealed class T5CaptionEncoder : CaptionEncoder<T5EncoderModel>
 {
@@ -24,7 +24,7 @@ public sealed class T5CaptionEncoder : CaptionEncoder<T5EncoderModel>
     /// <param name="maxLength">Fixed token count including EOS (upstream: 77).</param>
     /// <param name="ownsModel">Whether <see cref="CaptionEncoder{TModel}.Dispose()"/> also disposes the model.</param>
     public T5CaptionEncoder(T5EncoderModel model, SentencePieceTextTokenizer tokenizer, int maxLength = DefaultMaxLength, bool ownsModel = false)
-        : base(model, tokenizer, ownsModel)
+        : base(model, tokenizer, ownsModel, model?.Device!, model?.HiddenSize ?? 0)
     {
         if (tokenizer.EosId is null)
         {
@@ -47,22 +47,11 @@ public sealed class T5CaptionEncoder : CaptionEncoder<T5EncoderModel>
     /// <param name="device">Where to create the model; null = CPU.</param>
     /// <param name="dtype">Model dtype; null = fp32.</param>
     public static T5CaptionEncoder FromPretrained(string textEncoderFolder, string tokenizerFolder, Device? device = null, ScalarType? dtype = null)
-    {
-        var tokenizer = SentencePieceTextTokenizer.FromFolder(tokenizerFolder);
-        return Wrap(T5EncoderModel.FromPretrained(textEncoderFolder, device, dtype), model => new T5CaptionEncoder(model, tokenizer, ownsModel: true));
-    }
+        => Load(tokenizerFolder, () => T5EncoderModel.FromPretrained(textEncoderFolder, device, dtype), (model, tokenizer) => new T5CaptionEncoder(model, tokenizer, ownsModel: true));
 
     /// <inheritdoc />
-    public override int FeatureSize => Model.HiddenSize;
-
-    /// <inheritdoc />
-    protected override Device ModelDevice => Model.Device;
-
-    /// <summary>The tokenization upstream applies, exposed for inspection and tests.</summary>
-    /// <param name="prompts">The prompts.</param>
-    internal override TokenBatch Tokenize(IReadOnlyList<string> prompts)
+    internal override TokenBatch TokenizeCore(IReadOnlyList<string> prompts)
     {
-        CaptionPrompts.ValidatePrompts(prompts);
         return Tokenizer.EncodeBatch(prompts, new TokenBatchOptions
         {
             AddBos = false,

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Lumina.Tensors;
 
 namespace Lumina.Models.TextEncoders;
@@ -32,24 +31,10 @@ internal static class TextEncoderHeaderCheck
         }
 
         using var checkpoint = SafetensorsCheckpoint.Open(folder);
-        var blocks = new HashSet<int>();
-        SafetensorsTensorInfo? embedding = null;
-        foreach (var t in checkpoint.Tensors)
-        {
-            if (embedding is null && embeddingNames.Contains(t.Name, StringComparer.Ordinal))
-                embedding = t;
-            foreach (var prefix in blockPrefixes)
-            {
-                if (!t.Name.StartsWith(prefix, StringComparison.Ordinal))
-                    continue;
-                var end = t.Name.IndexOf('.', prefix.Length);
-                if (end > prefix.Length && int.TryParse(t.Name.AsSpan(prefix.Length, end - prefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out var index))
-                    blocks.Add(index);
-            }
-        }
-
-        if (blocks.Count != layers.Value)
-            throw new LuminaException($"{config}: {layers.Field} is {layers.Value}, but the checkpoint in '{folder}' holds {blocks.Count} layers; fix {layers.Field} or use the checkpoint this config belongs to.");
+        var blocks = Checkpoints.BlockCount.Of(checkpoint.Tensors.Select(t => t.Name), blockPrefixes);
+        var embedding = checkpoint.Tensors.FirstOrDefault(t => embeddingNames.Contains(t.Name, StringComparer.Ordinal));
+        if (blocks != layers.Value)
+            throw new LuminaException($"{config}: {layers.Field} is {layers.Value}, but the checkpoint in '{folder}' holds {blocks} layers; fix {layers.Field} or use the checkpoint this config belongs to.");
         if (embedding is { Shape.Count: 2 } e)
         {
             if (e.Shape[1] != width.Value)
