@@ -3,32 +3,13 @@ using TorchSharp;
 namespace Lumina.Solvers;
 
 /// <summary>What the step callback sees after each grid interval, and how it asks the run to stop.</summary>
-public sealed class SamplingStep
+/// <param name="Index">Zero-based index of the interval just completed.</param>
+/// <param name="TotalSteps">How many grid intervals the run has in total.</param>
+/// <param name="Time">The grid time the latents belong to.</param>
+/// <param name="Latents">The current state. Borrowed: valid only during the callback; clone it to keep it.</param>
+/// <param name="FunctionEvaluations">Velocity (model) calls made so far.</param>
+public sealed record SamplingStep(int Index, int TotalSteps, double Time, torch.Tensor Latents, int FunctionEvaluations)
 {
-    internal SamplingStep(int index, int totalSteps, double time, torch.Tensor latents, int functionEvaluations)
-    {
-        Index = index;
-        TotalSteps = totalSteps;
-        Time = time;
-        Latents = latents;
-        FunctionEvaluations = functionEvaluations;
-    }
-
-    /// <summary>Zero-based index of the interval just completed.</summary>
-    public int Index { get; }
-
-    /// <summary>How many grid intervals the run has in total.</summary>
-    public int TotalSteps { get; }
-
-    /// <summary>The grid time the latents belong to.</summary>
-    public double Time { get; }
-
-    /// <summary>The current state. Borrowed: valid only during the callback; clone it to keep it.</summary>
-    public torch.Tensor Latents { get; }
-
-    /// <summary>Velocity (model) calls made so far.</summary>
-    public int FunctionEvaluations { get; }
-
     /// <summary>Stops the run after this step: the solution holds the latents reached so far (after any replacement the
     /// callback returns) and reports <see cref="OdeSolution.StoppedEarly"/>.</summary>
     public void Stop() => StopRequested = true;
