@@ -22,8 +22,8 @@ namespace Lumina.Models.Autoencoders;
 public sealed class AutoencoderKL : nn.Module<Tensor, Tensor>, IImageLatentSpace
 {
 #pragma warning disable IDE1006 // Field names are the checkpoint keys.
-    private readonly VaeEncoder encoder;
-    private readonly VaeDecoder decoder;
+    private readonly VaeCoder encoder;
+    private readonly VaeCoder decoder;
     private readonly Conv2d? quant_conv;
     private readonly Conv2d? post_quant_conv;
 #pragma warning restore IDE1006
@@ -38,8 +38,8 @@ public sealed class AutoencoderKL : nn.Module<Tensor, Tensor>, IImageLatentSpace
         ArgumentNullException.ThrowIfNull(config);
         config.Validate();
         Config = config;
-        encoder = new VaeEncoder(config, device, dtype);
-        decoder = new VaeDecoder(config, device, dtype);
+        encoder = VaeCoder.ImageEncoder(config, device, dtype);
+        decoder = VaeCoder.ImageDecoder(config, device, dtype);
         if (config.UseQuantConv)
             quant_conv = nn.Conv2d(2 * config.LatentChannels, 2 * config.LatentChannels, 1, device: device, dtype: dtype);
         if (config.UsePostQuantConv)
@@ -286,8 +286,8 @@ public sealed class AutoencoderKL : nn.Module<Tensor, Tensor>, IImageLatentSpace
         using var scope = NewDisposeScope();
         var latent = post_quant_conv is null ? z : post_quant_conv.forward(z);
         // Whole-image mode: the cheap latent-resolution part (with the global attention) runs once, untiled.
-        var features = tiling.WholeImageStatistics ? decoder.ForwardMid(latent) : latent;
-        Func<Tensor, Tensor> run = tiling.WholeImageStatistics ? decoder.ForwardUp : decoder.forward;
+        var features = tiling.WholeImageStatistics ? decoder.ForwardHead(latent) : latent;
+        Func<Tensor, Tensor> run = tiling.WholeImageStatistics ? decoder.ForwardTail : decoder.forward;
         using var statistics = tiling.WholeImageStatistics ? new TileStatistics() : null;
         if (statistics is not null)
         {
@@ -322,7 +322,7 @@ public sealed class AutoencoderKL : nn.Module<Tensor, Tensor>, IImageLatentSpace
         using var scope = NewDisposeScope();
         // Whole-image mode: tiles run the full-resolution down path; their features are blended and the
         // latent-resolution rest (mid block with the global attention, output conv) runs once on the whole.
-        Func<Tensor, Tensor> run = tiling.WholeImageStatistics ? encoder.ForwardDown : EncodeMoments;
+        Func<Tensor, Tensor> run = tiling.WholeImageStatistics ? encoder.ForwardHead : EncodeMoments;
         using var statistics = tiling.WholeImageStatistics ? new TileStatistics() : null;
         if (statistics is not null)
         {
@@ -343,7 +343,7 @@ public sealed class AutoencoderKL : nn.Module<Tensor, Tensor>, IImageLatentSpace
             progress?.Report(new TileProgress(++done, total));
         });
         if (!tiling.WholeImageStatistics) return blended!.MoveToOuterDisposeScope();
-        var h = encoder.ForwardMid(blended!);
+        var h = encoder.ForwardTail(blended!);
         blended!.Dispose();
         if (quant_conv is null) return h.MoveToOuterDisposeScope();
         return quant_conv.forward(h).MoveToOuterDisposeScope();

@@ -15,8 +15,8 @@ namespace Lumina.Models.Autoencoders;
 public sealed class AutoencoderKL1D : nn.Module<Tensor, Tensor>
 {
 #pragma warning disable IDE1006 // Field names are the checkpoint keys.
-    private readonly Encoder1D encoder;
-    private readonly Decoder1D decoder;
+    private readonly VaeCoder encoder;
+    private readonly VaeCoder decoder;
     private readonly Conv1d quant_conv;
     private readonly Conv1d post_quant_conv;
 #pragma warning restore IDE1006
@@ -31,8 +31,8 @@ public sealed class AutoencoderKL1D : nn.Module<Tensor, Tensor>
         ArgumentNullException.ThrowIfNull(config);
         config.Validate();
         Config = config;
-        encoder = new Encoder1D(config, device, dtype);
-        decoder = new Decoder1D(config, device, dtype);
+        encoder = VaeCoder.MelEncoder(config, device, dtype);
+        decoder = VaeCoder.MelDecoder(config, device, dtype);
         quant_conv = nn.Conv1d(2 * config.ZChannels, 2 * config.EmbedDim, 1, device: device, dtype: dtype);
         post_quant_conv = nn.Conv1d(config.EmbedDim, config.ZChannels, 1, device: device, dtype: dtype);
         RegisterComponents();

@@ -11,10 +11,10 @@ namespace Lumina.Models.Autoencoders;
 internal sealed class Vae1DLevel : nn.Module<Tensor, Tensor>
 {
 #pragma warning disable IDE1006 // Field names are the checkpoint keys.
-    private readonly ModuleList<ResnetBlock1D> block;
+    private readonly ModuleList<VaeResnetBlock> block;
     private readonly ModuleList<AttnBlock1D> attn;
-    private readonly Downsample1D? downsample;
-    private readonly Upsample1D? upsample;
+    private readonly Resampler? downsample;
+    private readonly Resampler? upsample;
 #pragma warning restore IDE1006
 
     /// <summary>Builds the level.</summary>
@@ -26,18 +26,18 @@ internal sealed class Vae1DLevel : nn.Module<Tensor, Tensor>
     /// <param name="resample">What happens to time at the end.</param>
     /// <param name="device">Where the parameters live.</param>
     /// <param name="dtype">Parameter element type; null keeps float32.</param>
-    public Vae1DLevel(int inChannels, int outChannels, int blocks, int kernelSize, bool attention, Vae1DResample resample,
+    public Vae1DLevel(int inChannels, int outChannels, int blocks, int kernelSize, bool attention, VaeResample resample,
         Device? device = null, ScalarType? dtype = null) : base(nameof(Vae1DLevel))
     {
-        block = nn.ModuleList<ResnetBlock1D>();
+        block = nn.ModuleList<VaeResnetBlock>();
         attn = nn.ModuleList<AttnBlock1D>();
         for (var j = 0; j < blocks; j++)
         {
-            block.Add(new ResnetBlock1D(j == 0 ? inChannels : outChannels, outChannels, kernelSize, device, dtype));
+            block.Add(new VaeResnetBlock(1, j == 0 ? inChannels : outChannels, outChannels, kernelSize, 32, ResnetShortcutKey.Nin, device, dtype));
             if (attention) attn.Add(new AttnBlock1D(outChannels, device, dtype));
         }
-        if (resample == Vae1DResample.Down) downsample = new Downsample1D(outChannels, device, dtype);
-        if (resample == Vae1DResample.Up) upsample = new Upsample1D(outChannels, device, dtype);
+        if (resample == VaeResample.Down) downsample = new Resampler(1, resample, outChannels, device, dtype);
+        if (resample == VaeResample.Up) upsample = new Resampler(1, resample, outChannels, device, dtype);
         RegisterComponents();
     }
 

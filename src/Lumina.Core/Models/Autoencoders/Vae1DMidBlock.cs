@@ -7,9 +7,9 @@ namespace Lumina.Models.Autoencoders;
 internal sealed class Vae1DMidBlock : nn.Module<Tensor, Tensor>
 {
 #pragma warning disable IDE1006 // Field names are the checkpoint keys.
-    private readonly ResnetBlock1D block_1;
+    private readonly VaeResnetBlock block_1;
     private readonly AttnBlock1D attn_1;
-    private readonly ResnetBlock1D block_2;
+    private readonly VaeResnetBlock block_2;
 #pragma warning restore IDE1006
 
     /// <summary>Builds the block.</summary>
@@ -19,9 +19,9 @@ internal sealed class Vae1DMidBlock : nn.Module<Tensor, Tensor>
     /// <param name="dtype">Parameter element type; null keeps float32.</param>
     public Vae1DMidBlock(int channels, int kernelSize, Device? device = null, ScalarType? dtype = null) : base(nameof(Vae1DMidBlock))
     {
-        block_1 = new ResnetBlock1D(channels, channels, kernelSize, device, dtype);
+        block_1 = new VaeResnetBlock(1, channels, channels, kernelSize, 32, ResnetShortcutKey.Nin, device, dtype);
         attn_1 = new AttnBlock1D(channels, device, dtype);
-        block_2 = new ResnetBlock1D(channels, channels, kernelSize, device, dtype);
+        block_2 = new VaeResnetBlock(1, channels, channels, kernelSize, 32, ResnetShortcutKey.Nin, device, dtype);
         RegisterComponents();
     }
 

@@ -12,7 +12,7 @@ internal sealed class VaeMidBlock2D : nn.Module<Tensor, Tensor>
 {
 #pragma warning disable IDE1006 // Field names are the checkpoint keys.
     private readonly ModuleList<VaeAttention>? attentions;
-    private readonly ModuleList<ResnetBlock2D> resnets;
+    private readonly ModuleList<VaeResnetBlock> resnets;
 #pragma warning restore IDE1006
 
     /// <summary>Builds the block.</summary>
@@ -24,7 +24,7 @@ internal sealed class VaeMidBlock2D : nn.Module<Tensor, Tensor>
     public VaeMidBlock2D(int channels, int groups, bool addAttention, Device? device = null, ScalarType? dtype = null)
         : base(nameof(VaeMidBlock2D))
     {
-        resnets = nn.ModuleList(new ResnetBlock2D(channels, channels, groups, device, dtype), new ResnetBlock2D(channels, channels, groups, device, dtype));
+        resnets = nn.ModuleList(Enumerable.Range(0, 2).Select(_ => new VaeResnetBlock(2, channels, channels, 3, groups, ResnetShortcutKey.Conv, device, dtype)).ToArray());
         if (addAttention) attentions = nn.ModuleList(new VaeAttention(channels, groups, channels, device, dtype));
         RegisterComponents();
     }

@@ -17,7 +17,7 @@ internal sealed class Activation1d : nn.Module<Tensor, Tensor>
 #pragma warning restore IDE1006
 
     /// <summary>Wraps an activation.</summary>
-    /// <param name="activation">A <see cref="Snake"/> or <see cref="SnakeBeta"/>.</param>
+    /// <param name="activation">A <see cref="Snake"/> (either kind).</param>
     /// <param name="device">Where the filter buffers live.</param>
     /// <param name="dtype">Buffer element type; null keeps float32.</param>
     public Activation1d(nn.Module<Tensor, Tensor> activation, Device? device = null, ScalarType? dtype = null) : base(nameof(Activation1d))
@@ -30,9 +30,7 @@ internal sealed class Activation1d : nn.Module<Tensor, Tensor>
 
     /// <summary>Builds the activation a config names ("snake" or "snakebeta") for a channel count.</summary>
     internal static Activation1d For(BigVGANConfig config, int channels, Device? device, ScalarType? dtype) =>
-        new(config.Activation == "snake"
-            ? new Snake(channels, config.SnakeLogScale, device, dtype)
-            : new SnakeBeta(channels, config.SnakeLogScale, device, dtype), device, dtype);
+        new(new Snake(channels, withBeta: config.Activation != "snake", config.SnakeLogScale, device, dtype), device, dtype);
 
     /// <inheritdoc />
     public override Tensor forward(Tensor x)

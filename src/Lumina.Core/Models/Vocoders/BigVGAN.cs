@@ -47,9 +47,7 @@ public sealed class BigVGAN : nn.Module<Tensor, Tensor>
             {
                 var kernel = config.ResBlockKernelSizes[j];
                 var dilations = config.ResBlockDilationSizes[j];
-                resblocks.Add(config.ResBlock == "1"
-                    ? new AMPBlock1(config, ch, kernel, dilations, device, dtype)
-                    : new AMPBlock2(config, ch, kernel, dilations, device, dtype));
+                resblocks.Add(new AMPBlock(config, ch, kernel, dilations, device, dtype));
             }
         }
         activation_post = Activation1d.For(config, ch, device, dtype);

@@ -15,7 +15,7 @@ public sealed record BigVGANConfig
     /// <summary>Channels after <c>conv_pre</c> (<c>upsample_initial_channel</c>); halved by every upsampler.</summary>
     public int UpsampleInitialChannel { get; init; } = 512;
 
-    /// <summary>Residual block kind (<c>resblock</c>): "1" (AMPBlock1, the default) or "2" (AMPBlock2).</summary>
+    /// <summary>Residual block kind (<c>resblock</c>): "1" (three rounds of two convolutions, the default) or "2" (two rounds of one); see AMPBlock.</summary>
     public string ResBlock { get; init; } = "1";
 
     /// <summary>Kernel of each parallel residual block (<c>resblock_kernel_sizes</c>).</summary>
