@@ -55,6 +55,9 @@ public abstract class DiffusionTransformer<TConfig> : nn.Module, IDiffusionTrans
     /// <summary>Per-sample captions; a model with a regional (compositional) forward also takes regions.</summary>
     public virtual bool Supports(DiTConditioningKind kind) => kind == DiTConditioningKind.Captions;
 
+    /// <summary>False: only a video Next-DiT (<see cref="NextDiTConfig.Video"/>) takes video latents.</summary>
+    public virtual bool SupportsVideo => false;
+
     /// <inheritdoc />
     public abstract Tensor Forward(DiTInput input);
 

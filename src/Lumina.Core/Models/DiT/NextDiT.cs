@@ -41,6 +41,9 @@ public sealed partial class NextDiT : DiffusionTransformer<NextDiTConfig>
         RegisterComponents();
     }
 
+    /// <summary>A video model (<see cref="NextDiTConfig.Video"/>) takes [B, C, F, H, W] latents.</summary>
+    public override bool SupportsVideo => Config.Video;
+
     /// <summary>Captions and regional captions (compositional generation) both.</summary>
     public override bool Supports(DiTConditioningKind kind) => kind is DiTConditioningKind.Captions or DiTConditioningKind.Regions;
 
