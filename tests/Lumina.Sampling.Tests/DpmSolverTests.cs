@@ -131,7 +131,7 @@ public class DpmSolverTests
         using var x0 = torch.randn(4);
         var steps = new List<int>();
         using var solution = new DpmSolverPlusPlus().Solve((x, t) => -x, x0, TimeGrid.DpmSolverFlow(6, 6.0),
-            new SolveOptions { StepCallback = step => { steps.Add(step.Index); return step.Index < 2; } });
+            new SolveOptions { StepCallback = step => { steps.Add(step.Index); if (step.Index >= 2) step.Stop(); return null; } });
         Assert.Equal([0, 1, 2], steps);
         Assert.True(solution.StoppedEarly);
         Assert.Equal(3, solution.FunctionEvaluations);

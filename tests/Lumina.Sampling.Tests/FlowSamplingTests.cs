@@ -24,7 +24,7 @@ public sealed class FlowSamplingTests
         using var solution = FlowSampling.Run(Constant, noise, new FlowSamplingOptions
         {
             Grid = grid,
-            StepEnd = step =>
+            StepCallback = step =>
             {
                 seen.Add((step.Index, step.Latents[0, 0, 0, 0].item<float>()));
                 return step.Index == 1 ? replacement : null;           // after step 1 (t = 0.5): restart from zeros
@@ -48,7 +48,7 @@ public sealed class FlowSamplingTests
         using var replacement = torch.zeros(1, 2, 2);
         using var replaced = FlowSampling.Run(Constant, noise, new FlowSamplingOptions
         {
-            Grid = grid, Solver = OdeSolver.Create(OdeMethod.DpmSolver), StepEnd = s => s.Index == 0 ? replacement : null,
+            Grid = grid, Solver = OdeSolver.Create(OdeMethod.DpmSolver), StepCallback = s => s.Index == 0 ? replacement : null,
         });
         using var plain = FlowSampling.Run(Constant, noise, new FlowSamplingOptions { Grid = grid, Solver = OdeSolver.Create(OdeMethod.DpmSolver) });
         Assert.Equal(4, replaced.FunctionEvaluations);                                   // one model call per step
@@ -56,12 +56,12 @@ public sealed class FlowSamplingTests
 
         var ex = Assert.Throws<NotSupportedException>(() => FlowSampling.Run(Constant, noise, new FlowSamplingOptions
         {
-            Grid = TimeGrid.Create(3), Solver = OdeSolver.Create(OdeMethod.Dopri5), StepEnd = _ => replacement,
+            Grid = TimeGrid.Create(3), Solver = OdeSolver.Create(OdeMethod.Dopri5), StepCallback = _ => replacement,
         }));
         Assert.Contains("dopri5", ex.Message);
         var shape = Assert.Throws<InvalidOperationException>(() => FlowSampling.Run(Constant, noise, new FlowSamplingOptions
         {
-            Grid = TimeGrid.Create(3), StepEnd = _ => torch.zeros(2, 2),
+            Grid = TimeGrid.Create(3), StepCallback = _ => torch.zeros(2, 2),
         }));
         Assert.Contains("shape", shape.Message);
     }

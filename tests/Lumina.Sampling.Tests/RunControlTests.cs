@@ -84,7 +84,8 @@ public class RunControlTests
             {
                 seen.Add((step.Index, step.Time, step.FunctionEvaluations));
                 Assert.Equal(new long[] { 1, 4, 8, 8 }, step.Latents.shape);
-                return step.Index < 3;
+                if (step.Index >= 3) step.Stop();
+                return null;
             },
         });
         Assert.True(s.StoppedEarly);

@@ -58,7 +58,7 @@ internal static class DownloadCommand
         var folder = await ConsoleProgress.RunDownloadAsync(
             progress => client.DownloadSnapshotAsync(repo, options, progress, ct)).ConfigureAwait(false);
         var files = Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories).ToList();
-        Console.Error.WriteLine($"{repo}@{revision}: {files.Count} files in {client.Settings.CacheDirectory}");
+        Console.Error.WriteLine($"{repo}@{revision}: {files.Count} files in {client.Cache.CacheDirectory}");
         Console.WriteLine(folder);
         return ExitCodes.Success;
     }

@@ -7,7 +7,7 @@ namespace Lumina.Nn;
 /// </summary>
 /// <param name="LinearFactor">Divides each frequency (Next-DiT's linear factor).</param>
 /// <param name="NtkFactor">Multiplies θ (Next-DiT's and Flag-DiT's NTK factor).</param>
-public readonly record struct RopeScaling(double LinearFactor = 1.0, double NtkFactor = 1.0)
+internal readonly record struct RopeScaling(double LinearFactor = 1.0, double NtkFactor = 1.0)
 {
     /// <summary>No scaling.</summary>
     public static RopeScaling None => new(1.0, 1.0);

@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 namespace Lumina.Tensors;
 
 /// <summary>What makes bfloat16 matmuls fast (or not) on a device.</summary>
-public enum BFloat16Support
+internal enum BFloat16Support
 {
     /// <summary>No bf16 arithmetic: libtorch emulates it, far slower than float32 (about 1 % of fp32 on an AVX2 CPU).</summary>
     None,
@@ -22,7 +22,7 @@ public enum BFloat16Support
 }
 
 /// <summary>The kinds of pipeline component the dtype policy chooses for.</summary>
-public enum ModelComponent
+internal enum ModelComponent
 {
     /// <summary>The diffusion transformer (Next-DiT, Flag-DiT, the music DiT, Lumina-Image 2.0).</summary>
     Transformer,
@@ -47,7 +47,7 @@ public enum ModelComponent
 /// else (Arm64, an older x86) gets float32.
 /// </para>
 /// </summary>
-public static class DTypePolicy
+internal static class DTypePolicy
 {
     private static readonly Lazy<BFloat16Support> Cpu = new(DetectCpu);
 

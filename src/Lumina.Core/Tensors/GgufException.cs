@@ -7,7 +7,7 @@ namespace Lumina.Tensors;
 /// file that shrank while it was read; also a tensor type that Lumina cannot dequantize. The message names the file and
 /// the problem. Reading never goes out of bounds and never crashes the process.
 /// </summary>
-public sealed class GgufException : TensorFileException
+internal sealed class GgufException : TensorFileException
 {
     /// <summary>Creates the exception for <paramref name="filePath"/> with a description of the problem.</summary>
     public GgufException(string filePath, string problem, Exception? innerException = null)

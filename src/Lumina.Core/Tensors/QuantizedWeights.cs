@@ -6,7 +6,7 @@ namespace Lumina.Tensors;
 /// Weights that a model materializes one block at a time: the model calls <see cref="Use"/> around each block's forward
 /// and disposes the result afterwards. <see cref="QuantizedWeights"/> implements it for GGUF weights kept quantized.
 /// </summary>
-public interface IBlockWeights
+internal interface IBlockWeights
 {
     /// <summary>
     /// Makes <paramref name="block"/>'s weights usable until the returned scope is disposed; null when the block has
@@ -38,7 +38,7 @@ public enum QuantizedWeightsMode
 /// tensor is read (and dequantized) into its parameter. <see cref="Use"/> dequantizes one block's matrices into the
 /// parameters' own dtype and device with <c>set_</c>, and its scope puts the placeholders back.
 /// </summary>
-public sealed class QuantizedWeights : IBlockWeights, IDisposable
+internal sealed class QuantizedWeights : IBlockWeights, IDisposable
 {
     private readonly Dictionary<torch.nn.Module, List<Entry>> _byBlock;
     private readonly List<Entry> _all;

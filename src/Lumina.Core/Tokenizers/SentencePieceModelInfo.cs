@@ -3,7 +3,7 @@ using System.Text;
 namespace Lumina.Tokenizers;
 
 /// <summary>The SentencePiece training algorithm a <c>tokenizer.model</c> was built with.</summary>
-public enum SentencePieceModelType
+internal enum SentencePieceModelType
 {
     /// <summary>Unigram language model (T5, ALBERT, XLNet).</summary>
     Unigram = 1,

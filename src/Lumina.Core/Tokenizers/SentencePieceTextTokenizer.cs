@@ -4,7 +4,7 @@ using Microsoft.ML.Tokenizers;
 namespace Lumina.Tokenizers;
 
 /// <summary>Overrides applied when a SentencePiece tokenizer is loaded.</summary>
-public sealed record SentencePieceLoadOptions
+internal sealed record SentencePieceLoadOptions
 {
     /// <summary>Whether <see cref="SentencePieceTextTokenizer.Encode"/> adds BOS; null = <c>add_bos_token</c> or the class default.</summary>
     public bool? AddBos { get; init; }
@@ -65,7 +65,7 @@ public sealed class SentencePieceTextTokenizer
     public Tokenizer InnerTokenizer => _inner;
 
     /// <summary>The SentencePiece training algorithm of the model.</summary>
-    public SentencePieceModelType ModelType => _info.ModelType;
+    internal SentencePieceModelType ModelType => _info.ModelType;
 
     /// <summary>Number of pieces in the model file.</summary>
     public int VocabularySize => _info.PieceCount;
@@ -93,9 +93,11 @@ public sealed class SentencePieceTextTokenizer
     /// its <c>tokenizer_config.json</c> and <c>special_tokens_map.json</c> when present.
     /// </summary>
     /// <param name="folder">The tokenizer folder (for example <c>…/snapshots/&lt;commit&gt;/tokenizer</c>).</param>
-    /// <param name="options">Overrides of the BOS/EOS behaviour.</param>
     /// <exception cref="FileNotFoundException">The folder has no SentencePiece model.</exception>
-    public static SentencePieceTextTokenizer FromFolder(string folder, SentencePieceLoadOptions? options = null)
+    public static SentencePieceTextTokenizer FromFolder(string folder) => FromFolder(folder, null);
+
+    /// <summary><see cref="FromFolder(string)"/> with overrides of the BOS/EOS behaviour (tests and experiments).</summary>
+    internal static SentencePieceTextTokenizer FromFolder(string folder, SentencePieceLoadOptions? options)
     {
         ArgumentException.ThrowIfNullOrEmpty(folder);
         if (!Directory.Exists(folder))
@@ -115,11 +117,13 @@ public sealed class SentencePieceTextTokenizer
 
     /// <summary>
     /// Loads a SentencePiece model file. The JSON files next to it are read when present, so a path inside a Hugging
-    /// Face tokenizer folder behaves like <see cref="FromFolder"/>.
+    /// Face tokenizer folder behaves like <see cref="FromFolder(string)"/>.
     /// </summary>
     /// <param name="modelPath">Path of the <c>.model</c> file.</param>
-    /// <param name="options">Overrides of the BOS/EOS behaviour.</param>
-    public static SentencePieceTextTokenizer FromModelFile(string modelPath, SentencePieceLoadOptions? options = null)
+    public static SentencePieceTextTokenizer FromModelFile(string modelPath) => FromModelFile(modelPath, null);
+
+    /// <summary><see cref="FromModelFile(string)"/> with overrides of the BOS/EOS behaviour (tests and experiments).</summary>
+    internal static SentencePieceTextTokenizer FromModelFile(string modelPath, SentencePieceLoadOptions? options)
     {
         ArgumentException.ThrowIfNullOrEmpty(modelPath);
         if (!File.Exists(modelPath))
@@ -316,7 +320,7 @@ public sealed class SentencePieceTextTokenizer
     /// <param name="texts">The texts; at least one.</param>
     /// <param name="options">Truncation and padding; null pads to the longest with the tokenizer's settings.</param>
     /// <exception cref="ArgumentException">The options cannot give a rectangular batch.</exception>
-    public TokenBatch EncodeBatch(IReadOnlyList<string> texts, TokenBatchOptions? options = null)
+    internal TokenBatch EncodeBatch(IReadOnlyList<string> texts, TokenBatchOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(texts);
         if (texts.Count == 0)

@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace Lumina.Tokenizers;
 
 /// <summary>How a batch of token sequences is padded.</summary>
-public enum PaddingStrategy
+internal enum PaddingStrategy
 {
     /// <summary>No padding; every sequence must then have the same length.</summary>
     None,
@@ -17,7 +17,7 @@ public enum PaddingStrategy
 }
 
 /// <summary>Which side gets the padding.</summary>
-public enum PaddingSide
+internal enum PaddingSide
 {
     /// <summary>Pad after the tokens (what every Lumina caption encoder uses).</summary>
     Right,
@@ -30,7 +30,7 @@ public enum PaddingSide
 /// Options of <see cref="SentencePieceTextTokenizer.EncodeBatch"/>, with the meaning of the Hugging Face tokenizer
 /// call arguments of the same names.
 /// </summary>
-public sealed record TokenBatchOptions
+internal sealed record TokenBatchOptions
 {
     /// <summary>Whether to add the BOS token; null uses the tokenizer's setting.</summary>
     public bool? AddBos { get; init; }
@@ -64,7 +64,7 @@ public sealed record TokenBatchOptions
 /// A padded batch of token ids with its attention mask (1 = real token, 0 = padding), stored row-major as
 /// <c>[BatchSize, SequenceLength]</c>.
 /// </summary>
-public sealed class TokenBatch
+internal sealed class TokenBatch
 {
     private readonly long[] _ids;
     private readonly long[] _mask;

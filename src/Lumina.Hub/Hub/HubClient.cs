@@ -52,13 +52,13 @@ public sealed class HubClient
     }
 
     /// <summary>The settings in use (options merged with the environment; the token is not exposed).</summary>
-    public HubSettings Settings { get; }
+    internal HubSettings Settings { get; }
 
     /// <summary>The cache this client reads and fills.</summary>
     public HubCache Cache { get; }
 
     /// <summary>Lists a repository at a revision: its commit and every file with size and LFS sha256.</summary>
-    public Task<RepoInfo> GetRepoInfoAsync(string repoId, string revision = "main", CancellationToken cancellationToken = default)
+    internal Task<RepoInfo> GetRepoInfoAsync(string repoId, string revision = "main", CancellationToken cancellationToken = default)
     {
         HubPaths.ValidateRepoId(repoId);
         HubPaths.ValidateRevision(revision);
@@ -83,7 +83,7 @@ public sealed class HubClient
     /// Asks the Hub about a file with a HEAD request (relative redirects followed, an absolute redirect taken as the
     /// download location) and returns its commit, etag, size and download URL.
     /// </summary>
-    public Task<HubFileMetadata> GetFileMetadataAsync(string repoId, string path, string revision = "main", CancellationToken cancellationToken = default)
+    internal Task<HubFileMetadata> GetFileMetadataAsync(string repoId, string path, string revision = "main", CancellationToken cancellationToken = default)
     {
         HubPaths.ValidateRepoId(repoId);
         HubPaths.ValidateFilePath(path);
@@ -234,7 +234,7 @@ public sealed class HubClient
         IReadOnlyList<string> selected = layout == ModelLayout.Diffusers
             ? ModelFileSelector.SelectDiffusers(repoId, files, readModelIndex(), options.Variant)
             : ModelFileSelector.SelectOriginal(repoId, files, options.UseEma);
-        return new ResolvedModel(repoId, commit, layout, folder, selected);
+        return new ResolvedModel(repoId, commit, folder, selected) { Layout = layout };
     }
 
     private async Task<RepoInfo?> TryGetRepoInfoOnlineAsync(string repoId, string revision, CancellationToken cancellationToken)

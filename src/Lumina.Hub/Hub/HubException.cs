@@ -31,7 +31,7 @@ public sealed class HubAccessDeniedException : HubException
 }
 
 /// <summary>What a <see cref="HubNotFoundException"/> could not find.</summary>
-public enum HubMissingKind
+internal enum HubMissingKind
 {
     /// <summary>The server did not say which part was missing.</summary>
     Unknown,
@@ -50,7 +50,7 @@ public enum HubMissingKind
 public sealed class HubNotFoundException : HubException
 {
     /// <summary>Creates the error.</summary>
-    public HubNotFoundException(string message, HubMissingKind kind, string repoId, string revision, string? path)
+    internal HubNotFoundException(string message, HubMissingKind kind, string repoId, string revision, string? path)
         : base(message)
     {
         Kind = kind;
@@ -60,7 +60,7 @@ public sealed class HubNotFoundException : HubException
     }
 
     /// <summary>Which part is missing.</summary>
-    public HubMissingKind Kind { get; }
+    internal HubMissingKind Kind { get; }
 
     /// <summary>The repository id asked for.</summary>
     public string RepoId { get; }

@@ -4,7 +4,7 @@ namespace Lumina.Hub;
 /// The settings a <see cref="HubClient"/> actually uses: <see cref="HubOptions"/> merged with the environment the
 /// way huggingface_hub reads it. The token is held but never printed (<see cref="ToString"/> redacts it).
 /// </summary>
-public sealed class HubSettings
+internal sealed class HubSettings
 {
     /// <summary>The default Hub address.</summary>
     public const string DefaultEndpoint = "https://huggingface.co";

@@ -1,7 +1,7 @@
 namespace Lumina.Hub;
 
 /// <summary>How a model repository is organised.</summary>
-public enum ModelLayout
+internal enum ModelLayout
 {
     /// <summary>A diffusers repository: <c>model_index.json</c> plus one folder per component.</summary>
     Diffusers,
@@ -32,11 +32,13 @@ public sealed record ModelDownloadOptions
 /// <summary>A model repository resolved to its layout and the files a pipeline needs from it.</summary>
 /// <param name="RepoId">The repository id.</param>
 /// <param name="CommitHash">The commit the revision resolved to.</param>
-/// <param name="Layout">Diffusers or original Lumina.</param>
 /// <param name="SnapshotFolder">The local snapshot folder; the files below are relative to it.</param>
 /// <param name="Files">The repository paths the pipeline needs, sorted.</param>
-public sealed record ResolvedModel(string RepoId, string CommitHash, ModelLayout Layout, string SnapshotFolder, IReadOnlyList<string> Files)
+public sealed record ResolvedModel(string RepoId, string CommitHash, string SnapshotFolder, IReadOnlyList<string> Files)
 {
+    /// <summary>Diffusers or original Lumina (the file selection's business; the pipelines read the folder itself).</summary>
+    internal ModelLayout Layout { get; init; }
+
     /// <summary>The local path of one of <see cref="Files"/>.</summary>
     public string LocalPath(string file) => Path.Combine(SnapshotFolder, HubPaths.ToLocal(file));
 }

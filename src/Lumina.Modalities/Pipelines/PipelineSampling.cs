@@ -22,7 +22,7 @@ internal static class PipelineSampling
 
     /// <summary>The loop options of a run with these settings.</summary>
     public static FlowSamplingOptions Options(TextToImageSettings settings, double strength, IProgress<SamplingProgress>? progress,
-        ModelEvaluationCounter? evaluations, SamplingStepEndCallback? stepEnd = null) => new()
+        ModelEvaluationCounter? evaluations, SamplingStepCallback? stepEnd = null) => new()
     {
         Grid = Grid(settings, strength),
         Solver = OdeSolver.Create(settings.Solver),
@@ -30,7 +30,7 @@ internal static class PipelineSampling
         StepCache = settings.StepCache,
         Progress = progress,
         Evaluations = evaluations,
-        StepEnd = stepEnd,
+        StepCallback = stepEnd,
     };
 
     /// <summary>

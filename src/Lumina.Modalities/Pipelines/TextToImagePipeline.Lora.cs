@@ -34,7 +34,7 @@ public sealed partial class TextToImagePipeline
             throw new ArgumentOutOfRangeException(nameof(strength), strength, "The LoRA strength must be a finite number (1 = as trained, 0 = off).");
         if (!File.Exists(path))
             throw new FileNotFoundException($"The LoRA file '{path}' does not exist.", path);
-        if (Transformer.Module is Lumina2Transformer { BlockWeights: not null })
+        if (Transformer.Module is Lumina2Transformer { KeepsQuantizedWeights: true })
             throw new NotSupportedException(
                 $"The transformer's GGUF weights are kept quantized, so a LoRA has no dense weights to patch. Load it with {nameof(Tensors.QuantizedWeightsMode)}.{nameof(Tensors.QuantizedWeightsMode.DequantizeAtLoad)} " +
                 "(builder .WithQuantizedWeights(QuantizedWeightsMode.DequantizeAtLoad), CLI --gguf-weights dequantize) to apply LoRAs.");

@@ -122,10 +122,10 @@ public sealed partial class TextToImagePipeline : IDisposable
     /// <param name="progress">Receives a report per solver step.</param>
     /// <param name="cancellationToken">Checked before every model call.</param>
     /// <param name="stepEnd">diffusers' <c>callback_on_step_end</c>: sees the latents after each step and may return
-    /// replacements (see <see cref="SamplingStepEndCallback"/>); null = none.</param>
+    /// replacements or stop the run (see <see cref="SamplingStepCallback"/>); null = none.</param>
     /// <returns>The sampled latents [1, C, h, w].</returns>
     public Tensor SampleLatents(Tensor noise, CaptionEmbeddings captions, TextToImageSettings? settings = null,
-        IProgress<SamplingProgress>? progress = null, CancellationToken cancellationToken = default, SamplingStepEndCallback? stepEnd = null)
+        IProgress<SamplingProgress>? progress = null, CancellationToken cancellationToken = default, SamplingStepCallback? stepEnd = null)
     {
         ArgumentNullException.ThrowIfNull(noise);
         ArgumentNullException.ThrowIfNull(captions);

@@ -39,11 +39,8 @@ public sealed record FlowSamplingOptions
     /// <summary>Receives a report after each grid interval.</summary>
     public IProgress<SamplingProgress>? Progress { get; init; }
 
-    /// <summary>diffusers' <c>callback_on_step_end</c>: reads the latents after each step and may replace them
-    /// (see <see cref="SamplingStepEndCallback"/>). In the doubled layout it sees the [2B] state.</summary>
-    public SamplingStepEndCallback? StepEnd { get; init; }
-
-    /// <summary>Called after each grid interval; return false to stop early with the latents reached so far.</summary>
+    /// <summary>diffusers' <c>callback_on_step_end</c>: reads the latents after each step and may replace them or stop
+    /// the run (see <see cref="SamplingStepCallback"/>). In the doubled layout it sees the [2B] state.</summary>
     public SamplingStepCallback? StepCallback { get; init; }
 
     /// <summary>Keep the state at every grid point (<see cref="OdeSolution.Trajectory"/>), in the state's layout.</summary>
@@ -122,7 +119,6 @@ public static class FlowSampling
         var solution = options.Solver.Solve(Velocity, doubled ?? noise, grid, new SolveOptions
         {
             Progress = tracker,
-            StepEnd = options.StepEnd,
             StepCallback = options.StepCallback,
             KeepTrajectory = options.KeepTrajectory,
         }, cancellationToken);

@@ -31,7 +31,7 @@ public sealed class OdeSolution : IDisposable
     /// <summary>How many grid intervals were completed.</summary>
     public int CompletedSteps { get; }
 
-    /// <summary>True when a <see cref="SamplingStepCallback"/> stopped the run before the last grid time.</summary>
+    /// <summary>True when a <see cref="SamplingStepCallback"/> stopped the run (<see cref="SamplingStep.Stop"/>) before the last grid time.</summary>
     public bool StoppedEarly { get; }
 
     /// <summary>How many times the velocity function (the model) was called.</summary>

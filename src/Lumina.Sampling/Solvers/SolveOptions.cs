@@ -7,16 +7,14 @@ public sealed record SolveOptions
     /// Costs one state-sized tensor per grid point; off by default.</summary>
     public bool KeepTrajectory { get; init; }
 
-    /// <summary>Called after each grid interval with the current latents; may stop the run.</summary>
-    public SamplingStepCallback? StepCallback { get; init; }
-
     /// <summary>
     /// diffusers' <c>callback_on_step_end</c>: called after each grid interval with the current latents (borrowed); return
-    /// new latents of the same shape to continue from them (the solver copies them), or null to keep the state. Runs before
-    /// the trajectory records the point and before <see cref="StepCallback"/>. Adaptive solvers (dopri5) cannot continue
-    /// from replaced latents and throw <see cref="NotSupportedException"/> if a replacement is returned.
+    /// new latents of the same shape to continue from them (the solver copies them), or null to keep the state; call
+    /// <see cref="SamplingStep.Stop"/> to end the run early. Runs before the trajectory records the point and before the
+    /// progress report. Adaptive solvers (dopri5) cannot continue from replaced latents and throw
+    /// <see cref="NotSupportedException"/> if a replacement is returned.
     /// </summary>
-    public SamplingStepEndCallback? StepEnd { get; init; }
+    public SamplingStepCallback? StepCallback { get; init; }
 
     /// <summary>Receives a <see cref="SamplingProgress"/> after each grid interval.</summary>
     public IProgress<SamplingProgress>? Progress { get; init; }

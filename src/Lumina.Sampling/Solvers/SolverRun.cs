@@ -97,7 +97,7 @@ internal sealed class SolverRun : IDisposable
     public void ThrowIfCancelled() => _cancellationToken.ThrowIfCancellationRequested();
 
     /// <summary>Records that grid point <paramref name="index"/> (≥ 1) has been reached with state <paramref name="y"/>.
-    /// A <see cref="SolveOptions.StepEnd"/> callback may replace the state: <paramref name="y"/> then becomes a copy of
+    /// A <see cref="SolveOptions.StepCallback"/> may replace the state: <paramref name="y"/> then becomes a copy of
     /// the replacement (the old state is disposed). Returns false when the callback asked to stop.</summary>
     /// <param name="index">The grid point reached.</param>
     /// <param name="y">The state; replaced when the step-end callback returns new latents.</param>
@@ -106,23 +106,22 @@ internal sealed class SolverRun : IDisposable
     public bool Reached(int index, ref torch.Tensor y, bool replaceable = true, string solver = "")
     {
         CompletedSteps = index;
-        if (_options.StepEnd is { } stepEnd
-            && stepEnd(new SamplingStep(index - 1, TotalSteps, Times[index], y, FunctionEvaluations)) is { } replacement)
+        var step = _options.StepCallback is null ? null : new SamplingStep(index - 1, TotalSteps, Times[index], y, FunctionEvaluations);
+        if (step is not null && _options.StepCallback!(step) is { } replacement)
         {
             if (!replaceable)
                 throw new NotSupportedException(
-                    $"The {solver} solver cannot continue from replaced latents (its grid-point state is interpolated); use a fixed-grid or multistep solver, or return null from the step-end callback.");
+                    $"The {solver} solver cannot continue from replaced latents (its grid-point state is interpolated); use a fixed-grid or multistep solver, or return null from the step callback.");
             if (!replacement.shape.SequenceEqual(_shape))
                 throw new InvalidOperationException(
-                    $"The step-end callback returned latents of shape [{string.Join(", ", replacement.shape)}] for a state of shape [{string.Join(", ", _shape)}]; return the state's shape or null.");
+                    $"The step callback returned latents of shape [{string.Join(", ", replacement.shape)}] for a state of shape [{string.Join(", ", _shape)}]; return the state's shape or null.");
             var copy = Copy(replacement).to(y.dtype, y.device);
             y.Dispose();
             y = copy;
         }
         if (_options.KeepTrajectory) _trajectory.Add(SolverRun.Copy(y));
         _options.Progress?.Report(new SamplingProgress(index, TotalSteps, Times[index], FunctionEvaluations));
-        if (_options.StepCallback is { } callback
-            && !callback(new SamplingStep(index - 1, TotalSteps, Times[index], y, FunctionEvaluations)))
+        if (step is { StopRequested: true })
         {
             StoppedEarly = index < TotalSteps;
             return false;

@@ -83,7 +83,7 @@ public sealed class DemoModelTrainer
         using var gemma = CreateTextEncoder(tokenizer.VocabularySize);
         using var encoder = new GemmaCaptionEncoder(gemma, tokenizer);
         using var dit = new NextDiT(Recipe.Transformer);
-        DiTInitializer.Initialize(dit, Recipe.Training.Seed);
+        FlowMatchingTrainer.InitializeWeights(dit, Recipe.Training.Seed);
         var results = Path.Combine(workFolder, "results");
         var options = Recipe.Training with { OutputDirectory = results };
         using var trainer = new FlowMatchingTrainer(dit, encoder, options);

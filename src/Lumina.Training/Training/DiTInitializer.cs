@@ -9,7 +9,7 @@ namespace Lumina.Training;
 /// for norms; zero adaLN modulations, attention gates and final projection (so every block starts as the identity).
 /// Deterministic for a seed.
 /// </summary>
-public static class DiTInitializer
+internal static class DiTInitializer
 {
     /// <summary>Initialises every parameter of <paramref name="model"/> in place.</summary>
     public static void Initialize(nn.Module model, long seed)

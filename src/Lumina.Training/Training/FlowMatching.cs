@@ -7,7 +7,7 @@ namespace Lumina.Training;
 /// The rectified-flow objective Lumina trains with (upstream <c>transport</c>, linear path, velocity model):
 /// x_t = t·x1 + (1 − t)·x0 with x0 ~ N(0, I), target u = x1 − x0, loss = per-sample mean squared error, averaged.
 /// </summary>
-public static class FlowMatching
+internal static class FlowMatching
 {
     /// <summary>Draws one time per sample in [0, 1) as <paramref name="sampling"/> says, from <paramref name="generator"/>.</summary>
     public static Tensor SampleTimes(long batch, TimestepSampling sampling, Generator generator, Device? device = null)

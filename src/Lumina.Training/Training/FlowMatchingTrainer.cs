@@ -28,8 +28,18 @@ public sealed class FlowMatchingTrainer : IDisposable
     private readonly ExponentialMovingAverage _ema;
     private readonly (string Name, Parameter Param)[] _trained;
 
+    /// <summary>
+    /// Initialises a Lumina DiT for training from scratch, following upstream's rules by parameter name: Xavier-uniform
+    /// linears with zero biases; N(0, 0.02) for the timestep MLP, the caption projection and <c>pad_token</c>; ones/zeros
+    /// for norms; zero adaLN modulations, attention gates and final projection (so every block starts as the identity).
+    /// Deterministic for a seed.
+    /// </summary>
+    /// <param name="model">The model whose parameters are set in place.</param>
+    /// <param name="seed">The seed of the random initialisations.</param>
+    public static void InitializeWeights(nn.Module model, long seed) => DiTInitializer.Initialize(model, seed);
+
     /// <summary>Creates a trainer.</summary>
-    /// <param name="model">The model to train (initialise or load its weights first, e.g. <see cref="DiTInitializer"/>).</param>
+    /// <param name="model">The model to train (initialise or load its weights first, e.g. <see cref="InitializeWeights"/>).</param>
     /// <param name="captions">Encodes captions (and "" for dropped ones).</param>
     /// <param name="options">Settings (null = upstream defaults).</param>
     /// <param name="lora">Adapters attached to <paramref name="model"/>: only they train, and checkpoints hold only them.</param>

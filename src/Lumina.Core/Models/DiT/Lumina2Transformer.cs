@@ -61,7 +61,7 @@ public sealed class Lumina2Transformer : DiffusionTransformer<Lumina2Config>
     /// drops them right after. The model owns what it is given: it is disposed with the model (when disposable) and
     /// when replaced.
     /// </summary>
-    public Tensors.IBlockWeights? BlockWeights
+    internal Tensors.IBlockWeights? BlockWeights
     {
         get => _blockWeights;
         set
@@ -73,6 +73,12 @@ public sealed class Lumina2Transformer : DiffusionTransformer<Lumina2Config>
     }
 
     private Tensors.IBlockWeights? _blockWeights;
+
+    /// <summary>
+    /// True when some weights are kept quantized and materialized one block at a time (a GGUF loaded with
+    /// <see cref="Tensors.QuantizedWeightsMode.KeepQuantized"/>); such a model cannot have adapters merged into it.
+    /// </summary>
+    public bool KeepsQuantizedWeights => _blockWeights is not null;
 
     /// <summary>The main joint blocks.</summary>
     internal IReadOnlyList<Lumina2Block> Layers => layers.ToList();

@@ -46,7 +46,7 @@ public abstract class CaptionEncoder<TModel> : ICaptionEncoder where TModel : nn
 
     /// <summary>The tokenization upstream applies, exposed for inspection and tests.</summary>
     /// <param name="prompts">The prompts (checked: at least one, none null).</param>
-    public TokenBatch Tokenize(IReadOnlyList<string> prompts)
+    internal TokenBatch Tokenize(IReadOnlyList<string> prompts)
     {
         CaptionPrompts.ValidatePrompts(prompts);
         return TokenizeCore(prompts);
@@ -54,7 +54,7 @@ public abstract class CaptionEncoder<TModel> : ICaptionEncoder where TModel : nn
 
     /// <summary>The family's tokenization of checked prompts.</summary>
     /// <param name="prompts">The prompts.</param>
-    protected abstract TokenBatch TokenizeCore(IReadOnlyList<string> prompts);
+    internal abstract TokenBatch TokenizeCore(IReadOnlyList<string> prompts);
 
     /// <summary>Runs the model on token ids and returns the caption features [B, L, D].</summary>
     /// <param name="ids">Token ids [B, L].</param>

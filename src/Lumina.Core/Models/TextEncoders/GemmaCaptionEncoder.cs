@@ -62,7 +62,7 @@ public sealed class GemmaCaptionEncoder : CaptionEncoder<DecoderTextModel>
         => Load(tokenizerFolder, () => DecoderTextModel.FromPretrained(textEncoderFolder, Gemma2Config.FromFile, device, dtype), (model, tokenizer) => new GemmaCaptionEncoder(model, tokenizer, ownsModel: true));
 
     /// <inheritdoc />
-    protected override TokenBatch TokenizeCore(IReadOnlyList<string> prompts)
+    internal override TokenBatch TokenizeCore(IReadOnlyList<string> prompts)
     {
         return Tokenizer.EncodeBatch(prompts, new TokenBatchOptions
         {

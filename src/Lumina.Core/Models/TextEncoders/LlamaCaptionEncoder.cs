@@ -50,7 +50,7 @@ public sealed class LlamaCaptionEncoder : CaptionEncoder<DecoderTextModel>
         => Load(tokenizerFolder, () => DecoderTextModel.FromPretrained(textEncoderFolder, LlamaConfig.FromFile, device, dtype), (model, tokenizer) => new LlamaCaptionEncoder(model, tokenizer, ownsModel: true));
 
     /// <inheritdoc />
-    protected override TokenBatch TokenizeCore(IReadOnlyList<string> prompts)
+    internal override TokenBatch TokenizeCore(IReadOnlyList<string> prompts)
     {
         var rows = prompts.Select(p =>
         {

@@ -50,7 +50,7 @@ public sealed class T5CaptionEncoder : CaptionEncoder<T5EncoderModel>
         => Load(tokenizerFolder, () => T5EncoderModel.FromPretrained(textEncoderFolder, device, dtype), (model, tokenizer) => new T5CaptionEncoder(model, tokenizer, ownsModel: true));
 
     /// <inheritdoc />
-    protected override TokenBatch TokenizeCore(IReadOnlyList<string> prompts)
+    internal override TokenBatch TokenizeCore(IReadOnlyList<string> prompts)
     {
         return Tokenizer.EncodeBatch(prompts, new TokenBatchOptions
         {
