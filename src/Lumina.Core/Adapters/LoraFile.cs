@@ -247,25 +247,22 @@ public sealed partial class LoraFile : IDisposable
         }
         if (names.Any(n => n.Contains(".lokr_", StringComparison.Ordinal)))
         {
-            long r1, c1, r2, c2;
-            var rank = 0;
-            if (Has("w1")) { var s = Shape("w1"); (r1, c1) = (s[0], s[1]); }
-            else
+            // Each Kronecker factor is stored whole (w1, w2) or as a low-rank pair (w1_a·w1_b, w2_a·w2_b); the rank is
+            // that of the last factored one.
+            (long Rows, long Cols, int Rank) KroneckerFactor(string w)
             {
-                Require("w1_a", "w1_b");
-                var (a, b) = (Shape("w1_a"), Shape("w1_b"));
-                if (a[1] != b[0]) throw new LoraFormatException(path, $"module '{name}': lokr_w1_a and lokr_w1_b do not fit together.");
-                (r1, c1, rank) = (a[0], b[1], (int)b[0]);
+                if (Has(w))
+                {
+                    var s = Shape(w);
+                    return (s[0], s[1], 0);
+                }
+                Require($"{w}_a", $"{w}_b");
+                var (a, b) = (Shape($"{w}_a"), Shape($"{w}_b"));
+                if (a[1] != b[0]) throw new LoraFormatException(path, $"module '{name}': lokr_{w}_a and lokr_{w}_b do not fit together.");
+                return (a[0], b[1], (int)b[0]);
             }
-            if (Has("w2")) { var s = Shape("w2"); (r2, c2) = (s[0], s[1]); }
-            else
-            {
-                Require("w2_a", "w2_b");
-                var (a, b) = (Shape("w2_a"), Shape("w2_b"));
-                if (a[1] != b[0]) throw new LoraFormatException(path, $"module '{name}': lokr_w2_a and lokr_w2_b do not fit together.");
-                (r2, c2, rank) = (a[0], b[1], (int)b[0]);
-            }
-            return (LoraAdapterKind.LoKr, r1 * r2, c1 * c2, rank);
+            var (w1, w2) = (KroneckerFactor("w1"), KroneckerFactor("w2"));
+            return (LoraAdapterKind.LoKr, w1.Rows * w2.Rows, w1.Cols * w2.Cols, w2.Rank != 0 ? w2.Rank : w1.Rank);
         }
         return (null, 0, 0, 0);
     }

@@ -72,6 +72,9 @@ internal sealed class ConfigJson
 
     public string? ModelType => String("model_type", null);
 
+    /// <summary>The raw field, for shapes the typed readers do not cover (null when absent).</summary>
+    public JsonNode? this[string name] => _root[name];
+
     public int Int(string name, int fallback) =>
         Read(name, fallback, "an integer", (JsonValue v, out int n) =>
         {

@@ -22,13 +22,7 @@ public static class ModuleCheckpointExtensions
     /// <summary>Loads an open tensor source into <paramref name="module"/>; see <see cref="LoadSafetensors(torch.nn.Module, string, CheckpointLoadOptions?)"/>.</summary>
     public static CheckpointLoadReport LoadTensors(this torch.nn.Module module, ITensorSource source, CheckpointLoadOptions? options = null)
     {
-        ArgumentNullException.ThrowIfNull(module);
-        ArgumentNullException.ThrowIfNull(source);
-        options ??= new CheckpointLoadOptions();
-        var (report, plan) = Plan(module, source, options);
-        if (options.Strict && !report.IsExactMatch)
-            throw new CheckpointMismatchException(source.SourcePath, report);
-
+        var (report, plan) = CheckedPlan(module, source, options);
         using (torch.no_grad())
         {
             foreach (var (fileKey, target) in plan)
@@ -49,13 +43,20 @@ public static class ModuleCheckpointExtensions
     /// <exception cref="CheckpointMismatchException">Strict options and missing, unexpected or misshapen keys.</exception>
     public static CheckpointLoadReport CheckTensors(this torch.nn.Module module, ITensorSource source, CheckpointLoadOptions? options = null)
     {
+        return CheckedPlan(module, source, options).Report;
+    }
+
+    /// <summary>Plans a load and, under strict options, throws when the keys or shapes do not match exactly.</summary>
+    private static (CheckpointLoadReport Report, List<(string FileKey, torch.Tensor Target)> Plan) CheckedPlan(torch.nn.Module module,
+        ITensorSource source, CheckpointLoadOptions? options)
+    {
         ArgumentNullException.ThrowIfNull(module);
         ArgumentNullException.ThrowIfNull(source);
         options ??= new CheckpointLoadOptions();
-        var (report, _) = Plan(module, source, options);
+        var (report, plan) = Plan(module, source, options);
         if (options.Strict && !report.IsExactMatch)
             throw new CheckpointMismatchException(source.SourcePath, report);
-        return report;
+        return (report, plan);
     }
 
     private static (CheckpointLoadReport Report, List<(string FileKey, torch.Tensor Target)> Plan) Plan(torch.nn.Module module, ITensorSource source, CheckpointLoadOptions options)

@@ -17,16 +17,8 @@ internal static class GuidedVelocity
     /// <param name="options">Guidance settings; null = the defaults.</param>
     /// <param name="grid">The run's time grid: needed for <see cref="GuidanceOptions.TruncateAfterStepFraction"/>, which
     /// reads the interval each call's time falls in.</param>
-    public static VelocityFunction ForBatch(GuidanceModel model, GuidanceOptions? options = null, IReadOnlyList<double>? grid = null)
-    {
-        ArgumentNullException.ThrowIfNull(model);
-        options = Checked(options, grid);
-        return (x, t) =>
-        {
-            var (step, total) = GridPosition.Of(grid, t);
-            return ClassifierFreeGuidance.Velocity(model, x, t, options, step, total);
-        };
-    }
+    public static VelocityFunction ForBatch(GuidanceModel model, GuidanceOptions? options = null, IReadOnlyList<double>? grid = null) =>
+        Guided(model, options, grid, ClassifierFreeGuidance.Velocity);
 
     /// <summary>
     /// Upstream's layout: the solver state is the doubled batch [2B] (the noise repeated ×2); every call runs the model
@@ -36,16 +28,8 @@ internal static class GuidedVelocity
     /// <param name="model">The model over the batch it is handed.</param>
     /// <param name="options">Guidance settings; null = the defaults.</param>
     /// <param name="grid">The run's time grid (for step-fraction truncation).</param>
-    public static VelocityFunction ForDoubledBatch(GuidanceModel model, GuidanceOptions? options = null, IReadOnlyList<double>? grid = null)
-    {
-        ArgumentNullException.ThrowIfNull(model);
-        options = Checked(options, grid);
-        return (x, t) =>
-        {
-            var (step, total) = GridPosition.Of(grid, t);
-            return ClassifierFreeGuidance.DoubledBatchVelocity(model, x, t, options, step, total);
-        };
-    }
+    public static VelocityFunction ForDoubledBatch(GuidanceModel model, GuidanceOptions? options = null, IReadOnlyList<double>? grid = null) =>
+        Guided(model, options, grid, ClassifierFreeGuidance.DoubledBatchVelocity);
 
     /// <summary>Unguided velocity: every call runs the conditional half alone (x [B, …]).</summary>
     /// <param name="model">The model.</param>
@@ -57,6 +41,22 @@ internal static class GuidedVelocity
             using var scope = TorchSharp.torch.NewDisposeScope();
             var time = TorchSharp.torch.full([x.shape[0]], t, dtype: x.dtype, device: x.device);
             return model(x, time, GuidanceBatch.ConditionalOnly).MoveToOuterDisposeScope();
+        };
+    }
+
+    /// <summary>One guided call of a layout: the model, the state, the time, the options and the grid interval.</summary>
+    private delegate TorchSharp.torch.Tensor GuidedCall(GuidanceModel model, TorchSharp.torch.Tensor x, double time, GuidanceOptions options,
+        int? step, int? totalSteps);
+
+    /// <summary>Checks the options once, then finds each call's grid interval and runs the layout's guided call.</summary>
+    private static VelocityFunction Guided(GuidanceModel model, GuidanceOptions? options, IReadOnlyList<double>? grid, GuidedCall call)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var checkedOptions = Checked(options, grid);
+        return (x, t) =>
+        {
+            var (step, total) = GridPosition.Of(grid, t);
+            return call(model, x, t, checkedOptions, step, total);
         };
     }
 

@@ -49,48 +49,33 @@ internal sealed class DpmSolverPlusPlus : OdeSolver
                 throw new ArgumentException($"DPM-Solver++ needs a strictly increasing grid (noise → data); entries {i - 1} and {i} are {times[i - 1]} and {times[i]}.", nameof(times));
         }
         using var run = new SolverRun(velocity, x0, times, options, cancellationToken);
-        var y = SolverRun.Copy(x0);
         torch.Tensor? previous = null;  // data prediction at the start of the previous step
         torch.Tensor? current = null;   // data prediction at the start of this step
         try
         {
-            for (var i = 1; i < times.Count; i++)
+            return run.StepThroughGrid(x0, (i, y) =>
             {
-                run.ThrowIfCancelled();
                 var sigmaS = Sigma(run, times[i - 1]);
                 var sigmaT = Sigma(run, times[i]);
-                torch.Tensor next;
-                using (var scope = torch.NewDisposeScope())
+                current = DataPrediction(run, y, times[i - 1], sigmaS).MoveToOuterDisposeScope();
+                var lambdaS = Lambda(sigmaS);
+                var lambdaT = Lambda(sigmaT);
+                var h = lambdaT - lambdaS;
+                var alphaPhi = run.Round((1 - sigmaT) * ExpM1(-h));
+                var ratio = run.Round(sigmaT / sigmaS);
+                var secondOrder = Order == 2 && previous is not null && i < times.Count - 1;
+                var update = y * ratio - current * alphaPhi;
+                if (secondOrder)
                 {
-                    current = DataPrediction(run, y, times[i - 1], sigmaS).MoveToOuterDisposeScope();
-                    var lambdaS = Lambda(sigmaS);
-                    var lambdaT = Lambda(sigmaT);
-                    var h = lambdaT - lambdaS;
-                    var alphaPhi = run.Round((1 - sigmaT) * ExpM1(-h));
-                    var ratio = run.Round(sigmaT / sigmaS);
-                    var secondOrder = Order == 2 && previous is not null && i < times.Count - 1;
-                    var update = y * ratio - current * alphaPhi;
-                    if (secondOrder)
-                    {
-                        var h0 = lambdaS - Lambda(Sigma(run, times[i - 2]));
-                        var inverseR0 = run.Round(h / h0);
-                        update -= (current - previous!) * inverseR0 * run.Round(0.5 * alphaPhi);
-                    }
-                    next = update.MoveToOuterDisposeScope();
+                    var h0 = lambdaS - Lambda(Sigma(run, times[i - 2]));
+                    var inverseR0 = run.Round(h / h0);
+                    update -= (current - previous!) * inverseR0 * run.Round(0.5 * alphaPhi);
                 }
-                y.Dispose();
-                y = next;
                 previous?.Dispose();
                 previous = current;
                 current = null;
-                if (!run.Reached(i, ref y)) break;
-            }
-            return run.Finish(y, run.CompletedSteps, 0);
-        }
-        catch
-        {
-            y.Dispose();
-            throw;
+                return update;
+            });
         }
         finally
         {

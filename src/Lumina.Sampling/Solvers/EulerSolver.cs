@@ -3,17 +3,8 @@ using TorchSharp;
 namespace Lumina.Solvers;
 
 /// <summary>Explicit Euler (torchdiffeq <c>euler</c>): <c>y₁ = y₀ + dt·v(y₀, t₀)</c>.</summary>
-internal sealed class EulerSolver : FixedGridSolver
+internal sealed class EulerSolver() : FixedGridSolver("euler", order: 1, evaluationsPerStep: 1)
 {
-    /// <inheritdoc />
-    public override string Name => "euler";
-
-    /// <inheritdoc />
-    public override int Order => 1;
-
-    /// <inheritdoc />
-    public override int EvaluationsPerStep => 1;
-
     private protected override torch.Tensor Step(SolverRun run, torch.Tensor y0, double t0, double dt, double t1)
         => run.Velocity(y0, t0) * dt;
 }

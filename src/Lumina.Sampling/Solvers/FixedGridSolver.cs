@@ -3,49 +3,34 @@ using TorchSharp;
 namespace Lumina.Solvers;
 
 /// <summary>
-/// A solver that takes exactly one step per grid interval, as torchdiffeq's fixed-grid solvers do when no
-/// step size is given. Each step runs inside its own dispose scope, so a run holds the same native memory
-/// whatever its number of steps.
+/// A solver that takes exactly one step per grid interval, as torchdiffeq's fixed-grid solvers do when no step size is
+/// given: a method is its name, order, velocity calls per step and step rule (the increment over one interval).
 /// </summary>
-internal abstract class FixedGridSolver : OdeSolver
+/// <param name="name">The torchdiffeq method name.</param>
+/// <param name="order">The order of accuracy.</param>
+/// <param name="evaluationsPerStep">Velocity calls per step.</param>
+internal abstract class FixedGridSolver(string name, int order, int evaluationsPerStep) : OdeSolver
 {
+    /// <inheritdoc />
+    public override string Name { get; } = name;
+
     /// <summary>The order of accuracy of the method.</summary>
-    public abstract int Order { get; }
+    public int Order { get; } = order;
 
     /// <summary>Velocity calls per step.</summary>
-    public abstract int EvaluationsPerStep { get; }
+    public int EvaluationsPerStep { get; } = evaluationsPerStep;
 
     /// <inheritdoc />
     public override OdeSolution Solve(VelocityFunction velocity, torch.Tensor x0, IReadOnlyList<double> times,
         SolveOptions? options = null, CancellationToken cancellationToken = default)
     {
         using var run = new SolverRun(velocity, x0, times, options, cancellationToken);
-        var y = SolverRun.Copy(x0);
-        try
+        return run.StepThroughGrid(x0, (i, y) =>
         {
-            for (var i = 1; i < times.Count; i++)
-            {
-                run.ThrowIfCancelled();
-                var t0 = run.Round(times[i - 1]);
-                var t1 = run.Round(times[i]);
-                var dt = run.Round(t1 - t0);
-                torch.Tensor next;
-                using (var scope = torch.NewDisposeScope())
-                {
-                    var dy = Step(run, y, t0, dt, t1);
-                    next = (y + dy).MoveToOuterDisposeScope();
-                }
-                y.Dispose();
-                y = next;
-                if (!run.Reached(i, ref y)) break;
-            }
-            return run.Finish(y, run.CompletedSteps, 0);
-        }
-        catch
-        {
-            y.Dispose();
-            throw;
-        }
+            var t0 = run.Round(times[i - 1]);
+            var t1 = run.Round(times[i]);
+            return y + Step(run, y, t0, run.Round(t1 - t0), t1);
+        });
     }
 
     /// <summary>Computes the increment of one step from <paramref name="t0"/> to <paramref name="t1"/>.

@@ -4,17 +4,8 @@ namespace Lumina.Solvers;
 
 /// <summary>Heun's method (torchdiffeq <c>heun2</c>): an Euler predictor, then the mean of the slopes at
 /// both ends.</summary>
-internal sealed class HeunSolver : FixedGridSolver
+internal sealed class HeunSolver() : FixedGridSolver("heun2", order: 2, evaluationsPerStep: 2)
 {
-    /// <inheritdoc />
-    public override string Name => "heun2";
-
-    /// <inheritdoc />
-    public override int Order => 2;
-
-    /// <inheritdoc />
-    public override int EvaluationsPerStep => 2;
-
     private protected override torch.Tensor Step(SolverRun run, torch.Tensor y0, double t0, double dt, double t1)
     {
         var k1 = run.Velocity(y0, t0);

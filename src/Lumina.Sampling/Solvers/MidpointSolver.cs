@@ -4,17 +4,8 @@ namespace Lumina.Solvers;
 
 /// <summary>Explicit midpoint (torchdiffeq <c>midpoint</c>): evaluate at the half step, then take the full
 /// step with that slope.</summary>
-internal sealed class MidpointSolver : FixedGridSolver
+internal sealed class MidpointSolver() : FixedGridSolver("midpoint", order: 2, evaluationsPerStep: 2)
 {
-    /// <inheritdoc />
-    public override string Name => "midpoint";
-
-    /// <inheritdoc />
-    public override int Order => 2;
-
-    /// <inheritdoc />
-    public override int EvaluationsPerStep => 2;
-
     private protected override torch.Tensor Step(SolverRun run, torch.Tensor y0, double t0, double dt, double t1)
     {
         var halfDt = run.Round(0.5 * dt);

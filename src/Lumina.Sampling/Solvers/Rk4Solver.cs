@@ -6,19 +6,10 @@ namespace Lumina.Solvers;
 /// Classical fourth-order Runge–Kutta in its 3/8-rule form, as torchdiffeq's <c>rk4</c> implements it:
 /// stages at t₀, t₀+h/3, t₀+2h/3 and t₁; weights (1, 3, 3, 1)/8.
 /// </summary>
-internal sealed class Rk4Solver : FixedGridSolver
+internal sealed class Rk4Solver() : FixedGridSolver("rk4", order: 4, evaluationsPerStep: 4)
 {
     private const float OneThird = 1f / 3f;
     private const float TwoThirds = 2f / 3f;
-
-    /// <inheritdoc />
-    public override string Name => "rk4";
-
-    /// <inheritdoc />
-    public override int Order => 4;
-
-    /// <inheritdoc />
-    public override int EvaluationsPerStep => 4;
 
     private protected override torch.Tensor Step(SolverRun run, torch.Tensor y0, double t0, double dt, double t1)
     {

@@ -129,6 +129,40 @@ internal sealed class SolverRun : IDisposable
         return true;
     }
 
+    /// <summary>
+    /// The loop of every solver that takes one step per grid interval (the fixed-grid methods and the multistep
+    /// DPM-Solver++): for each grid point i ≥ 1, checks cancellation, computes the state at point i from the state at
+    /// i − 1 inside its own dispose scope (so a run holds the same native memory whatever its number of steps), then
+    /// reports it through <see cref="Reached"/>. The initial state is copied, never modified.
+    /// </summary>
+    /// <param name="x0">The initial state.</param>
+    /// <param name="next">Grid index i and the state at i − 1 → the state at i (a new tensor; temporaries need no disposal).</param>
+    public OdeSolution StepThroughGrid(torch.Tensor x0, Func<int, torch.Tensor, torch.Tensor> next)
+    {
+        var y = Copy(x0);
+        try
+        {
+            for (var i = 1; i < Times.Count; i++)
+            {
+                ThrowIfCancelled();
+                torch.Tensor stepped;
+                using (var scope = torch.NewDisposeScope())
+                {
+                    stepped = next(i, y).MoveToOuterDisposeScope();
+                }
+                y.Dispose();
+                y = stepped;
+                if (!Reached(i, ref y)) break;
+            }
+            return Finish(y, CompletedSteps, 0);
+        }
+        catch
+        {
+            y.Dispose();
+            throw;
+        }
+    }
+
     /// <summary>Builds the solution; <paramref name="final"/> becomes owned by it.</summary>
     public OdeSolution Finish(torch.Tensor final, int accepted, int rejected)
     {

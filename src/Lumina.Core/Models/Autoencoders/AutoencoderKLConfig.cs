@@ -1,5 +1,4 @@
-using System.Text.Json;
-using System.Text.Json.Nodes;
+using Lumina.IO;
 
 namespace Lumina.Models.Autoencoders;
 
@@ -93,44 +92,34 @@ public sealed record AutoencoderKLConfig
     /// <param name="json">The JSON text.</param>
     /// <param name="source">Where it came from, for error messages.</param>
     /// <exception cref="LuminaException">The JSON is malformed or describes an unsupported variant.</exception>
-    public static AutoencoderKLConfig FromJson(string json, string source = "config.json")
-    {
-        ArgumentNullException.ThrowIfNull(json);
-        JsonObject root;
-        try
-        {
-            root = JsonNode.Parse(json) as JsonObject ?? throw new LuminaException($"{source}: the VAE config must be a JSON object.");
-        }
-        catch (JsonException e)
-        {
-            throw new LuminaException($"{source}: the VAE config is not valid JSON ({e.Message}).", e);
-        }
+    public static AutoencoderKLConfig FromJson(string json, string source = "config.json") =>
+        ConfigJson.Read(() => ConfigJson.Parse(json, source), source, c => Read(c, source), config => config.Validate(source));
 
+    private static AutoencoderKLConfig Read(ConfigJson c, string source)
+    {
         var defaults = new AutoencoderKLConfig();
-        var blocks = IntList(root, "block_out_channels", source) ?? defaults.BlockOutChannels;
-        CheckBlockTypes(root, "down_block_types", "DownEncoderBlock2D", blocks.Count, source);
-        CheckBlockTypes(root, "up_block_types", "UpDecoderBlock2D", blocks.Count, source);
-        var act = root["act_fn"]?.GetValue<string>();
+        var blocks = c.IntArray("block_out_channels") ?? defaults.BlockOutChannels;
+        CheckBlockTypes(c, "down_block_types", "DownEncoderBlock2D", blocks.Count, source);
+        CheckBlockTypes(c, "up_block_types", "UpDecoderBlock2D", blocks.Count, source);
+        var act = c.String("act_fn", null);
         if (act is not null && act != "silu")
             throw new LuminaException($"{source}: act_fn '{act}' is not supported; only 'silu' (every released SD/SDXL VAE) is.");
-
-        var config = new AutoencoderKLConfig
+        return new AutoencoderKLConfig
         {
-            InChannels = Int(root, "in_channels", source) ?? defaults.InChannels,
-            OutChannels = Int(root, "out_channels", source) ?? defaults.OutChannels,
+            InChannels = c.Int("in_channels", defaults.InChannels),
+            OutChannels = c.Int("out_channels", defaults.OutChannels),
             BlockOutChannels = blocks,
-            LayersPerBlock = Int(root, "layers_per_block", source) ?? defaults.LayersPerBlock,
-            LatentChannels = Int(root, "latent_channels", source) ?? defaults.LatentChannels,
-            NormNumGroups = Int(root, "norm_num_groups", source) ?? defaults.NormNumGroups,
-            SampleSize = SampleSizeOf(root, source) ?? defaults.SampleSize,
-            ScalingFactor = Double(root, "scaling_factor", source) ?? defaults.ScalingFactor,
-            ShiftFactor = Double(root, "shift_factor", source),
-            UseQuantConv = Bool(root, "use_quant_conv") ?? true,
-            UsePostQuantConv = Bool(root, "use_post_quant_conv") ?? true,
-            MidBlockAddAttention = Bool(root, "mid_block_add_attention") ?? true,
+            LayersPerBlock = c.Int("layers_per_block", defaults.LayersPerBlock),
+            LatentChannels = c.Int("latent_channels", defaults.LatentChannels),
+            NormNumGroups = c.Int("norm_num_groups", defaults.NormNumGroups),
+            // diffusers writes sample_size as an integer or as [height, width].
+            SampleSize = c.IntArray("sample_size") is [var first, ..] ? first : c.Int("sample_size", defaults.SampleSize),
+            ScalingFactor = c.Double("scaling_factor", defaults.ScalingFactor),
+            ShiftFactor = c.NullableDouble("shift_factor"),
+            UseQuantConv = c.Bool("use_quant_conv", true),
+            UsePostQuantConv = c.Bool("use_post_quant_conv", true),
+            MidBlockAddAttention = c.Bool("mid_block_add_attention", true),
         };
-        config.Validate(source);
-        return config;
     }
 
     /// <summary>Checks that the numbers describe a buildable model.</summary>
@@ -146,52 +135,14 @@ public sealed record AutoencoderKLConfig
         if (!(ScalingFactor > 0) || double.IsInfinity(ScalingFactor)) throw new LuminaException($"{source}: scaling_factor must be a positive finite number, got {ScalingFactor}.");
     }
 
-    private static void CheckBlockTypes(JsonObject root, string key, string expected, int count, string source)
+    private static void CheckBlockTypes(ConfigJson c, string key, string expected, int count, string source)
     {
-        if (root[key] is not JsonArray arr) return;
-        if (arr.Count != count)
-            throw new LuminaException($"{source}: {key} has {arr.Count} entries but block_out_channels has {count}; they must match.");
-        foreach (var n in arr)
-            if (n?.GetValue<string>() != expected)
-                throw new LuminaException($"{source}: {key} entry '{n}' is not supported; only {expected} (the SD/SDXL VAE blocks) is.");
-    }
-
-    private static int? SampleSizeOf(JsonObject root, string source)
-    {
-        var node = root["sample_size"];
-        if (node is JsonArray arr && arr.Count > 0) return arr[0]!.GetValue<int>();
-        return Int(root, "sample_size", source);
-    }
-
-    private static int? Int(JsonObject root, string key, string source)
-    {
-        var node = root[key];
-        if (node is null) return null;
-        try { return node.GetValue<int>(); }
-        catch (Exception e) when (e is FormatException or InvalidOperationException)
-        {
-            throw new LuminaException($"{source}: {key} must be an integer, got {node.ToJsonString()}.", e);
-        }
-    }
-
-    private static double? Double(JsonObject root, string key, string source)
-    {
-        var node = root[key];
-        if (node is null) return null;
-        try { return node.GetValue<double>(); }
-        catch (Exception e) when (e is FormatException or InvalidOperationException)
-        {
-            throw new LuminaException($"{source}: {key} must be a number, got {node.ToJsonString()}.", e);
-        }
-    }
-
-    private static bool? Bool(JsonObject root, string key) => root[key] is JsonValue v && v.TryGetValue<bool>(out var b) ? b : null;
-
-    private static IReadOnlyList<int>? IntList(JsonObject root, string key, string source)
-    {
-        if (root[key] is null) return null;
-        if (root[key] is not JsonArray arr) throw new LuminaException($"{source}: {key} must be a list of integers.");
-        return arr.Select(n => n?.GetValue<int>() ?? throw new LuminaException($"{source}: {key} has a null entry.")).ToArray();
+        if (c.StringList(key) is not { } types) return;
+        if (types.Count != count)
+            throw new LuminaException($"{source}: {key} has {types.Count} entries but block_out_channels has {count}; they must match.");
+        foreach (var type in types)
+            if (type != expected)
+                throw new LuminaException($"{source}: {key} entry '{type}' is not supported; only {expected} (the SD/SDXL VAE blocks) is.");
     }
 
     /// <inheritdoc />

@@ -1,5 +1,5 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
+using Lumina.IO;
 
 namespace Lumina.Models.Vocoders;
 
@@ -41,41 +41,26 @@ public sealed record BigVGANConfig
 
     /// <summary>Reads a BigVGAN <c>config.json</c> (the <c>h</c> dictionary); unknown keys such as training settings are ignored.</summary>
     /// <exception cref="LuminaException">The JSON is malformed or inconsistent.</exception>
-    public static BigVGANConfig FromJson(string json, string source = "config.json")
-    {
-        ArgumentNullException.ThrowIfNull(json);
-        JsonObject root;
-        try
+    public static BigVGANConfig FromJson(string json, string source = "config.json") =>
+        ConfigJson.Read(() => ConfigJson.Parse(json, source), source, c =>
         {
-            root = JsonNode.Parse(json) as JsonObject ?? throw new LuminaException($"{source}: the BigVGAN config must be a JSON object.");
-        }
-        catch (JsonException e)
-        {
-            throw new LuminaException($"{source}: the BigVGAN config is not valid JSON ({e.Message}).", e);
-        }
-        var d = new BigVGANConfig();
-        try
-        {
-            var config = new BigVGANConfig
+            var d = new BigVGANConfig();
+            return new BigVGANConfig
             {
-                NumMels = root["num_mels"]?.GetValue<int>() ?? d.NumMels,
-                UpsampleInitialChannel = root["upsample_initial_channel"]?.GetValue<int>() ?? d.UpsampleInitialChannel,
-                ResBlock = root["resblock"] is JsonValue r ? (r.TryGetValue<string>(out var s) ? s : r.GetValue<int>().ToString(System.Globalization.CultureInfo.InvariantCulture)) : d.ResBlock,
-                ResBlockKernelSizes = Ints(root["resblock_kernel_sizes"]) ?? d.ResBlockKernelSizes,
-                ResBlockDilationSizes = root["resblock_dilation_sizes"] is JsonArray dil ? dil.Select(n => (IReadOnlyList<int>)Ints(n)!).ToArray() : d.ResBlockDilationSizes,
-                UpsampleRates = Ints(root["upsample_rates"]) ?? d.UpsampleRates,
-                UpsampleKernelSizes = Ints(root["upsample_kernel_sizes"]) ?? d.UpsampleKernelSizes,
-                Activation = root["activation"]?.GetValue<string>() ?? d.Activation,
-                SnakeLogScale = root["snake_logscale"]?.GetValue<bool>() ?? d.SnakeLogScale,
+                NumMels = c.Int("num_mels", d.NumMels),
+                UpsampleInitialChannel = c.Int("upsample_initial_channel", d.UpsampleInitialChannel),
+                // Upstream configs spell the block kind as "1" or as 1.
+                ResBlock = c["resblock"] is JsonValue r ? (r.TryGetValue<string>(out var s) ? s : r.GetValue<int>().ToString(System.Globalization.CultureInfo.InvariantCulture)) : d.ResBlock,
+                ResBlockKernelSizes = c.IntArray("resblock_kernel_sizes") ?? d.ResBlockKernelSizes,
+                ResBlockDilationSizes = c["resblock_dilation_sizes"] is JsonArray dil
+                    ? dil.Select(n => (IReadOnlyList<int>)(n as JsonArray ?? throw new FormatException("resblock_dilation_sizes must be a list of integer lists.")).Select(x => x!.GetValue<int>()).ToArray()).ToArray()
+                    : d.ResBlockDilationSizes,
+                UpsampleRates = c.IntArray("upsample_rates") ?? d.UpsampleRates,
+                UpsampleKernelSizes = c.IntArray("upsample_kernel_sizes") ?? d.UpsampleKernelSizes,
+                Activation = c.String("activation", d.Activation)!,
+                SnakeLogScale = c.Bool("snake_logscale", d.SnakeLogScale),
             };
-            config.Validate(source);
-            return config;
-        }
-        catch (Exception e) when (e is InvalidOperationException or FormatException)
-        {
-            throw new LuminaException($"{source}: a BigVGAN config value has the wrong type ({e.Message}).", e);
-        }
-    }
+        }, config => config.Validate(source));
 
     /// <summary>Checks that the numbers describe a buildable generator.</summary>
     /// <exception cref="LuminaException">A field is inconsistent; the message names it.</exception>
@@ -97,8 +82,6 @@ public sealed record BigVGANConfig
             if (UpsampleRates[i] <= 0 || UpsampleKernelSizes[i] < UpsampleRates[i])
                 throw new LuminaException($"{source}: upsampler {i} has rate {UpsampleRates[i]} and kernel {UpsampleKernelSizes[i]}; the kernel must be at least the rate.");
     }
-
-    private static int[]? Ints(JsonNode? node) => node is JsonArray a ? a.Select(n => n!.GetValue<int>()).ToArray() : null;
 
     /// <inheritdoc />
     public bool Equals(BigVGANConfig? other) =>

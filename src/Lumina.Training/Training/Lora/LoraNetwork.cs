@@ -99,12 +99,7 @@ public sealed class LoraNetwork : IDisposable
     {
         ThrowIfBusy();
         if (IsMerged) throw new InvalidOperationException("The LoRA updates are already merged; call Unmerge first.");
-        using var noGrad = no_grad();
-        foreach (var a in _adapters)
-        {
-            using var d = a.Delta();
-            a.Target.weight!.add_(d);
-        }
+        ApplyDeltas(sign: 1);
         IsMerged = true;
     }
 
@@ -114,13 +109,20 @@ public sealed class LoraNetwork : IDisposable
     {
         ThrowIfBusy();
         if (!IsMerged) throw new InvalidOperationException("The LoRA updates are not merged.");
+        ApplyDeltas(sign: -1);
+        IsMerged = false;
+    }
+
+    /// <summary>Adds (sign 1) or subtracts (sign −1) every adapter's (α/r)·B·A to or from its target weight.</summary>
+    private void ApplyDeltas(int sign)
+    {
         using var noGrad = no_grad();
         foreach (var a in _adapters)
         {
             using var d = a.Delta();
-            a.Target.weight!.sub_(d);
+            if (sign > 0) a.Target.weight!.add_(d);
+            else a.Target.weight!.sub_(d);
         }
-        IsMerged = false;
     }
 
     /// <summary>
