@@ -33,8 +33,8 @@ public sealed record ModelLimits(int Width, int Height, int Steps, int SizeMulti
 
     /// <summary>Reads them from a loaded pipeline.</summary>
     public static ModelLimits Of(TextToImagePipeline pipeline) => new(
-        pipeline.Settings.Width ?? TextToImageSettings.DefaultSide,
-        pipeline.Settings.Height ?? TextToImageSettings.DefaultSide,
+        pipeline.Settings.Width ?? SamplingSettings.DefaultSide,
+        pipeline.Settings.Height ?? SamplingSettings.DefaultSide,
         pipeline.Settings.NumInferenceSteps,
         pipeline.SizeMultiple);
 }

@@ -105,7 +105,7 @@ internal static class GenerateCommand
         {
             var progress = bar is null ? null : new ActionProgress<GenerationProgress>(p =>
             {
-                bar.Description = $"image {p.Item + 1}/{p.Items}: {p.Stage.Describe()}" + (p.Stage == GenerationStage.Sampling ? $" step {p.Step}/{p.TotalSteps}" : "");
+                bar.Description = $"image {p.Item + 1}/{p.Items}: {p.StageDescription}" + (p.Stage == GenerationStage.Sampling ? $" step {p.Step}/{p.TotalSteps}" : "");
                 bar.Value = p.Fraction;
             });
             return await pipeline.GenerateAsync(request, progress, ct).ConfigureAwait(false);
@@ -147,7 +147,7 @@ internal static class GenerateCommand
         }
     }
 
-    private static TextToImageSettings ParsePreset(string name)
+    private static SamplingSettings ParsePreset(string name)
     {
         try
         {

@@ -53,7 +53,7 @@ internal static class MusicCommand
                 throw new UsageException($"--duration {request.DurationSeconds} s is longer than this model's {pipeline.MaxDurationSeconds:0.###} s.");
             var result = await ConsoleProgress.RunStepsAsync("generating", bar => pipeline.GenerateAsync(request, bar is null ? null : new ActionProgress<GenerationProgress>(p =>
             {
-                bar.Description = p.Stage == GenerationStage.Sampling ? $"sampling step {p.Step}/{p.TotalSteps}" : p.Stage.Describe();
+                bar.Description = p.Stage == GenerationStage.Sampling ? $"sampling step {p.Step}/{p.TotalSteps}" : p.StageDescription;
                 bar.Value = p.Fraction;
             }), ct)).ConfigureAwait(false);
             if (toStdout)

@@ -25,7 +25,7 @@ internal static class FamilyDefaults
     }
 
     /// <summary>One line: solver, steps, shift, guidance (scale, channels, truncation, renormalisation), system prompt, size.</summary>
-    public static string Describe(TextToImageSettings s, ModelFolder folder)
+    public static string Describe(SamplingSettings s, ModelFolder folder)
     {
         var inv = CultureInfo.InvariantCulture;
         var parts = new List<string>
@@ -41,7 +41,7 @@ internal static class FamilyDefaults
         if (s.SystemPrompt != "none") parts.Add($"system prompt \"{s.SystemPrompt}\"");
         parts.Add(s.Width is { } w && s.Height is { } h ? $"{w}x{h}"
             : folder.TransformerSampleSize is { } latent ? $"training size ({latent}² latents)"
-            : $"{TextToImageSettings.DefaultSide}x{TextToImageSettings.DefaultSide}");
+            : $"{SamplingSettings.DefaultSide}x{SamplingSettings.DefaultSide}");
         return string.Join(", ", parts);
     }
 }

@@ -1,6 +1,5 @@
 using Lumina.Families;
 using Lumina.Pipelines;
-using static TorchSharp.torch;
 
 namespace Lumina.Audio;
 
@@ -12,7 +11,7 @@ namespace Lumina.Audio;
 internal static class TextToAudioLoader
 {
     /// <summary>Loads every component.</summary>
-    public static TextToAudioPipeline Load(string folder, Device? device = null, ScalarType? dtype = null, TextToAudioSettings? settings = null,
+    public static TextToAudioPipeline Load(string folder, ModelLoadOptions? options = null, SamplingSettings? settings = null,
         CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(folder);
@@ -21,6 +20,6 @@ internal static class TextToAudioLoader
             throw new LuminaException($"'{folder}' has no model_index.json; a text-to-audio folder holds transformer/, vae/, vocoder/, text_encoder/ and tokenizer/.");
         var layout = ModelFolder.Open(folder);
         var family = ModelFamilies.Detect<LuminaMusicFamily>(layout, "text-to-audio");
-        return LuminaMusicFamily.Load(new FamilyLoadContext(layout, new ModelLoadOptions { Device = device, DType = dtype }, family), settings, cancellationToken);
+        return LuminaMusicFamily.Load(new FamilyLoadContext(layout, options ?? new ModelLoadOptions(), family), settings, cancellationToken);
     }
 }

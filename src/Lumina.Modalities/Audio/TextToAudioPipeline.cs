@@ -32,7 +32,7 @@ public sealed class TextToAudioPipeline : IDisposable
     /// <param name="latentScale">The first-stage <c>scale_factor</c>: latents are divided by it before decoding.</param>
     /// <param name="settings">Defaults for requests.</param>
     public TextToAudioPipeline(MusicDiT transformer, ICaptionEncoder captionEncoder, AutoencoderKL1D vae, BigVGAN vocoder,
-        int sampleRate = 16000, double latentScale = 1.0, TextToAudioSettings? settings = null)
+        int sampleRate = 16000, double latentScale = 1.0, SamplingSettings? settings = null)
     {
         gate = new GenerationGate(this);
         ArgumentNullException.ThrowIfNull(transformer);
@@ -41,7 +41,7 @@ public sealed class TextToAudioPipeline : IDisposable
         ArgumentNullException.ThrowIfNull(vocoder);
         ArgumentOutOfRangeException.ThrowIfLessThan(sampleRate, 1);
         if (!(double.IsFinite(latentScale) && latentScale > 0)) throw new ArgumentOutOfRangeException(nameof(latentScale), latentScale, "The latent scale must be positive.");
-        settings ??= new TextToAudioSettings();
+        settings ??= DefaultSettings;
         settings.Validate();
         if (captionEncoder.FeatureSize != transformer.Config.ContextDim)
             throw new ArgumentException($"The text encoder gives {captionEncoder.FeatureSize}-wide features but the DiT expects {transformer.Config.ContextDim}.", nameof(captionEncoder));
@@ -79,8 +79,18 @@ public sealed class TextToAudioPipeline : IDisposable
     /// <summary>The first-stage latent scale factor.</summary>
     public double LatentScale { get; }
 
-    /// <summary>Defaults for requests.</summary>
-    public TextToAudioSettings Settings { get; }
+    /// <summary>Defaults for requests (<see cref="DefaultSettings"/> unless the builder changed them).</summary>
+    public SamplingSettings Settings { get; }
+
+    /// <summary>
+    /// Upstream Lumina-T2Music's sampler: Euler on <c>linspace(0, 1, 25)</c> (24 steps, no time shift) and
+    /// classifier-free guidance 3 on every channel.
+    /// </summary>
+    public static SamplingSettings DefaultSettings { get; } = new()
+    {
+        Solver = OdeMethod.Euler, NumInferenceSteps = 24, TimeShift = 1.0, GuidanceScale = 3.0, GuidanceChannels = GuidanceChannels.All,
+        ProportionalAttention = false,
+    };
 
     /// <summary>Output samples per latent frame: VAE downscale × vocoder hop.</summary>
     public int SamplesPerLatentFrame => Vae.Config.DownscaleFactor * Vocoder.Config.HopLength;
@@ -102,39 +112,34 @@ public sealed class TextToAudioPipeline : IDisposable
         if (frames > Transformer.Config.MaxLength)
             throw new ArgumentOutOfRangeException(nameof(request.DurationSeconds), request.DurationSeconds,
                 $"DurationSeconds may be at most {MaxDurationSeconds:0.##} s for this model ({Transformer.Config.MaxLength} latent frames).");
-        var steps = request.NumInferenceSteps ?? Settings.NumInferenceSteps;
-        var guidance = request.GuidanceScale ?? Settings.GuidanceScale;
-        var firstSeed = request.Seed ?? Random.Shared.NextInt64(0, int.MaxValue);
-        return await gate.RunAsync(() => Run(request, frames, steps, guidance, firstSeed, progress, cancellationToken), cancellationToken).ConfigureAwait(false);
+        var settings = request.Resolve(Settings);
+        settings.Validate();
+        gate.ThrowIfDisposed();
+        var firstSeed = request.SeedOrRandom();
+        return await gate.RunAsync(() => Run(request, frames, settings, firstSeed, progress, cancellationToken), cancellationToken).ConfigureAwait(false);
     }
 
-    private TextToAudioResult Run(TextToAudioRequest request, int frames, int steps, double guidance, long firstSeed,
+    private TextToAudioResult Run(TextToAudioRequest request, int frames, SamplingSettings settings, long firstSeed,
         IProgress<GenerationProgress>? progress, CancellationToken cancellationToken)
     {
         var waveforms = new List<float[]>();
         var seeds = new List<long>();
         var total = request.Prompts.Count;
-        var grid = TimeGrid.Create(steps + 1);
+        var steps = settings.NumInferenceSteps;
         for (var i = 0; i < total; i++)
         {
             var seed = firstSeed + i;
             progress?.Report(new GenerationProgress(i, total, GenerationStage.EncodingPrompt, 0, steps));
             cancellationToken.ThrowIfCancellationRequested();
             using var scope = NewDisposeScope();
-            using var captions = CaptionEncoder.Encode([request.Prompts[i], request.NegativePrompt], cancellationToken);
+            using var captions = CaptionEncoder.Encode(Lumina2SystemPrompt.ForGuidance(settings.SystemPromptText, request.Prompts[i], settings.NegativePrompt), cancellationToken);
             using var generator = new Generator((ulong)seed);
             var noise = randn([1, Transformer.Config.InChannels, frames], dtype: ScalarType.Float32, generator: generator);
-            var item = i;
-            var stepProgress = progress is null ? null : new SynchronousProgress<SamplingProgress>(p =>
-                progress.Report(new GenerationProgress(item, total, GenerationStage.Sampling, p.Step, p.TotalSteps)));
-            // The music DiT guides every channel; its contract takes flow times and applies upstream's floor(t·1000).
-            using var solution = FlowSampling.Run(Transformer, noise, DiTConditioning.FromCaptions(captions), new FlowSamplingOptions
-            {
-                Grid = grid,
-                Solver = OdeSolver.Create(OdeMethod.Euler),
-                Guidance = new GuidanceOptions { Scale = guidance, Channels = GuidanceChannels.All },
-                Progress = stepProgress,
-            }, cancellationToken: cancellationToken);
+            var counter = new ModelEvaluationCounter();
+            // The music DiT guides every channel (DefaultSettings); its contract takes flow times and applies upstream's floor(t·1000).
+            using var solution = FlowSampling.Run(Transformer, noise, DiTConditioning.FromCaptions(captions),
+                PipelineSampling.Options(settings, 1.0, ImageOutput.StepProgress(progress, i, total, counter), counter), PipelineSampling.Forward(settings, null),
+                cancellationToken);
             progress?.Report(new GenerationProgress(i, total, GenerationStage.Decoding, steps, steps));
             cancellationToken.ThrowIfCancellationRequested();
             var vaeWeight = Vae.parameters().First();

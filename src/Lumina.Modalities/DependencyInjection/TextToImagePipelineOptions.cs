@@ -9,7 +9,7 @@ public sealed class TextToImagePipelineOptions
     public string? Model { get; set; }
 
     /// <summary>Default settings, e.g. a preset of <see cref="TextToImagePresets"/>; null = the model family's upstream demo settings.</summary>
-    public TextToImageSettings? Settings { get; set; }
+    public SamplingSettings? Settings { get; set; }
 
     /// <summary>Original layout: the DiT preset name (default NextDiT-2B-GQA).</summary>
     public string? TransformerPreset { get; set; }

@@ -16,7 +16,7 @@ public abstract class ImageModelFamily : ModelFamily
     public override ModelTask Task => ModelTask.TextToImage;
 
     /// <summary>The upstream demo settings of the family (a folder's scheduler config may change the time shift).</summary>
-    public abstract TextToImageSettings DefaultSettings { get; }
+    public abstract SamplingSettings DefaultSettings { get; }
 
     /// <summary>The text-encoder repo upstream reads, for folders without <c>text_encoder/</c>.</summary>
     public abstract string DefaultTextEncoderRepo { get; }
@@ -70,7 +70,7 @@ public abstract class ImageModelFamily : ModelFamily
     /// <exception cref="LuminaException">The scheduler config asks for dynamic shifting (<c>use_dynamic_shifting</c>), which
     /// makes the shift depend on each request's image size; set <c>use_dynamic_shifting</c> to false (the released Lumina
     /// folders do) with the shift to use.</exception>
-    public virtual TextToImageSettings SettingsFor(ModelFolder folder)
+    public virtual SamplingSettings SettingsFor(ModelFolder folder)
     {
         ArgumentNullException.ThrowIfNull(folder);
         if (folder.SchedulerConfig is not { } scheduler) return DefaultSettings;

@@ -44,7 +44,7 @@ internal sealed class Lumina2Family : ImageModelFamily
         [new("NextDiT-2B-GQA-Adaln-Refiner", "Lumina2"), new("Lumina-Image-2.0", "Lumina2")];
 
     /// <inheritdoc />
-    public override TextToImageSettings DefaultSettings => TextToImagePresets.Lumina2;
+    public override SamplingSettings DefaultSettings => TextToImagePresets.Lumina2;
 
     /// <inheritdoc />
     public override string DefaultTextEncoderRepo => HubRepo;

@@ -54,7 +54,7 @@ internal sealed class LuminaMusicFamily : ModelFamily
     }
 
     /// <summary>Loads every component of a music folder.</summary>
-    internal static TextToAudioPipeline Load(FamilyLoadContext context, TextToAudioSettings? settings, CancellationToken cancellationToken)
+    internal static TextToAudioPipeline Load(FamilyLoadContext context, SamplingSettings? settings, CancellationToken cancellationToken)
     {
         var folder = context.Folder.Path;
         var (device, dtype) = (context.Options.Device, context.Options.DType);

@@ -31,7 +31,7 @@ internal class LuminaNextFamily : ImageModelFamily
         [new("NextDiT-2B-GQA", DiTPresets.NextDiT2BGqa), new("NextDiT-2B", DiTPresets.NextDiT2B)];
 
     /// <inheritdoc />
-    public override TextToImageSettings DefaultSettings => TextToImagePresets.LuminaNext;
+    public override SamplingSettings DefaultSettings => TextToImagePresets.LuminaNext;
 
     /// <inheritdoc />
     public override string DefaultTextEncoderRepo => "google/gemma-2b";

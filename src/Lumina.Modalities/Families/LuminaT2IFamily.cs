@@ -32,7 +32,7 @@ internal sealed class LuminaT2IFamily : ImageModelFamily
     public override IReadOnlyList<KeyValuePair<string, string>> PresetAliases { get; } = [new("DiT-Llama-5B", "FlagDiT-5B")];
 
     /// <inheritdoc />
-    public override TextToImageSettings DefaultSettings => TextToImagePresets.LuminaT2I;
+    public override SamplingSettings DefaultSettings => TextToImagePresets.LuminaT2I;
 
     /// <inheritdoc />
     public override string DefaultTextEncoderRepo => "meta-llama/Llama-2-7b-hf";

@@ -32,6 +32,12 @@ public sealed record GenerationMetadata(
     /// <summary>The value of the PNG <c>Software</c> chunk.</summary>
     public const string Software = "Lumina.NET";
 
+    /// <summary>The metadata of one output sampled with <paramref name="settings"/> (resolved: width and height set).</summary>
+    internal static GenerationMetadata For(SamplingSettings settings, string prompt, long seed, string modelId, double? scaleFactor = null,
+        double? strength = null, string? loras = null) =>
+        new(prompt, settings.NegativePrompt, seed, settings.NumInferenceSteps, settings.Solver, settings.TimeShift, settings.GuidanceScale,
+            modelId, settings.Width!.Value, settings.Height!.Value, scaleFactor, strength, loras);
+
     /// <summary>The key/value pairs written as PNG text chunks.</summary>
     public IReadOnlyList<KeyValuePair<string, string>> ToTextChunks()
     {

@@ -15,19 +15,6 @@ public enum GenerationStage
     Decoding,
 }
 
-/// <summary>Human names of <see cref="GenerationStage"/> values, for progress displays.</summary>
-public static class GenerationStageNames
-{
-    /// <summary>"encoding the prompt", "sampling" or "decoding".</summary>
-    public static string Describe(this GenerationStage stage) => stage switch
-    {
-        GenerationStage.EncodingPrompt => "encoding the prompt",
-        GenerationStage.Sampling => "sampling",
-        GenerationStage.Decoding => "decoding",
-        _ => stage.ToString(),
-    };
-}
-
 /// <summary>Progress of a generation: which output, which stage, and the sampler's step.</summary>
 /// <param name="Item">Zero-based index of the output being made.</param>
 /// <param name="Items">How many outputs the request makes.</param>
@@ -38,6 +25,15 @@ public readonly record struct GenerationProgress(int Item, int Items, Generation
 {
     /// <summary>Overall fraction done in [0, 1], counting sampling steps only.</summary>
     public double Fraction => Items == 0 || TotalSteps == 0 ? 0 : (Item + (double)Step / TotalSteps) / Items;
+
+    /// <summary>The stage for a progress display: "encoding the prompt", "sampling" or "decoding".</summary>
+    public string StageDescription => Stage switch
+    {
+        GenerationStage.EncodingPrompt => "encoding the prompt",
+        GenerationStage.Sampling => "sampling",
+        GenerationStage.Decoding => "decoding",
+        _ => Stage.ToString(),
+    };
 
     /// <summary>Transformer calls of this output so far: run vs skipped by step caching (sampling reports only).</summary>
     public ModelEvaluations Evaluations { get; init; }

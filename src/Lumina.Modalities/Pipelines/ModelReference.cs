@@ -10,7 +10,7 @@ namespace Lumina.Pipelines;
 /// folder goes to the Hub; if the Hub cannot be reached (a name that does not resolve, a refused connection, which
 /// Lumina.Hub does not retry) or has no such repo, the error says both: "no such local folder; as a Hub id, …".
 /// </summary>
-public static class ModelReference
+internal static class ModelReference
 {
     /// <summary>Whether <paramref name="reference"/> can only be meant as a local path, never as a Hub id.</summary>
     public static bool LooksLikeLocalPath(string reference)

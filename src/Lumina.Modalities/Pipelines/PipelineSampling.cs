@@ -14,14 +14,14 @@ namespace Lumina.Pipelines;
 internal static class PipelineSampling
 {
     /// <summary>The time grid of a run, cut to its img2img start when <paramref name="strength"/> &lt; 1.</summary>
-    public static double[] Grid(TextToImageSettings settings, double strength = 1.0)
+    public static double[] Grid(SamplingSettings settings, double strength = 1.0)
     {
         ArgumentNullException.ThrowIfNull(settings);
         return TimeGrid.ForSolver(settings.Solver, settings.NumInferenceSteps, settings.TimeShift, strength, settings.Schedule);
     }
 
     /// <summary>The loop options of a run with these settings.</summary>
-    public static FlowSamplingOptions Options(TextToImageSettings settings, double strength, IProgress<SamplingProgress>? progress,
+    public static FlowSamplingOptions Options(SamplingSettings settings, double strength, IProgress<SamplingProgress>? progress,
         ModelEvaluationCounter? evaluations, SamplingStepCallback? stepEnd = null) => new()
     {
         Grid = Grid(settings, strength),
@@ -37,7 +37,7 @@ internal static class PipelineSampling
     /// The settings' guidance fields as Sampling's <see cref="GuidanceOptions"/>: the one place a pipeline's guidance
     /// settings (scale, channels, truncation by time or step fraction, clip or rescale) become the loop's.
     /// </summary>
-    public static GuidanceOptions Guidance(TextToImageSettings settings)
+    public static GuidanceOptions Guidance(SamplingSettings settings)
     {
         ArgumentNullException.ThrowIfNull(settings);
         return new GuidanceOptions
@@ -52,7 +52,7 @@ internal static class PipelineSampling
     }
 
     /// <summary>The per-call DiT options: RoPE scale factor (null = the model's table), watershed, proportional attention.</summary>
-    public static DiTForwardOptions Forward(TextToImageSettings settings, double? scaleFactor) => new()
+    public static DiTForwardOptions Forward(SamplingSettings settings, double? scaleFactor) => new()
     {
         ScaleFactor = scaleFactor,
         ScaleWatershed = settings.ScaleWatershed,

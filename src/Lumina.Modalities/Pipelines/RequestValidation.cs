@@ -64,19 +64,19 @@ internal static class RequestValidation
     }
 
     /// <summary>
-    /// The guidance fields shared by <see cref="TextToImageSettings"/> and <see cref="TextToImageRequest"/> (same names in
+    /// The guidance fields shared by <see cref="SamplingSettings"/> and <see cref="TextToImageRequest"/> (same names in
     /// both, so <c>ParamName</c> is the property either way); null values are not checked.
     /// </summary>
     public static void Guidance(Guidance.GuidanceChannels? channels, double? truncateAtTime, double? truncateAfterStepFraction, double? clipToConditionalNorm)
     {
         if (channels is { } c && !Enum.IsDefined(c))
-            throw new ArgumentOutOfRangeException(nameof(TextToImageSettings.GuidanceChannels), c,
-                $"{nameof(TextToImageSettings.GuidanceChannels)} {(int)c} is not known; use {string.Join(" or ", Enum.GetNames<Guidance.GuidanceChannels>())}.");
-        UnitInterval(truncateAtTime, nameof(TextToImageSettings.GuidanceTruncateAtTime), allowZero: true,
+            throw new ArgumentOutOfRangeException(nameof(SamplingSettings.GuidanceChannels), c,
+                $"{nameof(SamplingSettings.GuidanceChannels)} {(int)c} is not known; use {string.Join(" or ", Enum.GetNames<Guidance.GuidanceChannels>())}.");
+        UnitInterval(truncateAtTime, nameof(SamplingSettings.GuidanceTruncateAtTime), allowZero: true,
             "It is a flow time (0 noise, 1 data): upstream's demo uses 0.25; null guides every step.");
-        UnitInterval(truncateAfterStepFraction, nameof(TextToImageSettings.GuidanceTruncateAfterStepFraction), allowZero: true,
+        UnitInterval(truncateAfterStepFraction, nameof(SamplingSettings.GuidanceTruncateAfterStepFraction), allowZero: true,
             "It is a fraction of the steps: diffusers' default is 1 (every step guided).");
-        NonNegative(clipToConditionalNorm, nameof(TextToImageSettings.GuidanceClipToConditionalNorm), "Upstream Lumina-Image 2.0 uses 1; 0 disables it.");
+        NonNegative(clipToConditionalNorm, nameof(SamplingSettings.GuidanceClipToConditionalNorm), "Upstream Lumina-Image 2.0 uses 1; 0 disables it.");
     }
 
     public static void SystemPrompt(string? name, string field, bool allowNull = false)
@@ -89,6 +89,14 @@ internal static class RequestValidation
         if (!Models.TextEncoders.Lumina2SystemPrompt.TryGet(name, out _))
             throw new ArgumentException(
                 $"{field} '{name}' is not a known system prompt; use one of {string.Join(", ", Models.TextEncoders.Lumina2SystemPrompt.Names)}.", field);
+    }
+
+    /// <summary>Throws unless <paramref name="perPrompt"/> ≥ 1 and prompts × per prompt is at most <see cref="MaxImages"/>.</summary>
+    public static void PerPrompt(int perPrompt, int prompts)
+    {
+        if (perPrompt < 1 || (long)perPrompt * prompts > MaxImages)
+            throw new ArgumentOutOfRangeException("ImagesPerPrompt", perPrompt,
+                $"ImagesPerPrompt must be ≥ 1 and prompts × images per prompt at most {MaxImages}; got {perPrompt} × {prompts}.");
     }
 
     public static void Count(int value, int max, string field)

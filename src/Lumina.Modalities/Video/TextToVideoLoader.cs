@@ -19,11 +19,11 @@ internal static class TextToVideoLoader
     /// <summary>Loads every component and assembles the pipeline.</summary>
     /// <param name="folder">The model folder.</param>
     /// <param name="options">Device, dtype, component folders and (original layout) the architecture.</param>
-    /// <param name="settings">Default generation settings (null = <see cref="TextToImagePresets.LuminaNext"/>).</param>
+    /// <param name="settingsOver">The builder's settings over the family's settings for the folder (null = the family's).</param>
     /// <param name="modelId">Recorded in the metadata; null = the folder.</param>
     /// <param name="cancellationToken">Checked between components.</param>
     /// <exception cref="LuminaException">The folder is not a video model or a component is missing.</exception>
-    public static TextToVideoPipeline Load(string folder, ModelLoadOptions? options = null, TextToImageSettings? settings = null,
+    public static TextToVideoPipeline Load(string folder, ModelLoadOptions? options = null, Func<SamplingSettings, SamplingSettings>? settingsOver = null,
         string? modelId = null, CancellationToken cancellationToken = default)
     {
         options ??= new ModelLoadOptions();
@@ -52,7 +52,8 @@ internal static class TextToVideoLoader
             cancellationToken.ThrowIfCancellationRequested();
             var latentSpace = next.LoadLatentSpace(vaeDir, context);
             disposables.Add(latentSpace);
-            settings = TextToImageLoader.WithTrainingSize(settings ?? next.SettingsFor(layout), layout, latentSpace);
+            var familySettings = next.SettingsFor(layout);
+            var settings = TextToImageLoader.WithTrainingSize(settingsOver?.Invoke(familySettings) ?? familySettings, layout, latentSpace);
             return new TextToVideoPipeline(dit, encoder, latentSpace, settings, modelId ?? Path.GetFullPath(folder), options.BaseSequenceLength ?? LuminaNextFamily.BaseSequenceLength);
         }
         catch

@@ -33,7 +33,7 @@ public sealed class TextToVideoPipeline : IDisposable
     /// <param name="settings">Defaults for requests; null = <see cref="TextToImagePresets.LuminaNext"/>.</param>
     /// <param name="modelId">Where the weights came from (recorded in the frames' metadata).</param>
     /// <param name="baseSequenceLength">Token count at the training size, for proportional attention (4096 as Lumina-Next).</param>
-    public TextToVideoPipeline(NextDiT transformer, ICaptionEncoder captionEncoder, IImageLatentSpace latentSpace, TextToImageSettings? settings = null,
+    public TextToVideoPipeline(NextDiT transformer, ICaptionEncoder captionEncoder, IImageLatentSpace latentSpace, SamplingSettings? settings = null,
         string modelId = "local", int baseSequenceLength = 4096)
     {
         gate = new GenerationGate(this);
@@ -74,7 +74,7 @@ public sealed class TextToVideoPipeline : IDisposable
     public IImageLatentSpace LatentSpace { get; }
 
     /// <summary>Default settings for requests.</summary>
-    public TextToImageSettings Settings { get; }
+    public SamplingSettings Settings { get; }
 
     /// <summary>Repo id or folder of the weights.</summary>
     public string ModelId { get; }
@@ -94,64 +94,37 @@ public sealed class TextToVideoPipeline : IDisposable
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
-        request.Validate();
-        var settings = request.AsImageRequest().Resolve(Settings) with { ScaleFactor = null, AutoScaleFactor = false };
-        settings.Validate();
-        if (settings.Width!.Value % SizeMultiple != 0)
-            throw new ArgumentOutOfRangeException(nameof(request.Width), settings.Width, $"Width must be a multiple of {SizeMultiple} for this model.");
-        if (settings.Height!.Value % SizeMultiple != 0)
-            throw new ArgumentOutOfRangeException(nameof(request.Height), settings.Height, $"Height must be a multiple of {SizeMultiple} for this model.");
-        var seed = request.Seed ?? Random.Shared.NextInt64(0, int.MaxValue);
+        var settings = ImageOutput.Resolve(request, Settings with { ScaleFactor = null, AutoScaleFactor = false }, SizeMultiple);
+        gate.ThrowIfDisposed();
+        var seed = request.SeedOrRandom();
         return await gate.RunAsync(() => Run(request, settings, seed, progress, cancellationToken), cancellationToken).ConfigureAwait(false);
     }
 
-    private TextToVideoResult Run(TextToVideoRequest request, TextToImageSettings settings, long seed, IProgress<GenerationProgress>? progress,
+    private TextToVideoResult Run(TextToVideoRequest request, SamplingSettings settings, long seed, IProgress<GenerationProgress>? progress,
         CancellationToken cancellationToken)
     {
         var steps = settings.NumInferenceSteps;
         progress?.Report(new GenerationProgress(0, 1, GenerationStage.EncodingPrompt, 0, steps));
         cancellationToken.ThrowIfCancellationRequested();
-        var (width, height) = (settings.Width!.Value, settings.Height!.Value);
-        var (h, w) = (height / LatentSpace.DownscaleFactor, width / LatentSpace.DownscaleFactor);
-        var (vaeDType, vaeDevice) = (LatentSpace.DType, LatentSpace.Device);
+        var (h, w) = (settings.Height!.Value / LatentSpace.DownscaleFactor, settings.Width!.Value / LatentSpace.DownscaleFactor);
         var counter = new ModelEvaluationCounter();
-        var frames = new List<Image<Rgb24>>();
-        try
-        {
-            using var scope = NewDisposeScope();
-            using var captions = CaptionEncoder.Encode([request.Prompt, settings.NegativePrompt], cancellationToken);
-            using var generator = new TorchSharp.torch.Generator((ulong)seed);
-            var noise = randn([1, Transformer.Config.InChannels, request.Frames, h, w], dtype: ScalarType.Float32, generator: generator);
-            var stepProgress = progress is null ? null : new SynchronousProgress<SamplingProgress>(p =>
-                progress.Report(new GenerationProgress(0, 1, GenerationStage.Sampling, p.Step, p.TotalSteps) { Evaluations = counter.Current }));
-            using var solution = FlowSampling.Run(Transformer, noise, DiTConditioning.FromCaptions(captions),
-                PipelineSampling.Options(settings, 1.0, stepProgress, counter), PipelineSampling.Forward(settings, null), cancellationToken);
-            var latents = solution.Final;
+        var prompt = request.Prompts[0];
+        using var scope = NewDisposeScope();
+        using var captions = CaptionEncoder.Encode(Lumina2SystemPrompt.ForGuidance(settings.SystemPromptText, prompt, settings.NegativePrompt), cancellationToken);
+        using var generator = new Generator((ulong)seed);
+        var noise = randn([1, Transformer.LatentChannels, request.Frames, h, w], dtype: ScalarType.Float32, generator: generator);
+        using var solution = FlowSampling.Run(Transformer, noise, DiTConditioning.FromCaptions(captions),
+            PipelineSampling.Options(settings, 1.0, ImageOutput.StepProgress(progress, 0, 1, counter), counter), PipelineSampling.Forward(settings, null),
+            cancellationToken);
+        var latents = solution.Final;
 
-            progress?.Report(new GenerationProgress(0, 1, GenerationStage.Decoding, steps, steps));
-            var metadata = new GenerationMetadata(request.Prompt, settings.NegativePrompt, seed, steps, settings.Solver, settings.TimeShift,
-                settings.GuidanceScale, ModelId, width, height);
-            var count = request.Frames.ToString(CultureInfo.InvariantCulture);
-            for (var f = 0; f < request.Frames; f++)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                using var frameScope = NewDisposeScope();
-                Tensor decoded;
-                using (no_grad()) decoded = LatentSpace.DecodeLatents(latents.select(2, f).to(vaeDType, vaeDevice), cancellationToken);
-                var image = ImageTensorConverter.ToImage(decoded);
-                frames.Add(image);
-                metadata.WriteTo(image);
-                var png = image.Metadata.GetPngMetadata();
-                png.TextData.Add(new PngTextData("frame", f.ToString(CultureInfo.InvariantCulture), string.Empty, string.Empty));
-                png.TextData.Add(new PngTextData("frames", count, string.Empty, string.Empty));
-            }
-            return new TextToVideoResult(frames, metadata, counter.Current);
-        }
-        catch
-        {
-            foreach (var frame in frames) frame.Dispose();
-            throw;
-        }
+        progress?.Report(new GenerationProgress(0, 1, GenerationStage.Decoding, steps, steps));
+        var metadata = GenerationMetadata.For(settings, prompt, seed, ModelId);
+        var count = request.Frames.ToString(CultureInfo.InvariantCulture);
+        // Each latent frame is decoded on its own by the image latent space, with frame/frames chunks beside the metadata.
+        var frames = ImageOutput.All(request.Frames, f =>
+            ImageOutput.Decode(LatentSpace, latents.select(2, f), metadata, cancellationToken, ("frame", f.ToString(CultureInfo.InvariantCulture)), ("frames", count)));
+        return new TextToVideoResult(frames, metadata, counter.Current);
     }
 
     /// <summary>Frees the models' native memory. Waits for a running generation; later calls throw.</summary>

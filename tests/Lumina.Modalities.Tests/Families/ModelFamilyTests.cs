@@ -109,7 +109,7 @@ public sealed class ModelFamilyTests(TinyLuminaNextFolders next) : IClassFixture
     {
         public override string Name => "marker-test";
         public override string DisplayName => "marker (test)";
-        public override TextToImageSettings DefaultSettings => TextToImagePresets.LuminaNext;
+        public override SamplingSettings DefaultSettings => TextToImagePresets.LuminaNext;
         public override string DefaultTextEncoderRepo => "google/gemma-2b";
         public override bool Recognizes(ModelFolder folder) => File.Exists(Path.Combine(folder.Path, "MARKER"));
         public override IDiffusionTransformer LoadTransformer(FamilyLoadContext context) => LuminaNextFamily.Instance.LoadTransformer(context);

@@ -94,7 +94,7 @@ public sealed class CompositionalTests(TinyLuminaNextFolders folders) : IClassFi
     public async Task SeveralImagesUseConsecutiveSeeds()
     {
         using var pipe = await LuminaPipeline.TextToImage().FromPretrained(folders.Diffusers).BuildAsync();
-        using var batch = await pipe.GenerateCompositionalAsync(Request(seed: 20) with { ImageCount = 2, Regions = [["left", "right"]], Height = 16 });
+        using var batch = await pipe.GenerateCompositionalAsync(Request(seed: 20) with { ImagesPerPrompt = 2, Regions = [["left", "right"]], Height = 16 });
         using var second = await pipe.GenerateCompositionalAsync(Request(seed: 21) with { Regions = [["left", "right"]], Height = 16 });
         Assert.Equal([20L, 21], batch.Metadata.Select(m => m.Seed));
         Assert.Equal(EndToEndTests.Pixels(second.Images[0]), EndToEndTests.Pixels(batch.Images[1]));
@@ -115,7 +115,7 @@ public sealed class CompositionalTests(TinyLuminaNextFolders folders) : IClassFi
         { "GuidanceScale", Request() with { GuidanceScale = double.NaN } },
         { "TimeShift", Request() with { TimeShift = 0 } },
         { "Solver", Request() with { Solver = (OdeMethod)99 } },
-        { "ImageCount", Request() with { ImageCount = 0 } },
+        { "ImagesPerPrompt", Request() with { ImagesPerPrompt = 0 } },
         { "ScaleWatershed", Request() with { ScaleWatershed = 2 } },
     };
 

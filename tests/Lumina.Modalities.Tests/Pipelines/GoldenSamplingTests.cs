@@ -55,7 +55,7 @@ public sealed class GoldenSamplingTests(ITestOutputHelper output) : IDisposable
         using var expected = cases.Read($"out.{run}");
         // upstream repeats z twice for [cond; uncond]; the pipeline takes the single noise and doubles it itself.
         TensorAssert.Equal(z.narrow(0, 0, 1), z.narrow(0, 1, 1), "z halves");
-        var settings = new TextToImageSettings
+        var settings = new SamplingSettings
         {
             Solver = solver, NumInferenceSteps = steps, TimeShift = shift, GuidanceScale = (double)kwargs["cfg_scale"]!,
             ProportionalAttention = (bool)kwargs["proportional_attn"]!, ScaleWatershed = (double)kwargs["scale_watershed"]!,

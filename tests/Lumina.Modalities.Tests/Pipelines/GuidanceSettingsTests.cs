@@ -10,26 +10,26 @@ using static TorchSharp.torch;
 namespace Lumina.Modalities.Tests.Pipelines;
 
 /// <summary>
-/// The guidance and system-prompt fields of <see cref="TextToImageSettings"/> and <see cref="TextToImageRequest"/>:
+/// The guidance and system-prompt fields of <see cref="SamplingSettings"/> and <see cref="TextToImageRequest"/>:
 /// validated naming the field, and each one reaching the sampling loop (checked on the tiny Lumina-Next pipeline by
 /// runs that must agree or differ).
 /// </summary>
 public sealed class GuidanceSettingsTests(TinyLuminaNextFolders folders) : IClassFixture<TinyLuminaNextFolders>
 {
-    public static TheoryData<string, TextToImageSettings> BadSettings => new()
+    public static TheoryData<string, SamplingSettings> BadSettings => new()
     {
-        { nameof(TextToImageSettings.GuidanceChannels), new TextToImageSettings { GuidanceChannels = (GuidanceChannels)7 } },
-        { nameof(TextToImageSettings.GuidanceTruncateAtTime), new TextToImageSettings { GuidanceTruncateAtTime = 1.5 } },
-        { nameof(TextToImageSettings.GuidanceTruncateAtTime), new TextToImageSettings { GuidanceTruncateAtTime = double.NaN } },
-        { nameof(TextToImageSettings.GuidanceTruncateAfterStepFraction), new TextToImageSettings { GuidanceTruncateAfterStepFraction = -0.1 } },
-        { nameof(TextToImageSettings.GuidanceClipToConditionalNorm), new TextToImageSettings { GuidanceClipToConditionalNorm = -1 } },
-        { nameof(TextToImageSettings.SystemPrompt), new TextToImageSettings { SystemPrompt = "photoreal" } },
-        { nameof(TextToImageSettings.SystemPrompt), new TextToImageSettings { SystemPrompt = null! } },
+        { nameof(SamplingSettings.GuidanceChannels), new SamplingSettings { GuidanceChannels = (GuidanceChannels)7 } },
+        { nameof(SamplingSettings.GuidanceTruncateAtTime), new SamplingSettings { GuidanceTruncateAtTime = 1.5 } },
+        { nameof(SamplingSettings.GuidanceTruncateAtTime), new SamplingSettings { GuidanceTruncateAtTime = double.NaN } },
+        { nameof(SamplingSettings.GuidanceTruncateAfterStepFraction), new SamplingSettings { GuidanceTruncateAfterStepFraction = -0.1 } },
+        { nameof(SamplingSettings.GuidanceClipToConditionalNorm), new SamplingSettings { GuidanceClipToConditionalNorm = -1 } },
+        { nameof(SamplingSettings.SystemPrompt), new SamplingSettings { SystemPrompt = "photoreal" } },
+        { nameof(SamplingSettings.SystemPrompt), new SamplingSettings { SystemPrompt = null! } },
     };
 
     [Theory]
     [MemberData(nameof(BadSettings))]
-    public void BadSettingsNameTheField(string field, TextToImageSettings settings)
+    public void BadSettingsNameTheField(string field, SamplingSettings settings)
     {
         var e = Assert.ThrowsAny<ArgumentException>(settings.Validate);
         Assert.Equal(field, e.ParamName);
@@ -98,7 +98,7 @@ public sealed class GuidanceSettingsTests(TinyLuminaNextFolders folders) : IClas
         using var captions = pipe.CaptionEncoder.Encode(["a red circle", ""]);
         using var noise = randn([1, 4, 8, 8], generator: new Generator(5));
         var baseline = TextToImagePresets.LuminaNext with { Solver = OdeMethod.Euler, NumInferenceSteps = 3, GuidanceScale = 4 };
-        Tensor Run(TextToImageSettings s) => pipe.SampleLatents(noise, captions, s);
+        Tensor Run(SamplingSettings s) => pipe.SampleLatents(noise, captions, s);
 
         using var guided = Run(baseline);
         // Truncated at every time = the conditional half alone = scale 1 (which guides to cond exactly on every channel).

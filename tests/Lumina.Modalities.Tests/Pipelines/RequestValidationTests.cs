@@ -63,20 +63,20 @@ public sealed class RequestValidationTests
         Assert.Equal("ImagesPerPrompt", e.ParamName);
     }
 
-    public static TheoryData<string, TextToImageSettings> BadSettings() => new()
+    public static TheoryData<string, SamplingSettings> BadSettings() => new()
     {
-        { "Solver", new TextToImageSettings { Solver = (OdeMethod)(-1) } },
-        { "NumInferenceSteps", new TextToImageSettings { NumInferenceSteps = 0 } },
-        { "TimeShift", new TextToImageSettings { TimeShift = -4 } },
-        { "GuidanceScale", new TextToImageSettings { GuidanceScale = double.NaN } },
-        { "NegativePrompt", new TextToImageSettings { NegativePrompt = null! } },
-        { "ScaleFactor", new TextToImageSettings { ScaleFactor = -2 } },
-        { "ScaleWatershed", new TextToImageSettings { ScaleWatershed = double.NaN } },
+        { "Solver", new SamplingSettings { Solver = (OdeMethod)(-1) } },
+        { "NumInferenceSteps", new SamplingSettings { NumInferenceSteps = 0 } },
+        { "TimeShift", new SamplingSettings { TimeShift = -4 } },
+        { "GuidanceScale", new SamplingSettings { GuidanceScale = double.NaN } },
+        { "NegativePrompt", new SamplingSettings { NegativePrompt = null! } },
+        { "ScaleFactor", new SamplingSettings { ScaleFactor = -2 } },
+        { "ScaleWatershed", new SamplingSettings { ScaleWatershed = double.NaN } },
     };
 
     [Theory]
     [MemberData(nameof(BadSettings))]
-    public void BadSettingsNameTheField(string field, TextToImageSettings settings)
+    public void BadSettingsNameTheField(string field, SamplingSettings settings)
     {
         var e = Assert.ThrowsAny<ArgumentException>(settings.Validate);
         Assert.Equal(field, e.ParamName);
@@ -116,6 +116,6 @@ public sealed class RequestValidationTests
         Assert.Throws<ArgumentException>(() => TextToImagePresets.ByName("sdxl"));
     }
 
-    private static (OdeMethod, int, double, double, bool) Tuple(TextToImageSettings s) =>
+    private static (OdeMethod, int, double, double, bool) Tuple(SamplingSettings s) =>
         (s.Solver, s.NumInferenceSteps, s.TimeShift, s.GuidanceScale, s.ProportionalAttention);
 }

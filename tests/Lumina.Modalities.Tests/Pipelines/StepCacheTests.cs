@@ -156,7 +156,7 @@ public sealed class StepCacheTests(TinyLuminaNextFolders folders) : IClassFixtur
         var bad = new StepCacheOptions { Threshold = threshold };
         var request = TinyLuminaNextFolders.Request() with { StepCache = bad };
         Assert.Equal("StepCache", Assert.ThrowsAny<ArgumentException>(request.Validate).ParamName);
-        Assert.Equal("StepCache", Assert.ThrowsAny<ArgumentException>(() => new TextToImageSettings { StepCache = bad }.Validate()).ParamName);
+        Assert.Equal("StepCache", Assert.ThrowsAny<ArgumentException>(() => new SamplingSettings { StepCache = bad }.Validate()).ParamName);
         Assert.Equal("options", Assert.ThrowsAny<ArgumentException>(() => new StepCache(bad)).ParamName);
         using var pipe = await LuminaPipeline.TextToImage().FromPretrained(folders.Diffusers).WithSteps(2).BuildAsync();
         var e = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => pipe.GenerateAsync(request));

@@ -184,7 +184,7 @@ public sealed class TextToVideoTests(TinyLuminaVideoFolder model) : IClassFixtur
 
     public static TheoryData<string, TextToVideoRequest> InvalidRequests() => new()
     {
-        { "Prompt", TinyLuminaVideoFolder.Request() with { Prompt = null! } },
+        { "Prompts", TinyLuminaVideoFolder.Request() with { Prompts = null! } },
         { "Frames", TinyLuminaVideoFolder.Request() with { Frames = 0 } },
         { "Frames", TinyLuminaVideoFolder.Request() with { Frames = TextToVideoRequest.MaxFrames + 1 } },
         { "Width", TinyLuminaVideoFolder.Request() with { Width = 1000 } },

@@ -29,7 +29,7 @@ public sealed class TextToImageResult : IDisposable
 
     /// <summary>
     /// Per image, in the order of <see cref="Images"/>: the transformer calls its sampling made and how many of them
-    /// step caching skipped (<see cref="TextToImageRequest.StepCache"/>).
+    /// step caching skipped (<see cref="GenerationRequest.StepCache"/>).
     /// </summary>
     public IReadOnlyList<ModelEvaluations> Evaluations { get; }
 

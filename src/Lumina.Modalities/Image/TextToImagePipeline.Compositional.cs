@@ -1,11 +1,6 @@
 using System.Text.Json;
-using Lumina.Media;
 using Lumina.Models.DiT;
 using Lumina.Sampling;
-using Lumina.Solvers;
-using SixLabors.ImageSharp;
-using SixLabors.ImageSharp.Formats.Png;
-using SixLabors.ImageSharp.PixelFormats;
 using static TorchSharp.torch;
 
 namespace Lumina.Pipelines;
@@ -29,73 +24,45 @@ public sealed partial class TextToImagePipeline
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
-        request.Validate();
-        var (settings, seed) = Prepare(request.AsImageRequest());
-        if (settings.Width!.Value % (SizeMultiple * request.Cols) != 0)
-            throw new ArgumentOutOfRangeException(nameof(request.Width), settings.Width,
-                $"Width must split into {request.Cols} regions of whole patches: a multiple of {SizeMultiple * request.Cols} for this model.");
-        if (settings.Height!.Value % (SizeMultiple * request.Rows) != 0)
-            throw new ArgumentOutOfRangeException(nameof(request.Height), settings.Height,
-                $"Height must split into {request.Rows} regions of whole patches: a multiple of {SizeMultiple * request.Rows} for this model.");
+        var settings = ImageOutput.Resolve(request, Settings, SizeMultiple, request.Cols, request.Rows);
         if (!Transformer.Supports(DiTConditioningKind.Regions))
             throw new NotSupportedException($"Compositional generation needs a Lumina-Next (Next-DiT) transformer; this pipeline's is {Transformer.GetType().Name}.");
+        gate.ThrowIfDisposed();
+        var seed = request.SeedOrRandom();
         return await gate.RunAsync(() => RunCompositional(request, settings, seed, progress, cancellationToken), cancellationToken).ConfigureAwait(false);
     }
 
-    private TextToImageResult RunCompositional(CompositionalRequest request, TextToImageSettings settings,
+    private TextToImageResult RunCompositional(CompositionalRequest request, SamplingSettings settings,
         long firstSeed, IProgress<GenerationProgress>? progress, CancellationToken cancellationToken)
     {
-        var images = new List<Image<Rgb24>>();
         var metadata = new List<GenerationMetadata>();
         var evaluations = new List<ModelEvaluations>();
-        var total = request.ImageCount;
+        var total = request.ImagesPerPrompt;
         var (width, height) = (settings.Width!.Value, settings.Height!.Value);
         var scale = settings.ScaleFactorFor(width, height);
-        var call = PipelineSampling.Forward(settings, scale);
         var (h, w) = (height / LatentSpace.DownscaleFactor, width / LatentSpace.DownscaleFactor);
-        var (vaeDType, vaeDevice) = (LatentSpace.DType, LatentSpace.Device);
         var globalPrompt = request.EffectiveGlobalPrompt;
-        var regionsJson = JsonSerializer.Serialize(request.Regions);
-        try
+        (string, string)[] chunks = [("regions", JsonSerializer.Serialize(request.Regions)), ("grid", $"{request.Rows}x{request.Cols}")];
+        progress?.Report(new GenerationProgress(0, total, GenerationStage.EncodingPrompt, 0, settings.NumInferenceSteps));
+        cancellationToken.ThrowIfCancellationRequested();
+        using var conditioning = NewDisposeScope();
+        var captions = EncodeRegions(request, settings.NegativePrompt, globalPrompt, cancellationToken);
+        var images = ImageOutput.All(total, index =>
         {
-            progress?.Report(new GenerationProgress(0, total, GenerationStage.EncodingPrompt, 0, settings.NumInferenceSteps));
-            cancellationToken.ThrowIfCancellationRequested();
-            using var conditioning = NewDisposeScope();
-            var captions = EncodeRegions(request, settings.NegativePrompt, globalPrompt, cancellationToken);
-            for (var index = 0; index < total; index++)
-            {
-                var seed = firstSeed + index;
-                var item = index;
-                var counter = new ModelEvaluationCounter();
-                var stepProgress = progress is null ? null : new SynchronousProgress<SamplingProgress>(p =>
-                    progress.Report(new GenerationProgress(item, total, GenerationStage.Sampling, p.Step, p.TotalSteps) { Evaluations = counter.Current }));
-                using var scope = NewDisposeScope();
-                using var generator = new TorchSharp.torch.Generator((ulong)seed);
-                var noise = randn([1, Transformer.LatentChannels, h, w], dtype: ScalarType.Float32, generator: generator);
-                using var solution = FlowSampling.Run(Transformer, noise, DiTConditioning.FromRegions(captions),
-                    PipelineSampling.Options(settings, 1.0, stepProgress, counter), call, cancellationToken);
-                var latents = solution.Final;
-                evaluations.Add(counter.Current);
-                progress?.Report(new GenerationProgress(item, total, GenerationStage.Decoding, settings.NumInferenceSteps, settings.NumInferenceSteps));
-                cancellationToken.ThrowIfCancellationRequested();
-                Tensor decoded;
-                using (no_grad()) decoded = LatentSpace.DecodeLatents(latents.to(vaeDType, vaeDevice), cancellationToken);
-                var image = ImageTensorConverter.ToImage(decoded);
-                var meta = new GenerationMetadata(globalPrompt, settings.NegativePrompt, seed, settings.NumInferenceSteps, settings.Solver,
-                    settings.TimeShift, settings.GuidanceScale, ModelId, width, height, scale, Loras: LoraSummary());
-                meta.WriteTo(image);
-                var png = image.Metadata.GetPngMetadata();
-                png.TextData.Add(new PngTextData("regions", regionsJson, string.Empty, string.Empty));
-                png.TextData.Add(new PngTextData("grid", $"{request.Rows}x{request.Cols}", string.Empty, string.Empty));
-                images.Add(image);
-                metadata.Add(meta);
-            }
-        }
-        catch
-        {
-            foreach (var image in images) image.Dispose();
-            throw;
-        }
+            var seed = firstSeed + index;
+            var counter = new ModelEvaluationCounter();
+            using var scope = NewDisposeScope();
+            using var generator = new Generator((ulong)seed);
+            var noise = randn([1, Transformer.LatentChannels, h, w], dtype: ScalarType.Float32, generator: generator);
+            using var solution = FlowSampling.Run(Transformer, noise, DiTConditioning.FromRegions(captions),
+                PipelineSampling.Options(settings, 1.0, ImageOutput.StepProgress(progress, index, total, counter), counter),
+                PipelineSampling.Forward(settings, scale), cancellationToken);
+            evaluations.Add(counter.Current);
+            progress?.Report(new GenerationProgress(index, total, GenerationStage.Decoding, settings.NumInferenceSteps, settings.NumInferenceSteps));
+            var meta = GenerationMetadata.For(settings, globalPrompt, seed, ModelId, scale, loras: LoraSummary());
+            metadata.Add(meta);
+            return ImageOutput.Decode(LatentSpace, solution.Final, meta, cancellationToken, chunks);
+        });
         return new TextToImageResult(images, metadata, evaluations);
     }
 

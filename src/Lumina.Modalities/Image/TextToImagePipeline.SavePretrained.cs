@@ -41,7 +41,7 @@ public sealed partial class TextToImagePipeline
         var transformerClass = family.DiffusersTransformerClass ?? throw new NotSupportedException(
             $"{family.DisplayName} has no diffusers layout, so it cannot be saved as a diffusers folder.");
         var sampleSize = sources.Folder.TransformerSampleSize
-            ?? (Settings.Width is int w && Settings.Height == w ? w / LatentSpace.DownscaleFactor : TextToImageSettings.DefaultSide / LatentSpace.DownscaleFactor);
+            ?? (Settings.Width is int w && Settings.Height == w ? w / LatentSpace.DownscaleFactor : SamplingSettings.DefaultSide / LatentSpace.DownscaleFactor);
         var scheduler = (sources.Folder.SchedulerConfig ?? new FlowMatchSchedulerConfig()) with { Shift = Settings.TimeShift };
 
         var index = new DiffusersModelIndex

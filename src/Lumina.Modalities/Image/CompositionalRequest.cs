@@ -1,6 +1,3 @@
-using Lumina.Sampling;
-using Lumina.Solvers;
-
 namespace Lumina.Pipelines;
 
 /// <summary>
@@ -12,9 +9,12 @@ namespace Lumina.Pipelines;
 /// new CompositionalRequest([["a full moon in the sky", "a small river sparkling with light"],
 ///                           ["an old brick house", "a cherry tree in bloom"]]) { Width = 1024, Height = 1024, Seed = 1 }
 /// </code>
-/// Properties left null take the pipeline's <see cref="TextToImageSettings"/>. Immutable; use <c>with</c> to vary it.
+/// The sampling settings are <see cref="GenerationRequest"/>'s: Width must be a multiple of 16 · <see cref="Cols"/> and
+/// Height of 16 · <see cref="Rows"/>, so each region holds whole patches; the negative prompt is cross-attended in every
+/// region by the unconditional half (whose adaLN, as upstream, also reads the global prompt). Null settings take the
+/// pipeline's <see cref="SamplingSettings"/>. Immutable; use <c>with</c> to vary it.
 /// </summary>
-public sealed record CompositionalRequest
+public sealed record CompositionalRequest : GenerationRequest
 {
     /// <summary>The most regions one request may have.</summary>
     public const int MaxRegions = 64;
@@ -32,50 +32,10 @@ public sealed record CompositionalRequest
     /// </summary>
     public string? GlobalPrompt { get; init; }
 
-    /// <summary>
-    /// The negative prompt: the unconditional half of guidance cross-attends to it in every region. As upstream, the
-    /// unconditional half's adaLN also reads the global prompt. Null = the pipeline default ("").
-    /// </summary>
-    public string? NegativePrompt { get; init; }
+    /// <summary>How many images the grid gives (1 to 64); image i uses seed + i.</summary>
+    public int ImagesPerPrompt { get; init; } = 1;
 
-    /// <summary>
-    /// Image width in pixels: a multiple of 16 · <see cref="Cols"/>, so each region holds whole patches. Null = the
-    /// pipeline default (the model's training resolution).
-    /// </summary>
-    public int? Width { get; init; }
-
-    /// <summary>Image height in pixels: a multiple of 16 · <see cref="Rows"/>. Null = the pipeline default.</summary>
-    public int? Height { get; init; }
-
-    /// <summary>Solver steps (grid intervals). Null = the pipeline default.</summary>
-    public int? NumInferenceSteps { get; init; }
-
-    /// <summary>ODE solver. Null = the pipeline default.</summary>
-    public OdeMethod? Solver { get; init; }
-
-    /// <summary>Time shift of the grid (1 = none). Null = the pipeline default.</summary>
-    public double? TimeShift { get; init; }
-
-    /// <summary>Classifier-free guidance scale. Null = the pipeline default.</summary>
-    public double? GuidanceScale { get; init; }
-
-    /// <summary>Seed of the first image; image i uses seed + i. Null = random (reported in the result).</summary>
-    public long? Seed { get; init; }
-
-    /// <summary>How many images to make (1 to 64).</summary>
-    public int ImageCount { get; init; } = 1;
-
-    /// <summary>Time-aware RoPE scale factor (resolution extrapolation). Null = the pipeline default.</summary>
-    public double? ScaleFactor { get; init; }
-
-    /// <summary>Time-aware scaling switch point in [0, 1]. Null = the pipeline default.</summary>
-    public double? ScaleWatershed { get; init; }
-
-    /// <summary>Proportional attention. Null = the pipeline default.</summary>
-    public bool? ProportionalAttention { get; init; }
-
-    /// <summary>Step caching (see <see cref="StepCacheOptions"/>). Null = the pipeline default.</summary>
-    public StepCacheOptions? StepCache { get; init; }
+    private protected override int OutputCount => ImagesPerPrompt;
 
     /// <summary>Rows of the region grid.</summary>
     public int Rows => Regions?.Count ?? 0;
@@ -93,7 +53,7 @@ public sealed record CompositionalRequest
     /// Checks every field and throws an <see cref="ArgumentException"/> whose <c>ParamName</c> names the first bad one.
     /// The pipeline calls it before any model runs (and then checks the sizes against the model).
     /// </summary>
-    public void Validate()
+    public override void Validate()
     {
         if (Regions is null) throw new ArgumentNullException(nameof(Regions), $"{nameof(Regions)} must not be null; pass at least one row of prompts.");
         if (Regions.Count == 0) throw new ArgumentException($"{nameof(Regions)} is empty; pass at least one row of prompts.", nameof(Regions));
@@ -110,8 +70,8 @@ public sealed record CompositionalRequest
         }
         if (Rows * Cols > MaxRegions)
             throw new ArgumentException($"A {Rows}×{Cols} grid has {Rows * Cols} regions; at most {MaxRegions} are allowed.", nameof(Regions));
-        RequestValidation.Count(ImageCount, RequestValidation.MaxImages, nameof(ImageCount));
-        AsImageRequest().Validate();
+        RequestValidation.PerPrompt(ImagesPerPrompt, 1);
+        base.Validate();
         if (Width is int width && width % (16 * Cols) != 0)
             throw new ArgumentOutOfRangeException(nameof(Width), width,
                 $"{nameof(Width)} must split into {Cols} regions of whole patches: a multiple of {16 * Cols} (16 · columns); got {width}.");
@@ -119,12 +79,4 @@ public sealed record CompositionalRequest
             throw new ArgumentOutOfRangeException(nameof(Height), height,
                 $"{nameof(Height)} must split into {Rows} regions of whole patches: a multiple of {16 * Rows} (16 · rows); got {height}.");
     }
-
-    /// <summary>The shared settings as a text-to-image request (same property names, so validation names the same field).</summary>
-    internal TextToImageRequest AsImageRequest() => new(GlobalPrompt ?? "")
-    {
-        NegativePrompt = NegativePrompt, Width = Width, Height = Height, NumInferenceSteps = NumInferenceSteps, Solver = Solver,
-        TimeShift = TimeShift, GuidanceScale = GuidanceScale, Seed = Seed, ImagesPerPrompt = ImageCount, ScaleFactor = ScaleFactor,
-        ScaleWatershed = ScaleWatershed, ProportionalAttention = ProportionalAttention, StepCache = StepCache,
-    };
 }

@@ -33,7 +33,7 @@ public sealed partial class TextToImagePipeline : IDisposable
     /// <param name="settings">Defaults for requests; null = <see cref="TextToImagePresets.LuminaNext"/>.</param>
     /// <param name="modelId">Where the weights came from (recorded in the PNG metadata).</param>
     public TextToImagePipeline(IDiffusionTransformer transformer, ICaptionEncoder captionEncoder, IImageLatentSpace latentSpace,
-        TextToImageSettings? settings = null, string modelId = "local")
+        SamplingSettings? settings = null, string modelId = "local")
     {
         gate = new GenerationGate(this);
         ArgumentNullException.ThrowIfNull(transformer);
@@ -69,7 +69,7 @@ public sealed partial class TextToImagePipeline : IDisposable
     public IImageLatentSpace LatentSpace { get; }
 
     /// <summary>Default settings for requests.</summary>
-    public TextToImageSettings Settings { get; }
+    public SamplingSettings Settings { get; }
 
     /// <summary>Repo id or folder of the weights.</summary>
     public string ModelId { get; }
@@ -124,7 +124,7 @@ public sealed partial class TextToImagePipeline : IDisposable
     /// <param name="stepEnd">diffusers' <c>callback_on_step_end</c>: sees the latents after each step and may return
     /// replacements or stop the run (see <see cref="SamplingStepCallback"/>); null = none.</param>
     /// <returns>The sampled latents [1, C, h, w].</returns>
-    public Tensor SampleLatents(Tensor noise, CaptionEmbeddings captions, TextToImageSettings? settings = null,
+    public Tensor SampleLatents(Tensor noise, CaptionEmbeddings captions, SamplingSettings? settings = null,
         IProgress<SamplingProgress>? progress = null, CancellationToken cancellationToken = default, SamplingStepCallback? stepEnd = null)
     {
         ArgumentNullException.ThrowIfNull(noise);
@@ -145,12 +145,9 @@ public sealed partial class TextToImagePipeline : IDisposable
         return solution.Final.clone();
     }
 
-    private (TextToImageSettings Resolved, long Seed) Prepare(TextToImageRequest request)
+    private (SamplingSettings Resolved, long Seed) Prepare(TextToImageRequest request)
     {
-        ArgumentNullException.ThrowIfNull(request);
-        request.Validate();
-        var resolved = request.Resolve(Settings);
-        resolved.Validate();
+        var resolved = ImageOutput.Resolve(request, Settings, SizeMultiple);
         if (request is ImageToImageRequest img2img)
         {
             var points = resolved.NumInferenceSteps + 1;
@@ -158,81 +155,66 @@ public sealed partial class TextToImagePipeline : IDisposable
                 throw new ArgumentOutOfRangeException(nameof(img2img.Strength), img2img.Strength,
                     $"With {resolved.NumInferenceSteps} steps, strength {img2img.Strength} leaves no step to take; raise the strength or the step count.");
         }
-        if (resolved.Width!.Value % SizeMultiple != 0)
-            throw new ArgumentOutOfRangeException(nameof(request.Width), resolved.Width, $"Width must be a multiple of {SizeMultiple} for this model.");
-        if (resolved.Height!.Value % SizeMultiple != 0)
-            throw new ArgumentOutOfRangeException(nameof(request.Height), resolved.Height, $"Height must be a multiple of {SizeMultiple} for this model.");
         gate.ThrowIfDisposed();
-        return (resolved, request.Seed ?? Random.Shared.NextInt64(0, int.MaxValue));
+        return (resolved, request.SeedOrRandom());
     }
 
-    private TextToImageResult Run(TextToImageRequest request, TextToImageSettings settings, long firstSeed,
+    private TextToImageResult Run(TextToImageRequest request, SamplingSettings settings, long firstSeed,
         IProgress<GenerationProgress>? progress, CancellationToken cancellationToken)
     {
-        var images = new List<Image<Rgb24>>();
         var metadata = new List<GenerationMetadata>();
         var evaluations = new List<ModelEvaluations>();
         var total = request.ImageCount;
         var (width, height) = (settings.Width!.Value, settings.Height!.Value);
         var scale = settings.ScaleFactorFor(width, height);
         var (h, w) = (height / LatentSpace.DownscaleFactor, width / LatentSpace.DownscaleFactor);
-        // The sampler state stays fp32 (upstream samples in fp32); the VAE gets its own dtype and device.
-        var (vaeDType, vaeDevice) = (LatentSpace.DType, LatentSpace.Device);
+        var edit = request as ImageToImageRequest;
+        var strength = edit?.Strength ?? 1.0;
+        CaptionEmbeddings? captions = null;
         try
         {
-            var index = 0;
-            foreach (var prompt in request.Prompts)
+            var images = ImageOutput.All(total, index =>
             {
-                progress?.Report(new GenerationProgress(index, total, GenerationStage.EncodingPrompt, 0, settings.NumInferenceSteps));
-                cancellationToken.ThrowIfCancellationRequested();
-                // The system prompt (Lumina-Image 2.0's; "none" for the other families) is prepended to the prompt, and to
-                // the negative prompt when that is not empty, with upstream's exact strings.
-                using var captions = CaptionEncoder.Encode(Lumina2SystemPrompt.ForGuidance(settings.SystemPromptText, prompt, settings.NegativePrompt), cancellationToken);
-                for (var k = 0; k < request.ImagesPerPrompt; k++, index++)
+                var prompt = request.Prompts[index / request.ImagesPerPrompt];
+                if (index % request.ImagesPerPrompt == 0)
                 {
-                    var seed = firstSeed + index;
-                    var item = index;
-                    var counter = new ModelEvaluationCounter();
-                    var stepProgress = progress is null ? null : new SynchronousProgress<SamplingProgress>(p =>
-                        progress.Report(new GenerationProgress(item, total, GenerationStage.Sampling, p.Step, p.TotalSteps) { Evaluations = counter.Current }));
-                    using var scope = NewDisposeScope();
-                    using var generator = new Generator((ulong)seed);
-                    var noise = randn([1, Transformer.LatentChannels, h, w], dtype: ScalarType.Float32, generator: generator);
-                    var strength = 1.0;
-                    if (request is ImageToImageRequest edit)
-                    {
-                        // upstream img2img: z = noise·(1 − t0) + x1·t0, with x1 sampled from the VAE posterior after the noise.
-                        strength = edit.Strength;
-                        var t0 = PipelineSampling.Grid(settings, strength)[0];
-                        Tensor x1;
-                        using (no_grad())
-                            x1 = LatentSpace.EncodeToLatents(ImageTensorConverter.FromImage(edit.Image, vaeDType, vaeDevice), generator, cancellationToken);
-                        noise = noise.mul(1 - t0).add(x1.to(noise.dtype, noise.device).mul(t0));
-                    }
-                    using var solution = FlowSampling.Run(Transformer, noise, DiTConditioning.FromCaptions(captions),
-                        PipelineSampling.Options(settings, strength, stepProgress, counter), PipelineSampling.Forward(settings, scale), cancellationToken);
-                    var latents = solution.Final;
-                    evaluations.Add(counter.Current);
-                    progress?.Report(new GenerationProgress(item, total, GenerationStage.Decoding, settings.NumInferenceSteps, settings.NumInferenceSteps));
+                    progress?.Report(new GenerationProgress(index, total, GenerationStage.EncodingPrompt, 0, settings.NumInferenceSteps));
                     cancellationToken.ThrowIfCancellationRequested();
-                    Tensor decoded;
-                    using (no_grad()) decoded = LatentSpace.DecodeLatents(latents.to(vaeDType, vaeDevice), cancellationToken);
-                    var image = ImageTensorConverter.ToImage(decoded);
-                    var meta = new GenerationMetadata(prompt, settings.NegativePrompt, seed, settings.NumInferenceSteps, settings.Solver,
-                        settings.TimeShift, settings.GuidanceScale, ModelId, width, height, scale,
-                        request is ImageToImageRequest e ? e.Strength : null, LoraSummary());
-                    meta.WriteTo(image);
-                    images.Add(image);
-                    metadata.Add(meta);
+                    captions?.Dispose();
+                    // The system prompt (Lumina-Image 2.0's; "none" for the other families) is prepended to the prompt, and
+                    // to the negative prompt when that is not empty, with upstream's exact strings.
+                    captions = CaptionEncoder.Encode(Lumina2SystemPrompt.ForGuidance(settings.SystemPromptText, prompt, settings.NegativePrompt), cancellationToken);
                 }
-            }
+                var seed = firstSeed + index;
+                var counter = new ModelEvaluationCounter();
+                using var scope = NewDisposeScope();
+                using var generator = new Generator((ulong)seed);
+                // The sampler state stays fp32 (upstream samples in fp32); the VAE gets its own dtype and device.
+                var noise = randn([1, Transformer.LatentChannels, h, w], dtype: ScalarType.Float32, generator: generator);
+                if (edit is not null)
+                {
+                    // upstream img2img: z = noise·(1 − t0) + x1·t0, with x1 sampled from the VAE posterior after the noise.
+                    var t0 = PipelineSampling.Grid(settings, strength)[0];
+                    Tensor x1;
+                    using (no_grad())
+                        x1 = LatentSpace.EncodeToLatents(ImageTensorConverter.FromImage(edit.Image, LatentSpace.DType, LatentSpace.Device), generator, cancellationToken);
+                    noise = noise.mul(1 - t0).add(x1.to(noise.dtype, noise.device).mul(t0));
+                }
+                using var solution = FlowSampling.Run(Transformer, noise, DiTConditioning.FromCaptions(captions!),
+                    PipelineSampling.Options(settings, strength, ImageOutput.StepProgress(progress, index, total, counter), counter),
+                    PipelineSampling.Forward(settings, scale), cancellationToken);
+                evaluations.Add(counter.Current);
+                progress?.Report(new GenerationProgress(index, total, GenerationStage.Decoding, settings.NumInferenceSteps, settings.NumInferenceSteps));
+                var meta = GenerationMetadata.For(settings, prompt, seed, ModelId, scale, edit?.Strength, LoraSummary());
+                metadata.Add(meta);
+                return ImageOutput.Decode(LatentSpace, solution.Final, meta, cancellationToken);
+            });
+            return new TextToImageResult(images, metadata, evaluations);
         }
-        catch
+        finally
         {
-            foreach (var image in images) image.Dispose();
-            throw;
+            captions?.Dispose();
         }
-        return new TextToImageResult(images, metadata, evaluations);
     }
 
     /// <summary>Frees the models' native memory. Waits for a running generation; later calls throw.</summary>

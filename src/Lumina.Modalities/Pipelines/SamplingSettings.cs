@@ -9,7 +9,7 @@ namespace Lumina.Pipelines;
 /// A pipeline's default generation settings; a request overrides any of them. See <see cref="TextToImagePresets"/>
 /// for the upstream demo settings.
 /// </summary>
-public sealed record TextToImageSettings
+public sealed record SamplingSettings
 {
     /// <summary>
     /// Image width when a request gives none. Null = the model's training resolution: the loader fills it from the

@@ -18,7 +18,7 @@ internal static class TextToImageLoader
     /// <param name="settings">Default generation settings (null = the family's settings for the folder).</param>
     /// <param name="modelId">Recorded in the PNG metadata; null = the folder.</param>
     /// <param name="cancellationToken">Checked between components.</param>
-    public static TextToImagePipeline Load(string folder, ModelLoadOptions? options = null, TextToImageSettings? settings = null,
+    public static TextToImagePipeline Load(string folder, ModelLoadOptions? options = null, SamplingSettings? settings = null,
         string? modelId = null, CancellationToken cancellationToken = default)
     {
         options ??= new ModelLoadOptions();
@@ -89,7 +89,7 @@ internal static class TextToImageLoader
     }
 
     /// <summary>Fills an unset default image size with the transformer's training resolution when its config says.</summary>
-    internal static TextToImageSettings WithTrainingSize(TextToImageSettings settings, ModelFolder layout, IImageLatentSpace latentSpace)
+    internal static SamplingSettings WithTrainingSize(SamplingSettings settings, ModelFolder layout, IImageLatentSpace latentSpace)
     {
         if (settings.Width is not null && settings.Height is not null) return settings;
         var side = layout.TransformerSampleSize * latentSpace.DownscaleFactor;
