@@ -79,6 +79,8 @@ public sealed class SamplerOverheadBench : IBenchCommand
 
         public bool Supports(DiTConditioningKind kind) => inner.Supports(kind);
 
+        public bool SupportsVideo => inner.SupportsVideo;
+
         public void Reset()
         {
             inside.Reset();

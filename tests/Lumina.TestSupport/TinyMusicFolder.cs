@@ -19,7 +19,7 @@ public sealed class TinyMusicFolder : IDisposable
     public TinyMusicFolder()
     {
         Path = temp.Path;
-        var dit = new MusicDiTConfig { InChannels = 4, ContextDim = 32, HiddenSize = 64, Depth = 2, Heads = 4, MaxLength = 100, MultipleOf = 16 };
+        var dit = new MusicDiTConfig { InChannels = 4, CaptionDim = 32, Dim = 64, Layers = 2, Heads = 4, MaxLength = 100, MultipleOf = 16 };
         var vae = new AutoencoderKL1DConfig
         {
             EmbedDim = 4, InChannels = 16, OutChannels = 16, ZChannels = 4, KernelSize = 5, Channels = 32, ChannelMultipliers = [1, 2],

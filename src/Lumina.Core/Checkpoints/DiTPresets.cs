@@ -37,7 +37,7 @@ public static class DiTPresets
     /// </summary>
     public static MusicDiTConfig LuminaT2Music { get; } = new()
     {
-        InChannels = 20, ContextDim = 1024, HiddenSize = 768, Depth = 16, Heads = 32, MaxLength = 1000,
+        InChannels = 20, CaptionDim = 1024, Dim = 768, Layers = 16, Heads = 32, MaxLength = 1000,
     };
 
     /// <summary>

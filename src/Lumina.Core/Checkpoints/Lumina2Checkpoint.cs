@@ -5,11 +5,6 @@ using TorchSharp;
 
 namespace Lumina.Checkpoints;
 
-/// <summary>What <see cref="Lumina2Checkpoint.Load(Lumina2Transformer, string, QuantizedWeightsMode, bool)"/> found and did.</summary>
-/// <param name="Layout">The file's key layout; pass it to <see cref="Lumina2Checkpoint.Save"/> to write the same names back.</param>
-/// <param name="Report">Loaded, missing, unexpected and skipped keys (in the model's upstream names).</param>
-public sealed record Lumina2LoadResult(Lumina2CheckpointLayout Layout, CheckpointLoadReport Report);
-
 /// <summary>
 /// Loads and saves <see cref="Lumina2Transformer"/> weights in any of its three key layouts
 /// (<see cref="Lumina2CheckpointLayout"/>): upstream, diffusers (split qkv) and ComfyUI single files; as
@@ -74,9 +69,13 @@ public static partial class Lumina2Checkpoint
     /// straight into the rows, with no extra copy; build the model with <see cref="Lumina2Config.NormFinal"/> false for
     /// it (diffusers has no <c>norm_final</c>), e.g. from <see cref="DiTPresets.Lumina2Diffusers"/>.
     /// </summary>
+    /// <returns>
+    /// What it found and did: the file's key <c>Layout</c> (pass it to <see cref="Save"/> to write the same names back)
+    /// and the <c>Report</c> of loaded, missing, unexpected and skipped keys (in the model's upstream names).
+    /// </returns>
     /// <exception cref="CheckpointMismatchException">A strict load found missing, unexpected or misshapen keys.</exception>
     /// <exception cref="GgufException">A GGUF file is malformed, not <c>lumina2</c>, or holds a type Lumina cannot dequantize.</exception>
-    public static Lumina2LoadResult Load(Lumina2Transformer model, string path, bool strict = true) =>
+    public static (Lumina2CheckpointLayout Layout, CheckpointLoadReport Report) Load(Lumina2Transformer model, string path, bool strict = true) =>
         Load(model, path, QuantizedWeightsMode.DequantizeAtLoad, strict);
 
     /// <summary>
@@ -92,7 +91,7 @@ public static partial class Lumina2Checkpoint
     /// <exception cref="CheckpointMismatchException">A strict load found missing, unexpected or misshapen keys.</exception>
     /// <exception cref="GgufException">A GGUF file is malformed, not <c>lumina2</c>, or holds a type Lumina cannot dequantize.</exception>
     /// <exception cref="NotSupportedException">KeepQuantized on a GGUF in diffusers' layout (split q/k/v).</exception>
-    public static Lumina2LoadResult Load(Lumina2Transformer model, string path, QuantizedWeightsMode mode, bool strict = true)
+    public static (Lumina2CheckpointLayout Layout, CheckpointLoadReport Report) Load(Lumina2Transformer model, string path, QuantizedWeightsMode mode, bool strict = true)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentException.ThrowIfNullOrEmpty(path);
@@ -238,7 +237,7 @@ public static partial class Lumina2Checkpoint
     private static ITensorSource UpstreamView(ITensorSource source, Lumina2CheckpointLayout layout, Lumina2Config config) =>
         layout == Lumina2CheckpointLayout.Diffusers ? new FusedQkvSource(source, config) : new BorrowedSource(source);
 
-    private static Lumina2LoadResult LoadFrom(Lumina2Transformer model, ITensorSource source, QuantizedWeightsMode mode, bool strict)
+    private static (Lumina2CheckpointLayout Layout, CheckpointLoadReport Report) LoadFrom(Lumina2Transformer model, ITensorSource source, QuantizedWeightsMode mode, bool strict)
     {
         var layout = Lumina2KeyMap.DetectLayout(source.Tensors.Select(t => t.Name));
         var options = Options(layout, strict);

@@ -22,9 +22,9 @@ internal static class AudioModelConfigs
         var config = new MusicDiTConfig
         {
             InChannels = Int(root, "in_channels", path) ?? d.InChannels,
-            ContextDim = Int(root, "context_dim", path) ?? d.ContextDim,
-            HiddenSize = Int(root, "hidden_size", path) ?? d.HiddenSize,
-            Depth = Int(root, "depth", path) ?? d.Depth,
+            CaptionDim = Int(root, "context_dim", path) ?? d.CaptionDim,
+            Dim = Int(root, "hidden_size", path) ?? d.Dim,
+            Layers = Int(root, "depth", path) ?? d.Layers,
             Heads = Int(root, "num_heads", path) ?? d.Heads,
             MaxLength = Int(root, "max_len", path) ?? d.MaxLength,
             MultipleOf = Int(root, "multiple_of", path) ?? d.MultipleOf,
@@ -40,8 +40,8 @@ internal static class AudioModelConfigs
         ArgumentNullException.ThrowIfNull(config);
         File.WriteAllText(path, new JsonObject
         {
-            ["in_channels"] = config.InChannels, ["context_dim"] = config.ContextDim, ["hidden_size"] = config.HiddenSize,
-            ["depth"] = config.Depth, ["num_heads"] = config.Heads, ["max_len"] = config.MaxLength,
+            ["in_channels"] = config.InChannels, ["context_dim"] = config.CaptionDim, ["hidden_size"] = config.Dim,
+            ["depth"] = config.Layers, ["num_heads"] = config.Heads, ["max_len"] = config.MaxLength,
             ["multiple_of"] = config.MultipleOf, ["norm_eps"] = config.NormEps,
         }.ToJsonString());
     }

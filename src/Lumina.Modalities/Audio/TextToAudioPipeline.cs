@@ -43,8 +43,8 @@ public sealed class TextToAudioPipeline : IDisposable
         if (!(double.IsFinite(latentScale) && latentScale > 0)) throw new ArgumentOutOfRangeException(nameof(latentScale), latentScale, "The latent scale must be positive.");
         settings ??= DefaultSettings;
         settings.Validate();
-        if (captionEncoder.FeatureSize != transformer.Config.ContextDim)
-            throw new ArgumentException($"The text encoder gives {captionEncoder.FeatureSize}-wide features but the DiT expects {transformer.Config.ContextDim}.", nameof(captionEncoder));
+        if (captionEncoder.FeatureSize != transformer.Config.CaptionDim)
+            throw new ArgumentException($"The text encoder gives {captionEncoder.FeatureSize}-wide features but the DiT expects {transformer.Config.CaptionDim}.", nameof(captionEncoder));
         if (vae.Config.EmbedDim != transformer.Config.InChannels)
             throw new ArgumentException($"The VAE has {vae.Config.EmbedDim} latent channels but the DiT denoises {transformer.Config.InChannels}.", nameof(vae));
         if (vae.Config.OutChannels != vocoder.Config.NumMels)

@@ -53,7 +53,7 @@ public sealed record FamilyLoadContext(ModelFolder Folder, ModelLoadOptions Opti
     /// <see cref="ModelLoadOptions.TransformerPreset"/>, else the family's first preset.
     /// </summary>
     /// <exception cref="LuminaException">The given config or preset belongs to another family.</exception>
-    public TConfig TransformerConfig<TConfig>() where TConfig : class, IDiTConfig
+    public TConfig TransformerConfig<TConfig>() where TConfig : DiTConfig
     {
         if (Options.TransformerConfig is { } given)
             return given as TConfig ?? throw new LuminaException(

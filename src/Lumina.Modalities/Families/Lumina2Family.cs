@@ -36,7 +36,7 @@ internal sealed class Lumina2Family : ImageModelFamily
     public override string DisplayName => "Unified Next-DiT (Lumina-Image 2.0)";
 
     /// <inheritdoc />
-    public override IReadOnlyList<KeyValuePair<string, IDiTConfig>> Presets { get; } =
+    public override IReadOnlyList<KeyValuePair<string, DiTConfig>> Presets { get; } =
         [new("Lumina2", DiTPresets.Lumina2), new("Lumina2-Diffusers", DiTPresets.Lumina2Diffusers)];
 
     /// <inheritdoc />

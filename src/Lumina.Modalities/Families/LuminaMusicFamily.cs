@@ -34,7 +34,7 @@ internal sealed class LuminaMusicFamily : ModelFamily
     public override ModelTask Task => ModelTask.TextToAudio;
 
     /// <inheritdoc />
-    public override IReadOnlyList<KeyValuePair<string, IDiTConfig>> Presets { get; } = [new("LuminaT2Music", DiTPresets.LuminaT2Music)];
+    public override IReadOnlyList<KeyValuePair<string, DiTConfig>> Presets { get; } = [new("LuminaT2Music", DiTPresets.LuminaT2Music)];
 
     /// <inheritdoc />
     public override bool Recognizes(ModelFolder folder)

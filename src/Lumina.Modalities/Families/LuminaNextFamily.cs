@@ -27,7 +27,7 @@ internal class LuminaNextFamily : ImageModelFamily
     public override string DisplayName => "Next-DiT (Lumina-Next)";
 
     /// <inheritdoc />
-    public override IReadOnlyList<KeyValuePair<string, IDiTConfig>> Presets { get; } =
+    public override IReadOnlyList<KeyValuePair<string, DiTConfig>> Presets { get; } =
         [new("NextDiT-2B-GQA", DiTPresets.NextDiT2BGqa), new("NextDiT-2B", DiTPresets.NextDiT2B)];
 
     /// <inheritdoc />

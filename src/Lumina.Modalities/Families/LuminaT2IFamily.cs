@@ -26,7 +26,7 @@ internal sealed class LuminaT2IFamily : ImageModelFamily
     public override string DisplayName => "Flag-DiT (Lumina-T2I)";
 
     /// <inheritdoc />
-    public override IReadOnlyList<KeyValuePair<string, IDiTConfig>> Presets { get; } = [new("FlagDiT-5B", DiTPresets.FlagDiT5B)];
+    public override IReadOnlyList<KeyValuePair<string, DiTConfig>> Presets { get; } = [new("FlagDiT-5B", DiTPresets.FlagDiT5B)];
 
     /// <inheritdoc />
     public override IReadOnlyList<KeyValuePair<string, string>> PresetAliases { get; } = [new("DiT-Llama-5B", "FlagDiT-5B")];

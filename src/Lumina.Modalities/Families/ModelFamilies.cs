@@ -90,7 +90,7 @@ public static class ModelFamilies
     /// <c>FlagDiT-5B</c> (Lumina-T2I), … Case-insensitive; '_' and '-' alike; an upstream <c>_patch2</c> suffix is accepted.
     /// </summary>
     /// <exception cref="ArgumentException">No family has a preset of that name.</exception>
-    public static (ModelFamily Family, IDiTConfig Config) Preset(string name)
+    public static (ModelFamily Family, DiTConfig Config) Preset(string name)
     {
         ArgumentNullException.ThrowIfNull(name);
         var key = Normalize(name);

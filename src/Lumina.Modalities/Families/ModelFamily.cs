@@ -34,7 +34,7 @@ public abstract class ModelFamily
     /// Named architectures of this family (upstream keeps them in a pickled <c>model_args.pth</c>), by canonical name
     /// (<c>NextDiT-2B-GQA</c>). Original-layout folders use them; the first one is the default.
     /// </summary>
-    public virtual IReadOnlyList<KeyValuePair<string, IDiTConfig>> Presets => [];
+    public virtual IReadOnlyList<KeyValuePair<string, DiTConfig>> Presets => [];
 
     /// <summary>Other names a preset is known by upstream (<c>DiT_Llama_5B</c>), mapped to a canonical name.</summary>
     public virtual IReadOnlyList<KeyValuePair<string, string>> PresetAliases => [];

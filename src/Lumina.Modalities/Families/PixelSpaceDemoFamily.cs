@@ -26,7 +26,7 @@ internal sealed class PixelSpaceDemoFamily : LuminaNextFamily
     public override string? DefaultVaeRepo => null;
 
     /// <summary>None: its folders always carry <c>transformer/config.json</c> (Lumina-Next's presets stay Lumina-Next's).</summary>
-    public override IReadOnlyList<KeyValuePair<string, Models.DiT.IDiTConfig>> Presets => [];
+    public override IReadOnlyList<KeyValuePair<string, Models.DiT.DiTConfig>> Presets => [];
 
     /// <inheritdoc />
     public override bool Recognizes(ModelFolder folder) => folder.IsPixelSpace && base.Recognizes(folder);

@@ -28,7 +28,7 @@ public sealed class TextToImagePipelineBuilder : PipelineBuilder<TextToImagePipe
     /// Original layout: an explicit architecture, of the type the folder's family builds (<see cref="NextDiTConfig"/> for
     /// Lumina-Next, <see cref="FlagDiTConfig"/> for Lumina-T2I).
     /// </summary>
-    public TextToImagePipelineBuilder WithTransformerConfig(IDiTConfig config)
+    public TextToImagePipelineBuilder WithTransformerConfig(DiTConfig config)
     {
         ArgumentNullException.ThrowIfNull(config);
         config.Validate();

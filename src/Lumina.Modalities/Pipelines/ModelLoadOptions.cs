@@ -27,7 +27,7 @@ public sealed record ModelLoadOptions
     /// Original layout: an explicit architecture (wins over <see cref="TransformerPreset"/>). Its type must be the one the
     /// folder's family builds (<see cref="NextDiTConfig"/> for Lumina-Next, <see cref="FlagDiTConfig"/> for Lumina-T2I).
     /// </summary>
-    public IDiTConfig? TransformerConfig { get; init; }
+    public DiTConfig? TransformerConfig { get; init; }
 
     /// <summary>
     /// Transformer weights from this file instead of the folder's (a single-file checkpoint, for example a fine-tune or

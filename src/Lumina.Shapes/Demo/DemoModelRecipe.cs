@@ -23,7 +23,7 @@ public sealed record DemoModelRecipe
 
     /// <summary>
     /// The text encoder's architecture (<see cref="DecoderTextConfig.VocabSize"/> is replaced by the tokenizer's size and
-    /// <see cref="DecoderTextConfig.HiddenSize"/> must equal the transformer's <see cref="NextDiTConfig.CaptionDim"/>).
+    /// <see cref="DecoderTextConfig.HiddenSize"/> must equal the transformer's <see cref="DiTConfig.CaptionDim"/>).
     /// </summary>
     public GemmaConfig TextEncoder { get; init; } = new()
     {

@@ -42,7 +42,7 @@ public sealed class DiTPresetTests
         var kvDelta = 24L * (2 * 2304 * (2304 - 576) + 2 * 2048 * (2304 - 576) + 2 * 2 * (2304 - 576));
         Assert.Equal(Count(gqa) + kvDelta, Count(nonGqa));
         using var music = new MusicDiT(DiTPresets.LuminaT2Music, Meta);
-        Assert.Equal(16, music.Config.Depth);
+        Assert.Equal(16, music.Config.Layers);
         Assert.Contains("blocks.15.attention.wk_y.weight", music.state_dict().Keys);
     }
 

@@ -14,8 +14,8 @@ public sealed class MusicDiTParityTests
         var c = Golden.Json("music_dit")["config"]!;
         return new MusicDiTConfig
         {
-            InChannels = (int)c["in_channels"]!, ContextDim = (int)c["context_dim"]!, HiddenSize = (int)c["hidden_size"]!,
-            Depth = (int)c["depth"]!, Heads = (int)c["num_heads"]!, MaxLength = (int)c["max_len"]!,
+            InChannels = (int)c["in_channels"]!, CaptionDim = (int)c["context_dim"]!, Dim = (int)c["hidden_size"]!,
+            Layers = (int)c["depth"]!, Heads = (int)c["num_heads"]!, MaxLength = (int)c["max_len"]!,
         };
     }
 
@@ -42,7 +42,7 @@ public sealed class MusicDiTParityTests
     [Fact]
     public void TooLongClipIsRejectedWithTheLimit()
     {
-        using var model = new MusicDiT(GoldenConfig() with { Depth = 0 });
+        using var model = new MusicDiT(GoldenConfig() with { Layers = 0 });
         var ex = Assert.Throws<ArgumentException>(() => model.Forward(zeros(1, 20, 101), zeros(1), zeros(1, 3, 32)));
         Assert.Contains("100", ex.Message);
     }

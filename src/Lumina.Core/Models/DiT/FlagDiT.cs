@@ -10,7 +10,7 @@ namespace Lumina.Models.DiT;
 /// sequence and the <c>[nextline]</c> token: a learned <c>eol_token</c> follows every patch row, so an image of
 /// H/p×W/p patches is a sequence of H/p·(W/p + 1) tokens. Field names follow the upstream checkpoint.
 /// </summary>
-public sealed class FlagDiT : nn.Module, IDiffusionTransformer
+public sealed class FlagDiT : DiffusionTransformer<FlagDiTConfig>
 {
 #pragma warning disable IDE1006 // field names follow the checkpoint keys
     private readonly Linear x_embedder;
@@ -26,13 +26,10 @@ public sealed class FlagDiT : nn.Module, IDiffusionTransformer
     /// <param name="config">Architecture (see <see cref="Checkpoints.DiTPresets.FlagDiT5B"/>).</param>
     /// <param name="device">Device of the weights (null = CPU; meta allocates nothing).</param>
     /// <param name="dtype">Weight dtype (null = float32).</param>
-    public FlagDiT(FlagDiTConfig config, Device? device = null, ScalarType? dtype = null) : base(nameof(FlagDiT))
+    public FlagDiT(FlagDiTConfig config, Device? device = null, ScalarType? dtype = null) : base(nameof(FlagDiT), config, baseSequenceLength: 4224)
     {
-        ArgumentNullException.ThrowIfNull(config);
-        config.Validate();
-        Config = config;
         var dim = config.Dim;
-        var condDim = Math.Min(dim, 1024);
+        var condDim = config.ConditionDim;
         x_embedder = nn.Linear((long)config.PatchSize * config.PatchSize * config.InChannels, dim, hasBias: true, device: device, dtype: dtype);
         t_embedder = new TimestepEmbedder(condDim, device: device, dtype: dtype);
         cap_embedder = new CaptionEmbedder(config.CaptionDim, condDim, device, dtype);
@@ -45,45 +42,11 @@ public sealed class FlagDiT : nn.Module, IDiffusionTransformer
         RegisterComponents();
     }
 
-    /// <summary>The architecture.</summary>
-    public FlagDiTConfig Config { get; }
-
-    /// <summary>
-    /// Token count at the training resolution, eol tokens included, the base of proportional attention:
-    /// 64² + 2·64 = 4224 for the released 1024-px model (upstream's value).
-    /// </summary>
-    public int BaseSequenceLength
-    {
-        get => baseSequenceLength;
-        set
-        {
-            ArgumentOutOfRangeException.ThrowIfLessThan(value, 2, nameof(BaseSequenceLength));
-            baseSequenceLength = value;
-        }
-    }
-
-    private int baseSequenceLength = 4224;
-
-    /// <inheritdoc />
-    nn.Module IDiffusionTransformer.Module => this;
-
-    /// <inheritdoc />
-    public int LatentChannels => Config.InChannels;
-
-    /// <inheritdoc />
-    public int PatchSize => Config.PatchSize;
-
-    /// <inheritdoc />
-    public int CaptionDim => Config.CaptionDim;
-
-    /// <summary>Captions only: Flag-DiT has no compositional forward.</summary>
-    public bool Supports(DiTConditioningKind kind) => kind == DiTConditioningKind.Captions;
-
     /// <summary>
     /// The DiT contract. Resolution extrapolation for Flag-DiT is NTK scaling of the 1-D RoPE by the area ratio to
     /// 1024², i.e. the square of <see cref="DiTForwardOptions.ScaleFactor"/>; the watershed and step caching do not apply.
     /// </summary>
-    public Tensor Forward(DiTInput input)
+    public override Tensor Forward(DiTInput input)
     {
         var captions = DiTInputs.RequireCaptions(input, "Flag-DiT (Lumina-T2I) has no compositional forward; use a Lumina-Next (Next-DiT) model for regional captions.");
         var o = input.Options ?? DiTForwardOptions.Default;
@@ -113,13 +76,10 @@ public sealed class FlagDiT : nn.Module, IDiffusionTransformer
     /// <summary>Forward over a batch of equally sized latents [B, C, H, W]; returns [B, C, H, W] (2C with KeepLearnedSigma).</summary>
     public Tensor Forward(Tensor x, Tensor t, Tensor captionFeatures, Tensor captionMask, FlagDiTForwardOptions? options = null)
     {
-        ArgumentNullException.ThrowIfNull(x);
-        if (x.dim() != 4 || x.shape[1] != Config.InChannels)
-            throw new ArgumentException($"Latents must be [B, {Config.InChannels}, H, W]; got {DiTInputs.Shape(x)}.", nameof(x));
+        ValidateLatents(x);
         var b = x.shape[0];
-        DiTInputs.ValidateConditioning(b, t, captionFeatures, captionMask, Config.CaptionDim);
+        ValidateConditioning(b, t, captionFeatures, captionMask);
         var p = Config.PatchSize;
-        Patchify.CheckDivisible(x.shape[2], x.shape[3], p);
         options ??= Default;
 
         using var scope = NewDisposeScope();
@@ -141,17 +101,10 @@ public sealed class FlagDiT : nn.Module, IDiffusionTransformer
     /// </summary>
     public IReadOnlyList<Tensor> Forward(IReadOnlyList<Tensor> x, Tensor t, Tensor captionFeatures, Tensor captionMask, FlagDiTForwardOptions? options = null)
     {
-        ArgumentNullException.ThrowIfNull(x);
-        if (x.Count == 0) throw new ArgumentException("Pass at least one latent.", nameof(x));
-        DiTInputs.ValidateConditioning(x.Count, t, captionFeatures, captionMask, Config.CaptionDim);
+        ValidateLatents(x);
+        ValidateConditioning(x.Count, t, captionFeatures, captionMask);
         options ??= Default;
         var p = Config.PatchSize;
-        for (var i = 0; i < x.Count; i++)
-        {
-            if (x[i].dim() != 3 || x[i].shape[0] != Config.InChannels)
-                throw new ArgumentException($"Latent {i} must be [{Config.InChannels}, H, W]; got {DiTInputs.Shape(x[i])}.", nameof(x));
-            Patchify.CheckDivisible(x[i].shape[1], x[i].shape[2], p);
-        }
 
         using var scope = NewDisposeScope();
         var embeds = new List<Tensor>();
@@ -197,9 +150,7 @@ public sealed class FlagDiT : nn.Module, IDiffusionTransformer
         options.Trace?.Invoke("cap_embedder", capEmb);
         var adaln = tEmb + capEmb;
         var capMask = DiTInputs.KeyMaskOrNull(captionMask);
-        double? scale = options.BaseSequenceLength is int baseLen
-            ? DiTAttention.ProportionalScale(tokens.shape[1], baseLen, Config.HeadDim)
-            : null;
+        var scale = ProportionalScale(tokens.shape[1], options.BaseSequenceLength);
         var h = tokens;
         for (var i = 0; i < layers.Count; i++)
         {

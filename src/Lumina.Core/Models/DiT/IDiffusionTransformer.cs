@@ -27,6 +27,9 @@ public interface IDiffusionTransformer : IDisposable
     /// <summary>Whether the model accepts this kind of conditioning (regional captions need cross-attention).</summary>
     bool Supports(DiTConditioningKind kind);
 
+    /// <summary>Whether the model takes video latents [B, C, F, H, W] (a video Next-DiT) besides images.</summary>
+    bool SupportsVideo { get; }
+
     /// <summary>
     /// The velocity for <see cref="DiTInput.Latents"/> at <see cref="DiTInput.Timesteps"/> (t = 0 noise, t = 1 data),
     /// shaped like the latents. No guidance, no gradient bookkeeping beyond what the caller set up.

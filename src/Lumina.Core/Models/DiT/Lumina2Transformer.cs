@@ -18,7 +18,7 @@ namespace Lumina.Models.DiT;
 /// <see cref="Checkpoints.Lumina2Checkpoint"/>. The model predicts the velocity at t ∈ [0, 1] (t = 0 noise, t = 1
 /// data); guidance is the caller's (Lumina.Sampling).</para>
 /// </summary>
-public sealed class Lumina2Transformer : nn.Module, IDiffusionTransformer
+public sealed class Lumina2Transformer : DiffusionTransformer<Lumina2Config>
 {
 #pragma warning disable IDE1006 // field names follow the checkpoint keys
     private readonly Linear x_embedder;
@@ -36,11 +36,8 @@ public sealed class Lumina2Transformer : nn.Module, IDiffusionTransformer
     /// <param name="config">Architecture; see <see cref="Checkpoints.DiTPresets.Lumina2"/> for the released one.</param>
     /// <param name="device">Device for the weights (null = CPU; <c>new Device("meta")</c> allocates nothing).</param>
     /// <param name="dtype">Weight dtype (null = float32).</param>
-    public Lumina2Transformer(Lumina2Config config, Device? device = null, ScalarType? dtype = null) : base(nameof(Lumina2Transformer))
+    public Lumina2Transformer(Lumina2Config config, Device? device = null, ScalarType? dtype = null) : base(nameof(Lumina2Transformer), config)
     {
-        ArgumentNullException.ThrowIfNull(config);
-        config.Validate();
-        Config = config;
         var dim = config.Dim;
         var patchWidth = (long)config.PatchSize * config.PatchSize * config.InChannels;
         x_embedder = ModuleFactory.Linear(patchWidth, dim, true, device, dtype);
@@ -55,9 +52,6 @@ public sealed class Lumina2Transformer : nn.Module, IDiffusionTransformer
         final_layer = new DiTFinalLayer(dim, config.ConditionDim, patchWidth, withShift: false, device, dtype);
         RegisterComponents();
     }
-
-    /// <summary>The architecture.</summary>
-    public Lumina2Config Config { get; }
 
     /// <summary>
     /// Weights materialized one block at a time, or null (every weight is dense). When set, each block of
@@ -96,27 +90,12 @@ public sealed class Lumina2Transformer : nn.Module, IDiffusionTransformer
     internal IReadOnlyList<Lumina2Block> ContextRefiner => context_refiner.ToList();
 
     /// <inheritdoc />
-    nn.Module IDiffusionTransformer.Module => this;
-
-    /// <inheritdoc />
-    public int LatentChannels => Config.InChannels;
-
-    /// <inheritdoc />
-    public int PatchSize => Config.PatchSize;
-
-    /// <inheritdoc />
-    public int CaptionDim => Config.CaptionDim;
-
-    /// <summary>Only per-sample captions: the model has no cross-attention, so regional captions do not apply.</summary>
-    public bool Supports(DiTConditioningKind kind) => kind == DiTConditioningKind.Captions;
-
-    /// <inheritdoc />
     /// <remarks>
     /// Reads <see cref="DiTForwardOptions.Trace"/> and <see cref="DiTForwardOptions.BlockCache"/> (over the main
     /// layers); Lumina-Image 2.0 has no time-aware RoPE scaling or proportional attention, so the other options are
     /// ignored.
     /// </remarks>
-    public Tensor Forward(DiTInput input)
+    public override Tensor Forward(DiTInput input)
     {
         var captions = DiTInputs.RequireCaptions(input, "Lumina-Image 2.0 has no cross-attention, so regional captions do not apply; pass DiTInput.Captions.");
         return Forward(input.Latents, input.Timesteps, captions.Features, captions.Mask, input.Options);
@@ -131,11 +110,8 @@ public sealed class Lumina2Transformer : nn.Module, IDiffusionTransformer
     /// <returns>The velocity [B, C, H, W].</returns>
     public Tensor Forward(Tensor x, Tensor t, Tensor captionFeatures, Tensor captionMask, DiTForwardOptions? options = null)
     {
-        ArgumentNullException.ThrowIfNull(x);
-        if (x.dim() != 4 || x.shape[1] != Config.InChannels)
-            throw new ArgumentException($"Latents must be [B, {Config.InChannels}, H, W]; got {DiTInputs.Shape(x)}.", nameof(x));
-        Patchify.CheckDivisible(x.shape[2], x.shape[3], Config.PatchSize);
-        var captionLengths = ValidateConditioning(x.shape[0], t, captionFeatures, captionMask);
+        ValidateLatents(x);
+        var captionLengths = CaptionLengths(x.shape[0], t, captionFeatures, captionMask);
         var p = Config.PatchSize;
         var grid = ((int)(x.shape[2] / p), (int)(x.shape[3] / p));
         ValidateGrid(grid, 0);
@@ -159,19 +135,15 @@ public sealed class Lumina2Transformer : nn.Module, IDiffusionTransformer
     /// </summary>
     public IReadOnlyList<Tensor> Forward(IReadOnlyList<Tensor> x, Tensor t, Tensor captionFeatures, Tensor captionMask, DiTForwardOptions? options = null)
     {
-        ArgumentNullException.ThrowIfNull(x);
-        if (x.Count == 0) throw new ArgumentException("Pass at least one latent.", nameof(x));
+        ValidateLatents(x);
         var p = Config.PatchSize;
         var grids = new (int Rows, int Cols)[x.Count];
         for (var i = 0; i < x.Count; i++)
         {
-            if (x[i] is null || x[i].dim() != 3 || x[i].shape[0] != Config.InChannels)
-                throw new ArgumentException($"Latent {i} must be [{Config.InChannels}, H, W]; got {(x[i] is null ? "null" : DiTInputs.Shape(x[i]))}.", nameof(x));
-            Patchify.CheckDivisible(x[i].shape[1], x[i].shape[2], p);
             grids[i] = ((int)(x[i].shape[1] / p), (int)(x[i].shape[2] / p));
             ValidateGrid(grids[i], i);
         }
-        var captionLengths = ValidateConditioning(x.Count, t, captionFeatures, captionMask);
+        var captionLengths = CaptionLengths(x.Count, t, captionFeatures, captionMask);
         options ??= DiTForwardOptions.Default;
 
         using var scope = NewDisposeScope();
@@ -358,9 +330,9 @@ public sealed class Lumina2Transformer : nn.Module, IDiffusionTransformer
     }
 
     // Checks t and the caption, and returns each sample's effective caption length (the mask must be right-padded).
-    private long[] ValidateConditioning(long batch, Tensor t, Tensor captionFeatures, Tensor captionMask)
+    private long[] CaptionLengths(long batch, Tensor t, Tensor captionFeatures, Tensor captionMask)
     {
-        DiTInputs.ValidateConditioning(batch, t, captionFeatures, captionMask, Config.CaptionDim);
+        ValidateConditioning(batch, t, captionFeatures, captionMask);
         using var scope = NewDisposeScope();
         var valid = DiTInputs.BoolMask(captionMask.cpu());
         var lengths = valid.sum(1, type: ScalarType.Int64).data<long>().ToArray();

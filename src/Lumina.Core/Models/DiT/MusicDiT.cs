@@ -11,7 +11,7 @@ namespace Lumina.Models.DiT;
 /// checkpoint (<c>t_embedder</c>, <c>proj_in</c>, <c>blocks.{i}</c>, <c>final_layer</c>, <c>cap_embedder</c>).
 /// <para>Upstream's sampler passes t as <c>long(t·1000)</c> (0..1000); pass the same values here.</para>
 /// </summary>
-public sealed class MusicDiT : nn.Module, IDiffusionTransformer
+public sealed class MusicDiT : DiffusionTransformer<MusicDiTConfig>
 {
 #pragma warning disable IDE1006 // field names follow the checkpoint keys
     private readonly TimestepEmbedder t_embedder;
@@ -25,46 +25,25 @@ public sealed class MusicDiT : nn.Module, IDiffusionTransformer
     /// <param name="config">Architecture (see <see cref="Checkpoints.DiTPresets.LuminaT2Music"/>).</param>
     /// <param name="device">Device of the weights.</param>
     /// <param name="dtype">Weight dtype (null = float32).</param>
-    public MusicDiT(MusicDiTConfig config, Device? device = null, ScalarType? dtype = null) : base(nameof(MusicDiT))
+    public MusicDiT(MusicDiTConfig config, Device? device = null, ScalarType? dtype = null) : base(nameof(MusicDiT), config)
     {
-        ArgumentNullException.ThrowIfNull(config);
-        config.Validate();
-        Config = config;
-        var dim = config.HiddenSize;
-        t_embedder = new TimestepEmbedder(dim, device: device, dtype: dtype);
+        var dim = config.Dim;
+        t_embedder = new TimestepEmbedder(config.ConditionDim, device: device, dtype: dtype);
         proj_in = nn.Linear(config.InChannels, dim, hasBias: true, device: device, dtype: dtype);
-        blocks = new ModuleList<FlagDiTBlock>(Enumerable.Range(0, config.Depth)
-            .Select(_ => new FlagDiTBlock(dim, config.Heads, null, config.MultipleOf, null, config.NormEps, qkNorm: false,
-                config.ContextDim, dim, device, dtype)).ToArray());
+        blocks = new ModuleList<FlagDiTBlock>(Enumerable.Range(0, config.Layers)
+            .Select(_ => new FlagDiTBlock(dim, config.Heads, config.KvHeads, config.MultipleOf, config.FfnDimMultiplier, config.NormEps, config.QkNorm,
+                config.CaptionDim, dim, device, dtype)).ToArray());
         final_layer = new DiTFinalLayer(dim, dim, config.InChannels, withShift: true, device, dtype);
-        cap_embedder = new CaptionEmbedder(config.ContextDim, dim, device, dtype);
+        cap_embedder = new CaptionEmbedder(config.CaptionDim, dim, device, dtype);
         RegisterComponents();
     }
-
-    /// <summary>The architecture.</summary>
-    public MusicDiTConfig Config { get; }
-
-    /// <inheritdoc />
-    nn.Module IDiffusionTransformer.Module => this;
-
-    /// <inheritdoc />
-    public int LatentChannels => Config.InChannels;
-
-    /// <summary>1: the music DiT runs over the mel-latent sequence, one token per frame.</summary>
-    public int PatchSize => 1;
-
-    /// <inheritdoc />
-    public int CaptionDim => Config.ContextDim;
-
-    /// <summary>Captions only.</summary>
-    public bool Supports(DiTConditioningKind kind) => kind == DiTConditioningKind.Captions;
 
     /// <summary>
     /// The DiT contract: mel latents [B, C, T] at flow times t ∈ [0, 1]; the upstream sampler's step convention
     /// <c>floor(t·1000)</c> is applied here, so callers pass flow times like for every other DiT. The caption mask is
     /// passed on as the context mask.
     /// </summary>
-    public Tensor Forward(DiTInput input)
+    public override Tensor Forward(DiTInput input)
     {
         var captions = DiTInputs.RequireCaptions(input, "The music DiT takes captions only, not regional captions.");
         using var scope = NewDisposeScope();
@@ -88,7 +67,7 @@ public sealed class MusicDiT : nn.Module, IDiffusionTransformer
         var b = x.shape[0];
         using var scope = NewDisposeScope();
         var mask = contextMask ?? ones(context.shape[0], context.shape[1], dtype: ScalarType.Int32, device: context.device);
-        DiTInputs.ValidateConditioning(b, t, context, mask, Config.ContextDim);
+        ValidateConditioning(b, t, context, mask);
 
         var (wdtype, device) = (proj_in.weight!.dtype, proj_in.weight!.device);
         var h = proj_in.forward(x.to(wdtype, device).transpose(1, 2));

@@ -12,7 +12,7 @@ namespace Lumina.Models.DiT;
 /// <c>pad_token</c>), so <c>state_dict()</c> matches <c>consolidated*.safetensors</c> without remapping.
 /// <para>The model predicts the velocity x1 − x0 at time t ∈ [0, 1] (t = 0 noise, t = 1 data).</para>
 /// </summary>
-public sealed partial class NextDiT : nn.Module, IDiffusionTransformer
+public sealed partial class NextDiT : DiffusionTransformer<NextDiTConfig>
 {
 #pragma warning disable IDE1006 // field names follow the checkpoint keys
     private readonly Linear x_embedder;
@@ -27,13 +27,10 @@ public sealed partial class NextDiT : nn.Module, IDiffusionTransformer
     /// <param name="config">Architecture; see <see cref="Checkpoints.DiTPresets"/> for the released ones.</param>
     /// <param name="device">Device for the weights (null = CPU; <c>new Device("meta")</c> allocates nothing).</param>
     /// <param name="dtype">Weight dtype (null = float32, the CPU default).</param>
-    public NextDiT(NextDiTConfig config, Device? device = null, ScalarType? dtype = null) : base(nameof(NextDiT))
+    public NextDiT(NextDiTConfig config, Device? device = null, ScalarType? dtype = null) : base(nameof(NextDiT), config, baseSequenceLength: 4096)
     {
-        ArgumentNullException.ThrowIfNull(config);
-        config.Validate();
-        Config = config;
         var dim = config.Dim;
-        var condDim = Math.Min(dim, 1024);
+        var condDim = config.ConditionDim;
         x_embedder = nn.Linear((long)config.PatchSize * config.PatchSize * config.InChannels, dim, hasBias: true, device: device, dtype: dtype);
         t_embedder = new TimestepEmbedder(condDim, device: device, dtype: dtype);
         cap_embedder = new CaptionEmbedder(config.CaptionDim, condDim, device, dtype);
@@ -44,39 +41,11 @@ public sealed partial class NextDiT : nn.Module, IDiffusionTransformer
         RegisterComponents();
     }
 
-    /// <summary>The architecture.</summary>
-    public NextDiTConfig Config { get; }
-
-    /// <summary>
-    /// Token count at the training resolution, the base of proportional attention (<see cref="DiTForwardOptions.ProportionalAttention"/>):
-    /// (1024/16)² = 4096 for the released models (upstream's value).
-    /// </summary>
-    public int BaseSequenceLength
-    {
-        get => baseSequenceLength;
-        set
-        {
-            ArgumentOutOfRangeException.ThrowIfLessThan(value, 2, nameof(BaseSequenceLength));
-            baseSequenceLength = value;
-        }
-    }
-
-    private int baseSequenceLength = 4096;
-
-    /// <inheritdoc />
-    nn.Module IDiffusionTransformer.Module => this;
-
-    /// <inheritdoc />
-    public int LatentChannels => Config.InChannels;
-
-    /// <inheritdoc />
-    public int PatchSize => Config.PatchSize;
-
-    /// <inheritdoc />
-    public int CaptionDim => Config.CaptionDim;
+    /// <summary>A video model (<see cref="NextDiTConfig.Video"/>) takes [B, C, F, H, W] latents.</summary>
+    public override bool SupportsVideo => Config.Video;
 
     /// <summary>Captions and regional captions (compositional generation) both.</summary>
-    public bool Supports(DiTConditioningKind kind) => kind is DiTConditioningKind.Captions or DiTConditioningKind.Regions;
+    public override bool Supports(DiTConditioningKind kind) => kind is DiTConditioningKind.Captions or DiTConditioningKind.Regions;
 
     /// <summary>
     /// The DiT contract: latents [B, C, H, W] (or [B, C, F, H, W] for a video model) with captions run
@@ -84,7 +53,7 @@ public sealed partial class NextDiT : nn.Module, IDiffusionTransformer
     /// regional captions, <see cref="ForwardCompositional"/>. The learned-sigma half is dropped, so the velocity has the
     /// latents' shape.
     /// </summary>
-    public Tensor Forward(DiTInput input)
+    public override Tensor Forward(DiTInput input)
     {
         ArgumentNullException.ThrowIfNull(input);
         var o = input.Options ?? DiTForwardOptions.Default;
@@ -158,14 +127,6 @@ public sealed partial class NextDiT : nn.Module, IDiffusionTransformer
         return Config.LearnSigma && !options.KeepLearnedSigma ? image.narrow(1, 0, Config.InChannels).contiguous() : image;
     }
 
-    private void ValidateLatents(Tensor x)
-    {
-        ArgumentNullException.ThrowIfNull(x);
-        if (x.dim() != 4 || x.shape[1] != Config.InChannels)
-            throw new ArgumentException($"Latents must be [B, {Config.InChannels}, H, W]; got [{string.Join(", ", x.shape)}].", nameof(x));
-        Patchify.CheckDivisible(x.shape[2], x.shape[3], Config.PatchSize);
-    }
-
     /// <summary>
     /// Forward over differently sized latents (upstream's list input): each [C, Hi, Wi] is patchified, the sequences
     /// are padded with the learned <c>pad_token</c> (padded positions repeat the last RoPE entry and are masked as
@@ -173,17 +134,10 @@ public sealed partial class NextDiT : nn.Module, IDiffusionTransformer
     /// </summary>
     public IReadOnlyList<Tensor> Forward(IReadOnlyList<Tensor> x, Tensor t, Tensor captionFeatures, Tensor captionMask, NextDiTForwardOptions? options = null)
     {
-        ArgumentNullException.ThrowIfNull(x);
-        if (x.Count == 0) throw new ArgumentException("Pass at least one latent.", nameof(x));
+        ValidateLatents(x);
         ValidateConditioning(x.Count, t, captionFeatures, captionMask);
         options ??= Default;
         var p = Config.PatchSize;
-        for (var i = 0; i < x.Count; i++)
-        {
-            if (x[i].dim() != 3 || x[i].shape[0] != Config.InChannels)
-                throw new ArgumentException($"Latent {i} must be [{Config.InChannels}, H, W]; got [{string.Join(", ", x[i].shape)}].", nameof(x));
-            Patchify.CheckDivisible(x[i].shape[1], x[i].shape[2], p);
-        }
 
         using var scope = NewDisposeScope();
         var t0 = FirstTimestep(t, options);
@@ -236,9 +190,7 @@ public sealed partial class NextDiT : nn.Module, IDiffusionTransformer
         var cap = ReferenceEquals(crossFeatures, pooledFeatures) ? pooled : crossFeatures.to(wdtype, x_embedder.weight!.device);
         var capMask = DiTInputs.KeyMaskOrNull(crossMask.to(cap.device));
 
-        double? scale = options.BaseSequenceLength is int baseLen
-            ? DiTAttention.ProportionalScale(tokens.shape[1], baseLen, Config.HeadDim)
-            : null;
+        var scale = ProportionalScale(tokens.shape[1], options.BaseSequenceLength);
         var h = tokens;
         var cache = options.BlockCache;
         if (cache is not null && layers.Count > 0 && cache.ReusableResidual(layers[0].ModulatedInput(tokens, adaln)) is { } residual)
@@ -266,7 +218,4 @@ public sealed partial class NextDiT : nn.Module, IDiffusionTransformer
 
     private static double FirstTimestep(Tensor t, NextDiTForwardOptions options)
         => options.ScaleFactor is null ? 1.0 : t[0].to_type(ScalarType.Float64).item<double>();
-
-    private void ValidateConditioning(long batch, Tensor t, Tensor captionFeatures, Tensor captionMask)
-        => DiTInputs.ValidateConditioning(batch, t, captionFeatures, captionMask, Config.CaptionDim);
 }
