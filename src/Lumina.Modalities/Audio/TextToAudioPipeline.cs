@@ -138,7 +138,7 @@ public sealed class TextToAudioPipeline : IDisposable
             var counter = new ModelEvaluationCounter();
             // The music DiT guides every channel (DefaultSettings); its contract takes flow times and applies upstream's floor(t·1000).
             using var solution = FlowSampling.Run(Transformer, noise, DiTConditioning.FromCaptions(captions),
-                PipelineSampling.Options(settings, 1.0, ImageOutput.StepProgress(progress, i, total, counter), counter), PipelineSampling.Forward(settings, null),
+                PipelineSampling.Options(settings, PipelineSampling.Tokens(noise, 1), 1.0, ImageOutput.StepProgress(progress, i, total, counter), counter), PipelineSampling.Forward(settings, null),
                 cancellationToken);
             progress?.Report(new GenerationProgress(i, total, GenerationStage.Decoding, steps, steps));
             cancellationToken.ThrowIfCancellationRequested();

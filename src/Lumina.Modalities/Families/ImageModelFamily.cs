@@ -64,21 +64,15 @@ public abstract class ImageModelFamily : ModelFamily
 
     /// <summary>
     /// The family's settings for <paramref name="folder"/>: <see cref="DefaultSettings"/>, with the time shift of the
-    /// folder's <c>scheduler_config.json</c> when it has one (diffusers samples on that shift). The one place the
-    /// registry reads a scheduler config.
+    /// folder's <c>scheduler_config.json</c> when it has one (diffusers samples on that shift), and, when that config sets
+    /// <c>use_dynamic_shifting</c>, the config itself as <see cref="SamplingSettings.DynamicShifting"/> (each run's shift
+    /// then follows its image token count, as diffusers' <c>calculate_shift</c>). The one place the registry reads a
+    /// scheduler config.
     /// </summary>
-    /// <exception cref="LuminaException">The scheduler config asks for dynamic shifting (<c>use_dynamic_shifting</c>), which
-    /// makes the shift depend on each request's image size; set <c>use_dynamic_shifting</c> to false (the released Lumina
-    /// folders do) with the shift to use.</exception>
     public virtual SamplingSettings SettingsFor(ModelFolder folder)
     {
         ArgumentNullException.ThrowIfNull(folder);
         if (folder.SchedulerConfig is not { } scheduler) return DefaultSettings;
-        if (scheduler.UseDynamicShifting)
-            throw new LuminaException(
-                $"'{DiffusersFolder.SchedulerConfigPath(folder.Path)}' sets use_dynamic_shifting (shift from the image size: exp of base_shift {scheduler.BaseShift} at " +
-                $"{scheduler.BaseImageSeqLen} tokens to max_shift {scheduler.MaxShift} at {scheduler.MaxImageSeqLen}), which Lumina.NET does not sample with; " +
-                "set \"use_dynamic_shifting\": false and the \"shift\" to sample with in that file.");
-        return DefaultSettings with { TimeShift = scheduler.Shift };
+        return DefaultSettings with { TimeShift = scheduler.Shift, DynamicShifting = scheduler.UseDynamicShifting ? scheduler : null };
     }
 }

@@ -54,12 +54,13 @@ public sealed partial class TextToImagePipeline
             using var scope = NewDisposeScope();
             using var generator = new Generator((ulong)seed);
             var noise = randn([1, Transformer.LatentChannels, h, w], dtype: ScalarType.Float32, generator: generator);
+            var tokens = PipelineSampling.Tokens(noise, Transformer.PatchSize);
             using var solution = FlowSampling.Run(Transformer, noise, DiTConditioning.FromRegions(captions),
-                PipelineSampling.Options(settings, 1.0, ImageOutput.StepProgress(progress, index, total, counter), counter),
+                PipelineSampling.Options(settings, tokens, 1.0, ImageOutput.StepProgress(progress, index, total, counter), counter),
                 PipelineSampling.Forward(settings, scale), cancellationToken);
             evaluations.Add(counter.Current);
             progress?.Report(new GenerationProgress(index, total, GenerationStage.Decoding, settings.NumInferenceSteps, settings.NumInferenceSteps));
-            var meta = GenerationMetadata.For(settings, globalPrompt, seed, ModelId, scale, loras: LoraSummary());
+            var meta = GenerationMetadata.For(settings, tokens, globalPrompt, seed, ModelId, scale, loras: LoraSummary());
             metadata.Add(meta);
             return ImageOutput.Decode(LatentSpace, solution.Final, meta, cancellationToken, chunks);
         });

@@ -141,7 +141,7 @@ public sealed partial class TextToImagePipeline : IDisposable
         gate.ThrowIfDisposed();
         var scale = settings.ScaleFactorFor((int)noise.shape[3] * LatentSpace.DownscaleFactor, (int)noise.shape[2] * LatentSpace.DownscaleFactor);
         using var solution = FlowSampling.Run(Transformer, noise, DiTConditioning.FromCaptions(captions),
-            PipelineSampling.Options(settings, 1.0, progress, null, stepEnd), PipelineSampling.Forward(settings, scale), cancellationToken);
+            PipelineSampling.Options(settings, PipelineSampling.Tokens(noise, Transformer.PatchSize), 1.0, progress, null, stepEnd), PipelineSampling.Forward(settings, scale), cancellationToken);
         return solution.Final.clone();
     }
 
@@ -191,21 +191,22 @@ public sealed partial class TextToImagePipeline : IDisposable
                 using var generator = new Generator((ulong)seed);
                 // The sampler state stays fp32 (upstream samples in fp32); the VAE gets its own dtype and device.
                 var noise = randn([1, Transformer.LatentChannels, h, w], dtype: ScalarType.Float32, generator: generator);
+                var tokens = PipelineSampling.Tokens(noise, Transformer.PatchSize);
                 if (edit is not null)
                 {
                     // upstream img2img: z = noise·(1 − t0) + x1·t0, with x1 sampled from the VAE posterior after the noise.
-                    var t0 = PipelineSampling.Grid(settings, strength)[0];
+                    var t0 = PipelineSampling.Grid(settings, tokens, strength)[0];
                     Tensor x1;
                     using (no_grad())
                         x1 = LatentSpace.EncodeToLatents(ImageTensorConverter.FromImage(edit.Image, LatentSpace.DType, LatentSpace.Device), generator, cancellationToken);
                     noise = noise.mul(1 - t0).add(x1.to(noise.dtype, noise.device).mul(t0));
                 }
                 using var solution = FlowSampling.Run(Transformer, noise, DiTConditioning.FromCaptions(captions!),
-                    PipelineSampling.Options(settings, strength, ImageOutput.StepProgress(progress, index, total, counter), counter),
+                    PipelineSampling.Options(settings, tokens, strength, ImageOutput.StepProgress(progress, index, total, counter), counter),
                     PipelineSampling.Forward(settings, scale), cancellationToken);
                 evaluations.Add(counter.Current);
                 progress?.Report(new GenerationProgress(index, total, GenerationStage.Decoding, settings.NumInferenceSteps, settings.NumInferenceSteps));
-                var meta = GenerationMetadata.For(settings, prompt, seed, ModelId, scale, edit?.Strength, LoraSummary());
+                var meta = GenerationMetadata.For(settings, tokens, prompt, seed, ModelId, scale, edit?.Strength, LoraSummary());
                 metadata.Add(meta);
                 return ImageOutput.Decode(LatentSpace, solution.Final, meta, cancellationToken);
             });

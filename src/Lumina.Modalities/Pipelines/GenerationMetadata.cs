@@ -33,9 +33,11 @@ public sealed record GenerationMetadata(
     public const string Software = "Lumina.NET";
 
     /// <summary>The metadata of one output sampled with <paramref name="settings"/> (resolved: width and height set).</summary>
-    internal static GenerationMetadata For(SamplingSettings settings, string prompt, long seed, string modelId, double? scaleFactor = null,
+    /// <remarks>The recorded shift is the one the run sampled with: <see cref="SamplingSettings.TimeShiftFor"/> of its
+    /// <paramref name="tokens"/> (dynamic shifting makes it depend on the size).</remarks>
+    internal static GenerationMetadata For(SamplingSettings settings, int tokens, string prompt, long seed, string modelId, double? scaleFactor = null,
         double? strength = null, string? loras = null) =>
-        new(prompt, settings.NegativePrompt, seed, settings.NumInferenceSteps, settings.Solver, settings.TimeShift, settings.GuidanceScale,
+        new(prompt, settings.NegativePrompt, seed, settings.NumInferenceSteps, settings.Solver, settings.TimeShiftFor(tokens), settings.GuidanceScale,
             modelId, settings.Width!.Value, settings.Height!.Value, scaleFactor, strength, loras);
 
     /// <summary>The key/value pairs written as PNG text chunks.</summary>

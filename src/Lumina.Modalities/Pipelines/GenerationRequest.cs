@@ -37,7 +37,10 @@ public abstract record GenerationRequest
     /// <summary>ODE solver. Null = the pipeline default (midpoint for Lumina-Next, Euler for Lumina-T2I and music).</summary>
     public OdeMethod? Solver { get; init; }
 
-    /// <summary>Time shift s of the grid, <c>t / (t + s − s·t)</c> (upstream <c>time_shifting_factor</c>). 1 = no shift.</summary>
+    /// <summary>
+    /// Time shift s of the grid, <c>t / (t + s − s·t)</c> (upstream <c>time_shifting_factor</c>). 1 = no shift. Setting it
+    /// also turns off the pipeline's <see cref="SamplingSettings.DynamicShifting"/> for this request.
+    /// </summary>
     public double? TimeShift { get; init; }
 
     /// <summary>Classifier-free guidance scale (upstream <c>cfg_scale</c>; 4 in the image demos, 1 = conditioned output only).</summary>
@@ -117,6 +120,7 @@ public abstract record GenerationRequest
         Solver = Solver ?? defaults.Solver,
         NumInferenceSteps = NumInferenceSteps ?? defaults.NumInferenceSteps,
         TimeShift = TimeShift ?? defaults.TimeShift,
+        DynamicShifting = TimeShift is null ? defaults.DynamicShifting : null, // an explicit shift wins over dynamic shifting
         GuidanceScale = GuidanceScale ?? defaults.GuidanceScale,
         GuidanceChannels = GuidanceChannels ?? defaults.GuidanceChannels,
         GuidanceTruncateAtTime = GuidanceTruncateAtTime ?? defaults.GuidanceTruncateAtTime,

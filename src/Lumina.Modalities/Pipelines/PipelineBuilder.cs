@@ -74,11 +74,11 @@ public abstract class PipelineBuilder<TBuilder, TPipeline>
         return Override(o => o with { NumInferenceSteps = steps });
     }
 
-    /// <summary>Grid time shift (4 in the upstream image demos; 1 = none).</summary>
+    /// <summary>Grid time shift (4 in the upstream image demos; 1 = none); it replaces a folder's dynamic shifting.</summary>
     public TBuilder WithTimeShift(double shift)
     {
         RequestValidation.Positive(shift, nameof(shift), "Use 1 for no shift; upstream uses 4.");
-        return Override(o => o with { TimeShift = shift });
+        return Override(o => o with { TimeShift = shift, DynamicShifting = null });
     }
 
     /// <summary>Classifier-free guidance scale (4 in the upstream image demos, 3 for music).</summary>

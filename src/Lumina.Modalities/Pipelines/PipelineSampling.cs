@@ -3,6 +3,7 @@ using Lumina.Models.DiT;
 using Lumina.Sampling;
 using Lumina.Schedulers;
 using Lumina.Solvers;
+using static TorchSharp.torch;
 
 namespace Lumina.Pipelines;
 
@@ -13,18 +14,30 @@ namespace Lumina.Pipelines;
 /// </summary>
 internal static class PipelineSampling
 {
-    /// <summary>The time grid of a run, cut to its img2img start when <paramref name="strength"/> &lt; 1.</summary>
-    public static double[] Grid(SamplingSettings settings, double strength = 1.0)
+    /// <summary>
+    /// The time grid of a run over <paramref name="imageTokens"/> latent tokens (its shift:
+    /// <see cref="SamplingSettings.TimeShiftFor"/>, dynamic when the settings say so), cut to its img2img start when
+    /// <paramref name="strength"/> &lt; 1.
+    /// </summary>
+    public static double[] Grid(SamplingSettings settings, int imageTokens, double strength = 1.0)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        return TimeGrid.ForSolver(settings.Solver, settings.NumInferenceSteps, settings.TimeShift, strength, settings.Schedule);
+        return TimeGrid.ForSolver(settings.Solver, settings.NumInferenceSteps, settings.TimeShiftFor(imageTokens), strength, settings.Schedule);
+    }
+
+    /// <summary>The latent tokens a transformer with <paramref name="patchSize"/> sees for <paramref name="latents"/> [B, C, …].</summary>
+    public static int Tokens(Tensor latents, int patchSize)
+    {
+        var tokens = 1L;
+        for (var d = 2; d < latents.dim(); d++) tokens *= latents.shape[d] / (d >= latents.dim() - 2 ? patchSize : 1);
+        return (int)tokens;
     }
 
     /// <summary>The loop options of a run with these settings.</summary>
-    public static FlowSamplingOptions Options(SamplingSettings settings, double strength, IProgress<SamplingProgress>? progress,
+    public static FlowSamplingOptions Options(SamplingSettings settings, int imageTokens, double strength, IProgress<SamplingProgress>? progress,
         ModelEvaluationCounter? evaluations, SamplingStepCallback? stepEnd = null) => new()
     {
-        Grid = Grid(settings, strength),
+        Grid = Grid(settings, imageTokens, strength),
         Solver = OdeSolver.Create(settings.Solver),
         Guidance = Guidance(settings),
         StepCache = settings.StepCache,

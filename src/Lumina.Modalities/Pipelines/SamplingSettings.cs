@@ -1,6 +1,7 @@
 using Lumina.Guidance;
 using Lumina.Models.TextEncoders;
 using Lumina.Sampling;
+using Lumina.Schedulers;
 using Lumina.Solvers;
 
 namespace Lumina.Pipelines;
@@ -31,6 +32,20 @@ public sealed record SamplingSettings
 
     /// <summary>Grid time shift (4 in the upstream demos; 1 = none).</summary>
     public double TimeShift { get; init; } = 4.0;
+
+    /// <summary>
+    /// diffusers' dynamic shifting: a scheduler config with <c>use_dynamic_shifting</c> (read from a folder's
+    /// <c>scheduler/scheduler_config.json</c>). When set, each run's shift is
+    /// <see cref="FlowMatchSchedulerConfig.ShiftFor"/> of its image token count (latent height / patch · latent width /
+    /// patch; for video and audio, every latent token) instead of <see cref="TimeShift"/>. Null (the default) = the static
+    /// <see cref="TimeShift"/>.
+    /// </summary>
+    public FlowMatchSchedulerConfig? DynamicShifting { get; init; }
+
+    /// <summary>The time shift a run of <paramref name="imageTokens"/> tokens samples with (see <see cref="DynamicShifting"/>).</summary>
+    /// <param name="imageTokens">The latent tokens the transformer sees.</param>
+    public double TimeShiftFor(int imageTokens) =>
+        DynamicShifting is { UseDynamicShifting: true } dynamic ? dynamic.ShiftFor(imageTokens) : TimeShift;
 
     /// <summary>
     /// Whose grid arithmetic the run follows: <see cref="Schedulers.TimeSchedule.Upstream"/> (default) or diffusers'
@@ -115,6 +130,17 @@ public sealed record SamplingSettings
         RequestValidation.Positive(ScaleFactor, nameof(ScaleFactor), "Use null or 1 for no extrapolation.");
         RequestValidation.UnitInterval(ScaleWatershed, nameof(ScaleWatershed), allowZero: true, "Upstream's extrapolation preset uses 0.3.");
         StepCache?.Validate(nameof(StepCache));
+        if (DynamicShifting is { } d)
+        {
+            try
+            {
+                d.Validate();
+            }
+            catch (ArgumentException e)
+            {
+                throw new ArgumentException($"{nameof(DynamicShifting)}: {e.Message}", nameof(DynamicShifting), e);
+            }
+        }
     }
 
     /// <summary>The text of <see cref="SystemPrompt"/> (upstream's exact string; "" for "none").</summary>

@@ -113,13 +113,14 @@ public sealed class TextToVideoPipeline : IDisposable
         using var captions = CaptionEncoder.Encode(Lumina2SystemPrompt.ForGuidance(settings.SystemPromptText, prompt, settings.NegativePrompt), cancellationToken);
         using var generator = new Generator((ulong)seed);
         var noise = randn([1, Transformer.LatentChannels, request.Frames, h, w], dtype: ScalarType.Float32, generator: generator);
+        var tokens = PipelineSampling.Tokens(noise, Transformer.PatchSize);
         using var solution = FlowSampling.Run(Transformer, noise, DiTConditioning.FromCaptions(captions),
-            PipelineSampling.Options(settings, 1.0, ImageOutput.StepProgress(progress, 0, 1, counter), counter), PipelineSampling.Forward(settings, null),
+            PipelineSampling.Options(settings, tokens, 1.0, ImageOutput.StepProgress(progress, 0, 1, counter), counter), PipelineSampling.Forward(settings, null),
             cancellationToken);
         var latents = solution.Final;
 
         progress?.Report(new GenerationProgress(0, 1, GenerationStage.Decoding, steps, steps));
-        var metadata = GenerationMetadata.For(settings, prompt, seed, ModelId);
+        var metadata = GenerationMetadata.For(settings, tokens, prompt, seed, ModelId);
         var count = request.Frames.ToString(CultureInfo.InvariantCulture);
         // Each latent frame is decoded on its own by the image latent space, with frame/frames chunks beside the metadata.
         var frames = ImageOutput.All(request.Frames, f =>

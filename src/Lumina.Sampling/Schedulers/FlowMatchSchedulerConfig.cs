@@ -54,6 +54,25 @@ public sealed record FlowMatchSchedulerConfig
     /// <summary><c>stochastic_sampling</c>: re-noise each step instead of an Euler step. Default false.</summary>
     public bool StochasticSampling { get; init; }
 
+    /// <summary>
+    /// The static time shift s this config samples an image of <paramref name="imageSeqLen"/> tokens with: <see cref="Shift"/>,
+    /// or with <see cref="UseDynamicShifting"/> the resolution-dependent one of diffusers' <c>calculate_shift</c> +
+    /// <c>time_shift</c>: μ is linear in the token count between (<see cref="BaseImageSeqLen"/>, <see cref="BaseShift"/>)
+    /// and (<see cref="MaxImageSeqLen"/>, <see cref="MaxShift"/>), and σ' = e^μ / (e^μ + (1/σ − 1)) ("exponential") or
+    /// μ / (μ + (1/σ − 1)) ("linear"), which is the static shift sσ / (1 + (s − 1)σ) with s = e^μ, or s = μ.
+    /// </summary>
+    /// <param name="imageSeqLen">Image tokens: (latent height / patch) · (latent width / patch).</param>
+    /// <exception cref="ArgumentException">A linear shift whose μ is not positive (the token count is far below the base).</exception>
+    public double ShiftFor(int imageSeqLen)
+    {
+        if (!UseDynamicShifting) return Shift;
+        var mu = TimeGrid.DynamicShiftMu(imageSeqLen, BaseImageSeqLen, MaxImageSeqLen, BaseShift, MaxShift);
+        if (TimeShiftType == "exponential") return Math.Exp(mu);
+        if (!(mu > 0))
+            throw new ArgumentException($"A linear dynamic shift needs μ > 0; {imageSeqLen} image tokens give μ = {mu} (base_shift {BaseShift} at {BaseImageSeqLen} tokens, max_shift {MaxShift} at {MaxImageSeqLen}).");
+        return mu;
+    }
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting.</summary>
     public void Validate()
     {

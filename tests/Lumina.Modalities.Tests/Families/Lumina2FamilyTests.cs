@@ -119,19 +119,6 @@ public sealed class Lumina2FamilyTests(TinyLumina2 tiny) : IClassFixture<TinyLum
     }
 
     [Fact]
-    public async Task DynamicShiftingIsRefusedNamingTheFile()
-    {
-        using var temp = new TempFolder("lumina2-dynamic");
-        var folder = Path.Combine(temp.Path, "dynamic");
-        CopyTree(tiny.Diffusers, folder);
-        File.WriteAllText(Path.Combine(folder, "scheduler", "scheduler_config.json"),
-            """{"_class_name": "FlowMatchEulerDiscreteScheduler", "shift": 6.0, "use_dynamic_shifting": true}""");
-        var e = await Assert.ThrowsAsync<LuminaException>(() => LuminaPipeline.TextToImage().FromPretrained(folder).BuildAsync());
-        Assert.Contains("use_dynamic_shifting", e.Message);
-        Assert.Contains("scheduler_config.json", e.Message);
-    }
-
-    [Fact]
     public async Task TheEncoderSeesUpstreamsSystemPromptBeforeThePromptAndANonEmptyNegative()
     {
         using var loaded = await LuminaPipeline.TextToImage().FromPretrained(tiny.Diffusers).BuildAsync();
