@@ -179,36 +179,28 @@ internal sealed record SentencePieceModelInfo
         return null;
     }
 
+    /// <summary>The integer fields of <c>TrainerSpec</c> this reads, by field number.</summary>
+    private static readonly Dictionary<int, Func<SentencePieceModelInfo, int, SentencePieceModelInfo>> VarintFields = new()
+    {
+        [FieldModelType] = (info, v) => info with { ModelType = (SentencePieceModelType)v },
+        [FieldUnkId] = (info, v) => info with { UnkId = v },
+        [FieldBosId] = (info, v) => info with { BosId = v },
+        [FieldEosId] = (info, v) => info with { EosId = v },
+        [FieldPadId] = (info, v) => info with { PadId = v },
+    };
+
     private static SentencePieceModelInfo ReadTrainerSpec(ReadOnlySpan<byte> spec, SentencePieceModelInfo info)
     {
         var reader = new WireReader(spec);
         while (!reader.End)
         {
             var (field, wireType) = reader.ReadTag();
-            switch (field)
-            {
-                case FieldModelType when wireType == WireReader.Varint:
-                    info = info with { ModelType = (SentencePieceModelType)(int)reader.ReadVarint() };
-                    break;
-                case FieldUnkId when wireType == WireReader.Varint:
-                    info = info with { UnkId = (int)reader.ReadVarint() };
-                    break;
-                case FieldBosId when wireType == WireReader.Varint:
-                    info = info with { BosId = (int)reader.ReadVarint() };
-                    break;
-                case FieldEosId when wireType == WireReader.Varint:
-                    info = info with { EosId = (int)reader.ReadVarint() };
-                    break;
-                case FieldPadId when wireType == WireReader.Varint:
-                    info = info with { PadId = (int)reader.ReadVarint() };
-                    break;
-                case FieldUnkSurface when wireType == WireReader.LengthDelimited:
-                    info = info with { UnkSurface = Encoding.UTF8.GetString(reader.ReadBytes()) };
-                    break;
-                default:
-                    reader.Skip(wireType);
-                    break;
-            }
+            if (wireType == WireReader.Varint && VarintFields.TryGetValue(field, out var set))
+                info = set(info, (int)reader.ReadVarint());
+            else if (field == FieldUnkSurface && wireType == WireReader.LengthDelimited)
+                info = info with { UnkSurface = Encoding.UTF8.GetString(reader.ReadBytes()) };
+            else
+                reader.Skip(wireType);
         }
 
         return info;

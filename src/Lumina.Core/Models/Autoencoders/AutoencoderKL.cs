@@ -146,11 +146,7 @@ public sealed class AutoencoderKL : nn.Module<Tensor, Tensor>, IImageLatentSpace
     /// <exception cref="ArgumentException">The image shape or dtype is wrong.</exception>
     public DiagonalGaussianDistribution Encode(Tensor image, VaeTilingOptions? tiling = null, IProgress<TileProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(image);
-        if (image.dim() != 4 || image.shape[1] != Config.InChannels || image.shape[2] == 0 || image.shape[3] == 0)
-            throw new ArgumentException($"Expected images shaped (B, {Config.InChannels}, H, W); got [{string.Join(", ", image.shape)}].", nameof(image));
-        if (!image.is_floating_point())
-            throw new ArgumentException($"Images must be floating point in [-1, 1]; got {image.dtype}. Convert with (x / 127.5 - 1).", nameof(image));
+        ModelInput.RequireChannelsFirst(image, nameof(image), "Images", "H, W", Config.InChannels, " Convert to [-1, 1] with (x / 127.5 - 1).");
         tiling ??= VaeTilingOptions.Default;
         tiling.Validate();
         using var noGrad = no_grad();
@@ -185,11 +181,7 @@ public sealed class AutoencoderKL : nn.Module<Tensor, Tensor>, IImageLatentSpace
     /// <exception cref="ArgumentException">The latent shape or dtype is wrong.</exception>
     public Tensor Decode(Tensor z, VaeTilingOptions? tiling = null, IProgress<TileProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(z);
-        if (z.dim() != 4 || z.shape[1] != Config.LatentChannels || z.shape[2] == 0 || z.shape[3] == 0)
-            throw new ArgumentException($"Expected latents shaped (B, {Config.LatentChannels}, h, w); got [{string.Join(", ", z.shape)}].", nameof(z));
-        if (!z.is_floating_point())
-            throw new ArgumentException($"Latents must be floating point; got {z.dtype}.", nameof(z));
+        ModelInput.RequireChannelsFirst(z, nameof(z), "Latents", "h, w", Config.LatentChannels);
         tiling ??= VaeTilingOptions.Default;
         tiling.Validate();
         using var noGrad = no_grad();

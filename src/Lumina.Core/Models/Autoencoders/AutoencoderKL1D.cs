@@ -1,3 +1,4 @@
+using Lumina.Tensors;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -55,10 +56,7 @@ public sealed class AutoencoderKL1D : nn.Module<Tensor, Tensor>
     /// <exception cref="ArgumentException">The shape or dtype is wrong.</exception>
     public DiagonalGaussianDistribution Encode(Tensor mel)
     {
-        ArgumentNullException.ThrowIfNull(mel);
-        if (mel.dim() != 3 || mel.shape[1] != Config.InChannels || mel.shape[2] == 0)
-            throw new ArgumentException($"Expected mel spectrograms shaped (B, {Config.InChannels}, T); got [{string.Join(", ", mel.shape)}].", nameof(mel));
-        if (!mel.is_floating_point()) throw new ArgumentException($"Mel spectrograms must be floating point; got {mel.dtype}.", nameof(mel));
+        ModelInput.RequireChannelsFirst(mel, nameof(mel), "Mel spectrograms", "T", Config.InChannels);
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         var moments = quant_conv.forward(encoder.forward(mel));
@@ -73,10 +71,7 @@ public sealed class AutoencoderKL1D : nn.Module<Tensor, Tensor>
     /// <exception cref="ArgumentException">The shape or dtype is wrong.</exception>
     public Tensor Decode(Tensor z)
     {
-        ArgumentNullException.ThrowIfNull(z);
-        if (z.dim() != 3 || z.shape[1] != Config.EmbedDim || z.shape[2] == 0)
-            throw new ArgumentException($"Expected latents shaped (B, {Config.EmbedDim}, t); got [{string.Join(", ", z.shape)}].", nameof(z));
-        if (!z.is_floating_point()) throw new ArgumentException($"Latents must be floating point; got {z.dtype}.", nameof(z));
+        ModelInput.RequireChannelsFirst(z, nameof(z), "Latents", "t", Config.EmbedDim);
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         return decoder.forward(post_quant_conv.forward(z)).MoveToOuterDisposeScope();

@@ -12,7 +12,7 @@ namespace Lumina.Models.Autoencoders;
 /// <c>down_blocks</c>/<c>up_blocks</c>, <c>mid_block</c>, <c>conv_norm_out</c>; upstream <c>down</c>/<c>up</c>,
 /// <c>mid</c>, <c>norm_out</c>. The upstream decoder runs its levels <c>up.i</c> from the deepest to level 0.
 /// </summary>
-internal sealed class VaeCoder : nn.Module<Tensor, Tensor>
+internal sealed class VaeCoder : KeyedVaeModule
 {
     private readonly nn.Module<Tensor, Tensor> _convIn;
     private readonly ModuleList<nn.Module<Tensor, Tensor>> _stages;
@@ -22,7 +22,10 @@ internal sealed class VaeCoder : nn.Module<Tensor, Tensor>
     private readonly nn.Module<Tensor, Tensor> _convOut;
     private readonly bool _decoder;
 
-    private VaeCoder(string name, bool decoder, bool diffusersKeys, nn.Module<Tensor, Tensor> convIn, IReadOnlyList<nn.Module<Tensor, Tensor>> stages,
+    /// <summary>GroupNorm groups everywhere in the mel VAE (upstream hard-codes 32).</summary>
+    private const int MelGroups = 32;
+
+    private VaeCoder(string name, bool decoder, VaeLayout layout, nn.Module<Tensor, Tensor> convIn, IReadOnlyList<nn.Module<Tensor, Tensor>> stages,
         bool deepestFirst, nn.Module<Tensor, Tensor> mid, nn.Module<Tensor, Tensor> normOut, nn.Module<Tensor, Tensor> convOut) : base(name)
     {
         _decoder = decoder;
@@ -34,6 +37,7 @@ internal sealed class VaeCoder : nn.Module<Tensor, Tensor>
         _normOut = normOut;
         _convOut = convOut;
         // The parts are registered under their checkpoint names (not field names), in the order the trunk runs them.
+        var diffusersKeys = layout == VaeLayout.Diffusers2D;
         var stagesKey = diffusersKeys ? (decoder ? "up_blocks" : "down_blocks") : (decoder ? "up" : "down");
         var midKey = diffusersKeys ? "mid_block" : "mid";
         register_module("conv_in", _convIn);
@@ -49,11 +53,12 @@ internal sealed class VaeCoder : nn.Module<Tensor, Tensor>
     {
         ArgumentNullException.ThrowIfNull(config);
         var ch = config.BlockOutChannels;
-        var stages = ch.Select((output, i) => (nn.Module<Tensor, Tensor>)new VaeStage2D(i == 0 ? ch[0] : ch[i - 1], output, config.LayersPerBlock,
-            config.NormNumGroups, i < ch.Count - 1 ? VaeResample.Down : VaeResample.None, device, dtype)).ToArray();
-        return new VaeCoder(nameof(ImageEncoder), decoder: false, diffusersKeys: true,
+        const VaeLayout layout = VaeLayout.Diffusers2D;
+        var stages = ch.Select((output, i) => (nn.Module<Tensor, Tensor>)new VaeStage(layout, i == 0 ? ch[0] : ch[i - 1], output, config.LayersPerBlock, 3,
+            config.NormNumGroups, attention: false, i < ch.Count - 1 ? VaeResample.Down : VaeResample.None, device, dtype)).ToArray();
+        return new VaeCoder(nameof(ImageEncoder), decoder: false, layout,
             VaeConv.Same(2, config.InChannels, ch[0], 3, device, dtype), stages, deepestFirst: false,
-            new VaeMidBlock2D(ch[^1], config.NormNumGroups, config.MidBlockAddAttention, device, dtype),
+            new VaeMidBlock(layout, ch[^1], 3, config.NormNumGroups, config.MidBlockAddAttention, device, dtype),
             new VaeGroupNorm(config.NormNumGroups, ch[^1], 1e-6, device, dtype),
             VaeConv.Same(2, ch[^1], 2 * config.LatentChannels, 3, device, dtype));
     }
@@ -63,11 +68,12 @@ internal sealed class VaeCoder : nn.Module<Tensor, Tensor>
     {
         ArgumentNullException.ThrowIfNull(config);
         var ch = config.BlockOutChannels.Reverse().ToArray();
-        var stages = ch.Select((output, i) => (nn.Module<Tensor, Tensor>)new VaeStage2D(i == 0 ? ch[0] : ch[i - 1], output, config.LayersPerBlock + 1,
-            config.NormNumGroups, i < ch.Length - 1 ? VaeResample.Up : VaeResample.None, device, dtype)).ToArray();
-        return new VaeCoder(nameof(ImageDecoder), decoder: true, diffusersKeys: true,
+        const VaeLayout layout = VaeLayout.Diffusers2D;
+        var stages = ch.Select((output, i) => (nn.Module<Tensor, Tensor>)new VaeStage(layout, i == 0 ? ch[0] : ch[i - 1], output, config.LayersPerBlock + 1, 3,
+            config.NormNumGroups, attention: false, i < ch.Length - 1 ? VaeResample.Up : VaeResample.None, device, dtype)).ToArray();
+        return new VaeCoder(nameof(ImageDecoder), decoder: true, layout,
             VaeConv.Same(2, config.LatentChannels, ch[0], 3, device, dtype), stages, deepestFirst: false,
-            new VaeMidBlock2D(ch[0], config.NormNumGroups, config.MidBlockAddAttention, device, dtype),
+            new VaeMidBlock(layout, ch[0], 3, config.NormNumGroups, config.MidBlockAddAttention, device, dtype),
             new VaeGroupNorm(config.NormNumGroups, ch[^1], 1e-6, device, dtype),
             VaeConv.Same(2, ch[^1], config.OutChannels, 3, device, dtype));
     }
@@ -81,13 +87,14 @@ internal sealed class VaeCoder : nn.Module<Tensor, Tensor>
         ArgumentNullException.ThrowIfNull(config);
         int k = config.KernelSize, ch = config.Channels;
         var width = config.ChannelMultipliers.Select(m => ch * m).ToArray();
-        var levels = width.Select((output, level) => (nn.Module<Tensor, Tensor>)new Vae1DLevel(level == 0 ? ch : width[level - 1], output,
-            config.NumResBlocks, k, config.AttentionLevels.Contains(level),
+        const VaeLayout layout = VaeLayout.Upstream1D;
+        var levels = width.Select((output, level) => (nn.Module<Tensor, Tensor>)new VaeStage(layout, level == 0 ? ch : width[level - 1], output,
+            config.NumResBlocks, k, MelGroups, config.AttentionLevels.Contains(level),
             config.DownsampleLevels.Contains(level) ? VaeResample.Down : VaeResample.None, device, dtype)).ToArray();
-        return new VaeCoder(nameof(MelEncoder), decoder: false, diffusersKeys: false,
+        return new VaeCoder(nameof(MelEncoder), decoder: false, layout,
             VaeConv.Same(1, config.InChannels, ch, k, device, dtype), levels, deepestFirst: false,
-            new Vae1DMidBlock(width[^1], k, device, dtype),
-            new VaeGroupNorm(32, width[^1], 1e-6, device, dtype),
+            new VaeMidBlock(layout, width[^1], k, MelGroups, attention: true, device, dtype),
+            new VaeGroupNorm(MelGroups, width[^1], 1e-6, device, dtype),
             VaeConv.Same(1, width[^1], 2 * config.ZChannels, k, device, dtype));
     }
 
@@ -102,19 +109,15 @@ internal sealed class VaeCoder : nn.Module<Tensor, Tensor>
         const int innerKernel = 3;
         int k = config.KernelSize, ch = config.Channels;
         var width = config.ChannelMultipliers.Select(m => ch * m).ToArray();
-        var levels = width.Select((output, level) => (nn.Module<Tensor, Tensor>)new Vae1DLevel(level == width.Length - 1 ? width[^1] : width[level + 1], output,
-            config.NumResBlocks + 1, innerKernel, config.AttentionLevels.Contains(level),
+        const VaeLayout layout = VaeLayout.Upstream1D;
+        var levels = width.Select((output, level) => (nn.Module<Tensor, Tensor>)new VaeStage(layout, level == width.Length - 1 ? width[^1] : width[level + 1], output,
+            config.NumResBlocks + 1, innerKernel, MelGroups, config.AttentionLevels.Contains(level),
             config.DownsampleLevels.Any(d => d + 1 == level) ? VaeResample.Up : VaeResample.None, device, dtype)).ToArray();
-        return new VaeCoder(nameof(MelDecoder), decoder: true, diffusersKeys: false,
+        return new VaeCoder(nameof(MelDecoder), decoder: true, layout,
             VaeConv.Same(1, config.ZChannels, width[^1], k, device, dtype), levels, deepestFirst: true,
-            new Vae1DMidBlock(width[^1], innerKernel, device, dtype),
-            new VaeGroupNorm(32, width[0], 1e-6, device, dtype),
+            new VaeMidBlock(layout, width[^1], innerKernel, MelGroups, attention: true, device, dtype),
+            new VaeGroupNorm(MelGroups, width[0], 1e-6, device, dtype),
             VaeConv.Same(1, width[0], config.OutChannels, k, device, dtype));
-    }
-
-    /// <summary>Registers nothing by field name: the constructor registered every part under its checkpoint name.</summary>
-    protected override void RegisterComponents()
-    {
     }
 
     /// <inheritdoc />

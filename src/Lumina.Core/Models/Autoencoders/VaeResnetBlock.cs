@@ -3,16 +3,6 @@ using static TorchSharp.torch;
 
 namespace Lumina.Models.Autoencoders;
 
-/// <summary>How a checkpoint names the 1×1 shortcut of a resnet whose channel count changes.</summary>
-internal enum ResnetShortcutKey
-{
-    /// <summary><c>nin_shortcut</c> (the upstream Lumina-Music mel VAE).</summary>
-    Nin,
-
-    /// <summary><c>conv_shortcut</c> (diffusers).</summary>
-    Conv,
-}
-
 /// <summary>
 /// The VAE residual block without a time embedding, over (B, C, T) or (B, C, H, W) (upstream <c>ResnetBlock1D</c>,
 /// diffusers <c>ResnetBlock2D</c>): <c>x' + conv2(silu(norm2(conv1(silu(norm1(x))))))</c>, where x' is x, or the 1×1
@@ -31,17 +21,17 @@ internal sealed class VaeResnetBlock : nn.Module<Tensor, Tensor>
 #pragma warning restore IDE1006
 
     /// <summary>Builds the block.</summary>
-    /// <param name="dims">Spatial axes: 1 or 2.</param>
+    /// <param name="layout">Which VAE: the image VAE's 2-D convolutions and <c>conv_shortcut</c>, or the mel VAE's 1-D ones and <c>nin_shortcut</c>.</param>
     /// <param name="inChannels">Channels in.</param>
     /// <param name="outChannels">Channels out.</param>
     /// <param name="kernelSize">Odd kernel of both convolutions ("same" padding).</param>
     /// <param name="groups">GroupNorm groups.</param>
-    /// <param name="shortcutKey">The shortcut's checkpoint name.</param>
     /// <param name="device">Where the parameters live (meta for counting).</param>
     /// <param name="dtype">Parameter element type; null keeps float32.</param>
-    public VaeResnetBlock(int dims, int inChannels, int outChannels, int kernelSize, int groups, ResnetShortcutKey shortcutKey,
+    public VaeResnetBlock(VaeLayout layout, int inChannels, int outChannels, int kernelSize, int groups,
         Device? device = null, ScalarType? dtype = null) : base(nameof(VaeResnetBlock))
     {
+        var dims = layout == VaeLayout.Diffusers2D ? 2 : 1;
         norm1 = new VaeGroupNorm(groups, inChannels, 1e-6, device, dtype);
         conv1 = VaeConv.Same(dims, inChannels, outChannels, kernelSize, device, dtype);
         norm2 = new VaeGroupNorm(groups, outChannels, 1e-6, device, dtype);
@@ -49,7 +39,7 @@ internal sealed class VaeResnetBlock : nn.Module<Tensor, Tensor>
         if (inChannels != outChannels)
         {
             var shortcut = VaeConv.Create(dims, inChannels, outChannels, 1, device: device, dtype: dtype);
-            if (shortcutKey == ResnetShortcutKey.Nin) nin_shortcut = shortcut;
+            if (layout == VaeLayout.Upstream1D) nin_shortcut = shortcut;
             else conv_shortcut = shortcut;
         }
         RegisterComponents();
