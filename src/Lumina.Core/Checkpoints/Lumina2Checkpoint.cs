@@ -17,7 +17,7 @@ namespace Lumina.Checkpoints;
 /// <c>comfy.gguf.orig_shape.*</c>, and block types are dequantized in float32 (bit for bit as gguf-py; not in
 /// ComfyUI-GGUF's default float16, which is about 1e-3 off in the forward), then cast to the model's dtype.
 /// </remarks>
-public static class Lumina2Checkpoint
+public static partial class Lumina2Checkpoint
 {
     /// <summary>The <c>general.architecture</c> of a Lumina-Image 2.0 GGUF file.</summary>
     public const string GgufArchitecture = "lumina2";

@@ -5,8 +5,11 @@ using TorchSharp;
 namespace Lumina.Checkpoints;
 
 /// <summary>Loads and saves <see cref="NextDiT"/> weights in either checkpoint layout.</summary>
-public static class NextDiTCheckpoint
+public static partial class NextDiTCheckpoint
 {
+    /// <summary>True when a checkpoint's key set is in the diffusers layout (it has <c>patch_embedder.proj.weight</c>).</summary>
+    public static bool IsDiffusersLayout(IEnumerable<string> keys) => keys.Any(k => k.StartsWith("patch_embedder.", StringComparison.Ordinal));
+
     /// <summary>
     /// Loads a single <c>.safetensors</c> or a sharded <c>*.safetensors.index.json</c> into <paramref name="model"/>,
     /// detecting the layout (original Lumina or diffusers) from the keys. Strict unless <paramref name="strict"/> is false:
@@ -26,7 +29,7 @@ public static class NextDiTCheckpoint
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(source);
-        var diffusers = NextDiTKeyMap.IsDiffusersLayout(source.Tensors.Select(t => t.Name));
+        var diffusers = IsDiffusersLayout(source.Tensors.Select(t => t.Name));
         return model.LoadTensors(source, new CheckpointLoadOptions
         {
             Strict = strict,

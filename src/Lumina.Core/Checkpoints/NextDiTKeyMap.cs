@@ -10,7 +10,7 @@ namespace Lumina.Checkpoints;
 /// <c>attn1.norm_q</c>/<c>attn2.norm_q</c>) because its self- and cross-attention share them. Loading reads the
 /// <c>attn1</c> copy and skips the <c>attn2</c> copy; writing emits both.</para>
 /// </summary>
-public static partial class NextDiTKeyMap
+internal static partial class NextDiTKeyMap
 {
     private static readonly (string Diffusers, string Original)[] Global =
     [
@@ -50,8 +50,6 @@ public static partial class NextDiTKeyMap
     [GeneratedRegex(@"^layers\.(\d+)\.(.+)$")]
     private static partial Regex LayerKey();
 
-    /// <summary>True when a checkpoint's key set is in the diffusers layout (it has <c>patch_embedder.proj.weight</c>).</summary>
-    public static bool IsDiffusersLayout(IEnumerable<string> keys) => keys.Any(k => k.StartsWith("patch_embedder.", StringComparison.Ordinal));
 
     /// <summary>
     /// diffusers key → original key; null for the duplicated <c>attn2</c> query weights (skip them). Unknown keys are

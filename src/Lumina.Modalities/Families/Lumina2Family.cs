@@ -75,7 +75,7 @@ internal sealed class Lumina2Family : ImageModelFamily
     public override ModelLayoutKind? RecognizeCheckpoint(IReadOnlyCollection<string> tensorNames)
     {
         ArgumentNullException.ThrowIfNull(tensorNames);
-        return Lumina2CheckpointHeader.Recognize(tensorNames) switch
+        return Lumina2Checkpoint.RecognizeLayout(tensorNames) switch
         {
             null => null,
             Lumina2CheckpointLayout.Diffusers => ModelLayoutKind.Diffusers,
@@ -114,9 +114,9 @@ internal sealed class Lumina2Family : ImageModelFamily
             using var weights = context.OpenTransformerWeights();
             var tensors = weights.Tensors.ToList();
             var defaults = context.Folder.TransformerConfigPath is { } json ? Lumina2Config.FromFile(json) : null;
-            if (defaults is not null && Lumina2CheckpointHeader.Recognize(tensors.Select(t => t.Name).ToList()) != Lumina2CheckpointLayout.Diffusers)
+            if (defaults is not null && Lumina2Checkpoint.RecognizeLayout(tensors.Select(t => t.Name).ToList()) != Lumina2CheckpointLayout.Diffusers)
                 defaults = defaults with { QkNormEps = DiTPresets.Lumina2.QkNormEps };
-            return (Lumina2CheckpointHeader.InferConfig(tensors, separate, defaults), $"the architecture read from '{separate}'");
+            return (Lumina2Checkpoint.InferConfig(tensors, separate, defaults), $"the architecture read from '{separate}'");
         }
         if (context.Folder.TransformerConfigPath is { } file && context.Options.TransformerConfig is null && context.Options.TransformerPreset is null)
             return (Lumina2Config.FromFile(file), file);
@@ -125,7 +125,7 @@ internal sealed class Lumina2Family : ImageModelFamily
         if (context.Options.TransformerPreset is { } preset)
             return (context.TransformerConfig<Lumina2Config>(), $"transformer preset '{preset}'");
         using var header = context.OpenTransformerWeights();
-        return (Lumina2CheckpointHeader.InferConfig(header.Tensors.ToList(), context.TransformerWeights), $"the architecture read from '{context.TransformerWeights}'");
+        return (Lumina2Checkpoint.InferConfig(header.Tensors.ToList(), context.TransformerWeights), $"the architecture read from '{context.TransformerWeights}'");
     }
 
     /// <inheritdoc />

@@ -55,7 +55,7 @@ internal class LuminaNextFamily : ImageModelFamily
     public override ModelLayoutKind? RecognizeCheckpoint(IReadOnlyCollection<string> tensorNames)
     {
         ArgumentNullException.ThrowIfNull(tensorNames);
-        if (NextDiTKeyMap.IsDiffusersLayout(tensorNames)) return ModelLayoutKind.Diffusers;
+        if (NextDiTCheckpoint.IsDiffusersLayout(tensorNames)) return ModelLayoutKind.Diffusers;
         return tensorNames.Contains("x_embedder.weight") && !tensorNames.Contains("eol_token")
             && tensorNames.Any(k => k.StartsWith("layers.0.attention_norm1.", StringComparison.Ordinal))
             ? ModelLayoutKind.Original
@@ -80,7 +80,7 @@ internal class LuminaNextFamily : ImageModelFamily
     {
         var architecture = config ?? Config(context);
         // Before anything is allocated: a config that disagrees with the checkpoint's header is refused, naming both.
-        NextDiTHeaderCheck.Check(architecture, context.TransformerWeights, context.Folder.TransformerConfigPath
+        NextDiTCheckpoint.CheckHeader(architecture, context.TransformerWeights, context.Folder.TransformerConfigPath
             ?? (context.Options.TransformerConfig is not null ? "the given transformer config" : $"transformer preset '{context.Options.TransformerPreset ?? "NextDiT-2B-GQA"}'"));
         return context.LoadTransformerModule(() => new NextDiT(architecture, context.Options.Device, context.Options.DType),
             (dit, source) => NextDiTCheckpoint.Load(dit, source));

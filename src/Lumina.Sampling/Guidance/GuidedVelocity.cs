@@ -7,7 +7,7 @@ namespace Lumina.Guidance;
 /// <see cref="ClassifierFreeGuidance"/> as <see cref="GuidanceOptions"/> configure it. The sampling loop
 /// uses these; they are public for driving a solver by hand.
 /// </summary>
-public static class GuidedVelocity
+internal static class GuidedVelocity
 {
     /// <summary>
     /// The plain layout: the solver state is the batch [B]; a guided call runs the model on [x; x] and returns the

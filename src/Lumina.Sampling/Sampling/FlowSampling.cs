@@ -71,15 +71,18 @@ public sealed record FlowSamplingOptions
 public static class FlowSampling
 {
     /// <summary>Samples from <paramref name="noise"/> (the state at <c>Grid[0]</c>) with a family-agnostic model.</summary>
-    /// <param name="model">The model over the rows guidance asks for. Its step cache, if any, must be the one passed to
-    /// <paramref name="cache"/>.</param>
+    /// <param name="model">The model over the rows guidance asks for.</param>
     /// <param name="noise">The start state [B, …] (noise, or the img2img mix at <c>Grid[0]</c>). Not modified.</param>
     /// <param name="options">Grid, solver, guidance, callbacks.</param>
     /// <param name="cancellationToken">Checked before every model call.</param>
-    /// <param name="cache">The step cache the model consults (see <see cref="Run(IDiffusionTransformer, Tensor, DiTConditioning, FlowSamplingOptions, DiTForwardOptions?, CancellationToken)"/>, which makes it).</param>
     /// <returns>The solution; <see cref="OdeSolution.Final"/> is the sample [B, …] (the first half in the doubled layout).</returns>
-    public static OdeSolution Run(GuidanceModel model, Tensor noise, FlowSamplingOptions options, CancellationToken cancellationToken = default,
-        StepCache? cache = null)
+    public static OdeSolution Run(GuidanceModel model, Tensor noise, FlowSamplingOptions options, CancellationToken cancellationToken = default) =>
+        Run(model, noise, options, cancellationToken, null);
+
+    /// <summary>The loop of <see cref="Run(GuidanceModel, Tensor, FlowSamplingOptions, CancellationToken)"/> with the step cache
+    /// the model consults (<see cref="Run(IDiffusionTransformer, Tensor, DiTConditioning, FlowSamplingOptions, DiTForwardOptions?, CancellationToken)"/> makes it).</summary>
+    internal static OdeSolution Run(GuidanceModel model, Tensor noise, FlowSamplingOptions options, CancellationToken cancellationToken,
+        StepCache? cache)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(noise);

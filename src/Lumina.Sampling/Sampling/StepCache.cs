@@ -14,7 +14,7 @@ namespace Lumina.Sampling;
 /// residual is replaced. <see cref="ForceNextEvaluation"/> makes the next call run the blocks (first and last steps).
 /// Holds two hidden-state-sized tensors; dispose it after the run.
 /// </summary>
-public sealed class StepCache : IBlockStackCache, IDisposable
+internal sealed class StepCache : IBlockStackCache, IDisposable
 {
     private Tensor? previousInput;
     private Tensor? residual;

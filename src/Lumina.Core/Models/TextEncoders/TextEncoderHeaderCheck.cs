@@ -4,7 +4,7 @@ namespace Lumina.Models.TextEncoders;
 
 /// <summary>
 /// Compares a text encoder's <c>config.json</c> with its checkpoint's header (tensor names and shapes, no data) before
-/// the model is built, as <see cref="Checkpoints.NextDiTHeaderCheck"/> does for the transformer: a config that would
+/// the model is built, as <see cref="Checkpoints.NextDiTCheckpoint.CheckHeader"/> does for the transformer: a config that would
 /// allocate far more than the checkpoint holds (<c>num_hidden_layers: 100000</c>, <c>hidden_size: 1e9</c>) or cannot be
 /// built at all (<c>-128</c>) is refused naming the file and the field, without allocating.
 /// </summary>

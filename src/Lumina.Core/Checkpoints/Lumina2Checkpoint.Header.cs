@@ -4,19 +4,15 @@ using Lumina.Tensors;
 
 namespace Lumina.Checkpoints;
 
-/// <summary>
-/// What a Lumina-Image 2.0 checkpoint's header alone tells, before any weight is read: whether it is one and in which
-/// key layout (<see cref="Recognize"/>), and the architecture it holds (<see cref="InferConfig"/>), for single files
-/// that come without a config. <see cref="Lumina2Checkpoint.LoadModel"/> then checks that architecture against the
-/// header on the meta device before allocating.
-/// </summary>
-public static class Lumina2CheckpointHeader
+// What a Lumina-Image 2.0 checkpoint's header alone tells, before any weight is read: whether it is one and in which
+// key layout, and the architecture it holds, for single files that come without a config.
+public static partial class Lumina2Checkpoint
 {
     /// <summary>
     /// The key layout of a Lumina-Image 2.0 checkpoint with these tensor names, or null when they are not one. The context
     /// refiner (unmodulated blocks over the caption) is what no other Lumina DiT has.
     /// </summary>
-    public static Lumina2CheckpointLayout? Recognize(IReadOnlyCollection<string> tensorNames)
+    public static Lumina2CheckpointLayout? RecognizeLayout(IReadOnlyCollection<string> tensorNames)
     {
         ArgumentNullException.ThrowIfNull(tensorNames);
         if (!tensorNames.Any(k => (Lumina2KeyMap.FromComfy(k) ?? k).StartsWith("context_refiner.", StringComparison.Ordinal))) return null;

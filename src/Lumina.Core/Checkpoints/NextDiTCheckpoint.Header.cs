@@ -3,19 +3,19 @@ using Lumina.Tensors;
 
 namespace Lumina.Checkpoints;
 
-/// <summary>
-/// Compares a Next-DiT config with its checkpoint's header (tensor names and shapes, no data) before the model is
-/// built, so a config that would allocate far more than the checkpoint holds (<c>num_layers: 100000</c>,
-/// <c>hidden_size: 1000000000</c>) is refused with the file and field named instead of exhausting memory.
-/// </summary>
-public static class NextDiTHeaderCheck
+public static partial class NextDiTCheckpoint
 {
-    /// <summary>Throws unless <paramref name="config"/>'s layer count and widths match <paramref name="weightsPath"/>'s header.</summary>
+    /// <summary>
+    /// Compares a Next-DiT config with its checkpoint's header (tensor names and shapes, no data) before the model is
+    /// built, so a config that would allocate far more than the checkpoint holds (<c>num_layers: 100000</c>,
+    /// <c>hidden_size: 1000000000</c>) is refused with the file and field named instead of exhausting memory: throws
+    /// unless <paramref name="config"/>'s layer count and widths match <paramref name="weightsPath"/>'s header.
+    /// </summary>
     /// <param name="config">The parsed config.</param>
     /// <param name="weightsPath">The checkpoint (a .safetensors file or a *.safetensors.index.json).</param>
     /// <param name="configSource">Where the config came from, for messages (a config.json path or a preset name).</param>
     /// <exception cref="LuminaException">They disagree; the message names the config, the field and the checkpoint.</exception>
-    public static void Check(NextDiTConfig config, string weightsPath, string configSource)
+    public static void CheckHeader(NextDiTConfig config, string weightsPath, string configSource)
     {
         ArgumentNullException.ThrowIfNull(config);
         ArgumentException.ThrowIfNullOrEmpty(weightsPath);
