@@ -3,13 +3,13 @@ using Lumina.Testing;
 
 namespace Lumina.Samples.Tests;
 
-/// <summary><c>lumina download</c> run as a process against a Hub served on 127.0.0.1.</summary>
+/// <summary><c>lumina download</c> run as a process against the fake Hub served on 127.0.0.1.</summary>
 public sealed class DownloadCommandTests : IAsyncLifetime
 {
     private readonly TempFolder _temp = new("lumina-cli-download");
-    private TinyHub _hub = null!;
+    private FakeHub _hub = null!;
 
-    public async Task InitializeAsync() => _hub = await TinyHub.StartAsync();
+    public async Task InitializeAsync() => _hub = await FakeHub.StartAsync();
 
     public async Task DisposeAsync()
     {
@@ -36,7 +36,7 @@ public sealed class DownloadCommandTests : IAsyncLifetime
     public async Task DownloadsTheRepoIntoTheHubCacheLayout_AndInfoReadsIt()
     {
         var files = TinyDiffusersRepo();
-        var commit = _hub.AddRepo("lumina-test/tiny-next", files);
+        var commit = _hub.AddRepo("lumina-test/tiny-next", files).Commit;
 
         var run = await ProcessRun.LuminaAsync(Environment, "download", "lumina-test/tiny-next");
 
@@ -67,13 +67,13 @@ public sealed class DownloadCommandTests : IAsyncLifetime
         Assert.True(File.Exists(Path.Combine(snapshot, "scheduler", "scheduler_config.json")));
         Assert.False(File.Exists(Path.Combine(snapshot, "transformer", "diffusion_pytorch_model.safetensors")));
         Assert.False(File.Exists(Path.Combine(snapshot, "README.md")));
-        var served = _hub.BodiesServed;
+        var served = _hub.TotalBodyGets;
         Assert.Equal(2, served);
 
         var again = await ProcessRun.LuminaAsync(Environment, "download", "lumina-test/patterns", "--include", "*.json", "scheduler/*");
         Assert.True(again.ExitCode == 0, again.ToString());
         Assert.Equal(snapshot, again.StdOut.Trim());
-        Assert.Equal(served, _hub.BodiesServed);
+        Assert.Equal(served, _hub.TotalBodyGets);
     }
 
     [Fact]

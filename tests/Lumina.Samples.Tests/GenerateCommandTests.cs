@@ -55,9 +55,8 @@ public sealed class GenerateCommandTests(TinyLuminaNextFolders models) : IClassF
     [Fact]
     public async Task AHubRepoId_IsDownloadedIntoTheCacheAndGenerates()
     {
-        await using var hub = await TinyHub.StartAsync();
-        hub.AddRepo("lumina-test/tiny-next", Directory.EnumerateFiles(models.Diffusers, "*", SearchOption.AllDirectories)
-            .ToDictionary(f => Path.GetRelativePath(models.Diffusers, f).Replace('\\', '/'), File.ReadAllBytes));
+        await using var hub = await FakeHub.StartAsync();
+        hub.AddFolder("lumina-test/tiny-next", models.Diffusers);
         var environment = new Dictionary<string, string?>
         {
             ["HF_ENDPOINT"] = hub.Endpoint.ToString().TrimEnd('/'),

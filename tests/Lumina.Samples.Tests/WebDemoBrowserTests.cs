@@ -139,9 +139,8 @@ public sealed class WebDemoBrowserTests(WebDemoServer server)
     [Fact]
     public async Task WhileTheModelDownloads_ThePageSaysSo_ThenFillsInTheModelsDefaults()
     {
-        await using var hub = await TinyHub.StartAsync();
-        hub.AddRepo("lumina-test/tiny-next", Directory.EnumerateFiles(server.TinyModelFolder, "*", SearchOption.AllDirectories)
-            .ToDictionary(f => Path.GetRelativePath(server.TinyModelFolder, f).Replace('\\', '/'), File.ReadAllBytes));
+        await using var hub = await FakeHub.StartAsync();
+        hub.AddFolder("lumina-test/tiny-next", server.TinyModelFolder);
         hub.HoldBodies = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using var cache = new TempFolder("lumina-webdemo-hub");
         await using var slow = WebDemoServer.With("lumina-test/tiny-next", [], new Dictionary<string, string?>

@@ -4,7 +4,6 @@ using Lumina.Checkpoints;
 using Lumina.DependencyInjection;
 using Lumina.Families;
 using Lumina.Hub;
-using Lumina.Hub.Tests;
 using Lumina.Modalities.Tests.Hub;
 using Lumina.Models.DiT;
 using Lumina.Models.TextEncoders;

@@ -1,6 +1,5 @@
 using System.Net;
 using Lumina.Hub;
-using Lumina.Hub.Tests;
 
 namespace Lumina.Modalities.Tests.Hub;
 
@@ -8,13 +7,7 @@ namespace Lumina.Modalities.Tests.Hub;
 internal static class FakeHubRepos
 {
     /// <summary>Serves every file of <paramref name="folder"/> as <paramref name="repo"/> (weights and tokenizers through LFS).</summary>
-    public static void Publish(FakeHub hub, string repo, string folder)
-    {
-        var files = Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories)
-            .Select(f => new FakeFile(Path.GetRelativePath(folder, f).Replace('\\', '/'), File.ReadAllBytes(f), f.EndsWith(".safetensors", StringComparison.Ordinal) || f.EndsWith(".model", StringComparison.Ordinal)))
-            .ToArray();
-        hub.AddRepo(repo, files);
-    }
+    public static void Publish(FakeHub hub, string repo, string folder) => hub.AddFolder(repo, folder);
 
     /// <summary>Points <paramref name="options"/> at <paramref name="hub"/> only, with its own HF home under <paramref name="home"/>.</summary>
     public static void Isolate(FakeHub hub, HubOptions options, string home)

@@ -3,7 +3,6 @@ using Lumina.Modalities.Tests.Pipelines;
 using System.Net;
 using Lumina.DependencyInjection;
 using Lumina.Hub;
-using Lumina.Hub.Tests;
 using Lumina.Pipelines;
 using Lumina.Testing;
 using Microsoft.Extensions.AI;

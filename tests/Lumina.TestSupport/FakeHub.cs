@@ -11,7 +11,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
-namespace Lumina.Hub.Tests;
+namespace Lumina.Testing;
 
 /// <summary>One file of a fake repository.</summary>
 public sealed class FakeFile
@@ -97,9 +97,10 @@ public sealed class FileFaults
 public sealed record RequestRecord(string Authority, string Method, string Path, string? Authorization, string? Range, int Status, DateTime Time);
 
 /// <summary>
-/// A Hugging Face Hub emulated on 127.0.0.1 with its CDN on 127.0.0.2 (both Kestrel, random ports): the repo API,
-/// resolve HEAD/GET with the Hub's headers, redirects of LFS files to the CDN, Range, error codes, gating, and
-/// injected faults. It counts requests and body bytes served.
+/// The one fake Hugging Face Hub of the tests, emulated on 127.0.0.1 with its CDN on 127.0.0.2 (both Kestrel, random
+/// ports): the repo API, resolve HEAD/GET with the Hub's headers, redirects of LFS files to the CDN, Range, error codes,
+/// gating, and injected faults. It counts requests and body bytes served. The Hub client tests, the pipelines'
+/// FromPretrained("org/name") tests and the samples' download tests (the CLI, the web demo) all talk to it.
 /// </summary>
 public sealed class FakeHub : IAsyncDisposable
 {
@@ -153,6 +154,24 @@ public sealed class FakeHub : IAsyncDisposable
         hub = new FakeHub(app, addresses.Single(a => a.Host == "127.0.0.1"), addresses.Single(a => a.Host == "127.0.0.2"));
         return hub;
     }
+
+    /// <summary>While set and not completed, every file body waits for it before its first byte (a download that is
+    /// visibly in progress).</summary>
+    public TaskCompletionSource? HoldBodies { get; set; }
+
+    /// <summary>
+    /// Publishes <paramref name="files"/> (repository path → content) as repository <paramref name="id"/> at a random
+    /// commit; <c>.safetensors</c> and SentencePiece <c>.model</c> files are served as LFS files (through the CDN).
+    /// </summary>
+    public FakeRepo AddRepo(string id, IReadOnlyDictionary<string, byte[]> files) =>
+        AddRepo(id, files.Select(f => new FakeFile(f.Key, f.Value,
+            f.Key.EndsWith(".safetensors", StringComparison.Ordinal) || f.Key.EndsWith(".model", StringComparison.Ordinal))).ToArray());
+
+    /// <summary>Publishes every file under <paramref name="folder"/> as repository <paramref name="id"/> (see
+    /// <see cref="AddRepo(string, IReadOnlyDictionary{string, byte[]})"/>).</summary>
+    public FakeRepo AddFolder(string id, string folder) =>
+        AddRepo(id, Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories)
+            .ToDictionary(f => Path.GetRelativePath(folder, f).Replace('\\', '/'), File.ReadAllBytes, StringComparer.Ordinal));
 
     public FakeRepo AddRepo(string id, params FakeFile[] files)
     {
@@ -378,6 +397,18 @@ public sealed class FakeHub : IAsyncDisposable
         }
 
         _bodyGets.AddOrUpdate(key, 1, (_, n) => n + 1);
+        // A body counts as in flight from its first byte until just before its last chunk is written: once the client
+        // has the whole body it may start the next download at once, before this handler would run a finally block,
+        // so releasing later would count a download the client has already finished (a flaky "3 at once" under load).
+        int released = 0;
+        void Release()
+        {
+            if (Interlocked.Exchange(ref released, 1) == 0)
+            {
+                Interlocked.Decrement(ref _activeBodies);
+            }
+        }
+
         int active = Interlocked.Increment(ref _activeBodies);
         int seen;
         while ((seen = Volatile.Read(ref _maxActiveBodies)) < active && Interlocked.CompareExchange(ref _maxActiveBodies, active, seen) != seen)
@@ -386,6 +417,11 @@ public sealed class FakeHub : IAsyncDisposable
 
         try
         {
+            if (HoldBodies is { } hold)
+            {
+                await hold.Task.WaitAsync(ctx.RequestAborted);
+            }
+
             if (faults.WaitForHeads > 0)
             {
                 DateTime until = DateTime.UtcNow.AddSeconds(20);
@@ -426,6 +462,11 @@ public sealed class FakeHub : IAsyncDisposable
             for (long offset = start; offset < length;)
             {
                 int n = (int)Math.Min(Chunk, Math.Min(length - offset, dropAfter - sent));
+                if (offset + n >= length)
+                {
+                    Release();
+                }
+
                 await ctx.Response.Body.WriteAsync(file.Content.AsMemory((int)offset, n), ctx.RequestAborted);
                 _bytesServed.AddOrUpdate(key, n, (_, v) => v + n);
                 offset += n;
@@ -458,7 +499,7 @@ public sealed class FakeHub : IAsyncDisposable
         }
         finally
         {
-            Interlocked.Decrement(ref _activeBodies);
+            Release();
         }
     }
 
