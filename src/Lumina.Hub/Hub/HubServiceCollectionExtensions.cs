@@ -17,7 +17,7 @@ public static class HubServiceCollectionExtensions
     /// <param name="services">The service collection.</param>
     /// <param name="configure">Sets options; anything left unset comes from the HF_* environment variables.</param>
     /// <returns>The Hub's named HTTP client (<see cref="HubClient.HttpClientName"/>), to customise further (proxy, extra
-    /// message handlers); its <see cref="IHttpClientBuilder.Services"/> is <paramref name="services"/>.</returns>
+    /// message handlers).</returns>
     public static IHttpClientBuilder AddLuminaHub(this IServiceCollection services, Action<HubOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(services);
