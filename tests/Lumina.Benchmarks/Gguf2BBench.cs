@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Reflection;
 using Lumina.Checkpoints;
 using Lumina.Models.DiT;
-using Lumina.Models.TextEncoders;
+using Lumina.Nn;
 using Lumina.Tensors;
 using TorchSharp;
 using static TorchSharp.torch;

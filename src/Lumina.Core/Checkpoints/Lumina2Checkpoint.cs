@@ -1,5 +1,5 @@
 using Lumina.Models.DiT;
-using Lumina.Models.TextEncoders;
+using Lumina.Nn;
 using Lumina.Tensors;
 using TorchSharp;
 

@@ -1,4 +1,3 @@
-using Lumina.Models.TextEncoders;
 using TorchSharp;
 using TorchSharp.Modules;
 using TorchSharp.Utils;

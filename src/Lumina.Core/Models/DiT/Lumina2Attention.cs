@@ -1,4 +1,3 @@
-using Lumina.Models.TextEncoders;
 using Lumina.Nn;
 using TorchSharp;
 using TorchSharp.Modules;

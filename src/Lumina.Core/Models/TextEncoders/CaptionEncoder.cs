@@ -29,6 +29,16 @@ public abstract class CaptionEncoder<TModel> : ICaptionEncoder where TModel : nn
         FeatureSize = featureSize;
     }
 
+    /// <summary>
+    /// Refuses a tokenizer without the special tokens a family's recipe adds: <paramref name="recipe"/> says which and
+    /// why ("Gemma's caption encoding starts with BOS").
+    /// </summary>
+    private protected void RequireSpecialTokens(bool bos, bool eos, string recipe)
+    {
+        if (bos && Tokenizer.BosId is null || eos && Tokenizer.EosId is null)
+            throw new ArgumentException($"{recipe}, but this tokenizer lacks {(bos && eos ? "BOS or EOS" : bos ? "BOS" : "EOS")}.", "tokenizer");
+    }
+
     /// <summary>The text model.</summary>
     protected TModel Model { get; }
 

@@ -1,3 +1,4 @@
+using Lumina.Nn;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -23,10 +24,10 @@ internal sealed class DecoderAttention : nn.Module<Tensor, Tensor, Tensor, Tenso
         : base(nameof(DecoderAttention))
     {
         _spec = spec;
-        q_proj = ModuleFactory.Linear(spec.HiddenSize, spec.NumHeads * spec.HeadDim, spec.AttentionBias, device, dtype);
-        k_proj = ModuleFactory.Linear(spec.HiddenSize, spec.NumKeyValueHeads * spec.HeadDim, spec.AttentionBias, device, dtype);
-        v_proj = ModuleFactory.Linear(spec.HiddenSize, spec.NumKeyValueHeads * spec.HeadDim, spec.AttentionBias, device, dtype);
-        o_proj = ModuleFactory.Linear(spec.NumHeads * spec.HeadDim, spec.HiddenSize, spec.AttentionBias, device, dtype);
+        q_proj = ModuleFactory.Linear(spec.Config.HiddenSize, spec.Config.NumAttentionHeads * spec.Config.HeadWidth, spec.Config.AttentionBias, device, dtype);
+        k_proj = ModuleFactory.Linear(spec.Config.HiddenSize, spec.Config.KeyValueHeadCount * spec.Config.HeadWidth, spec.Config.AttentionBias, device, dtype);
+        v_proj = ModuleFactory.Linear(spec.Config.HiddenSize, spec.Config.KeyValueHeadCount * spec.Config.HeadWidth, spec.Config.AttentionBias, device, dtype);
+        o_proj = ModuleFactory.Linear(spec.Config.NumAttentionHeads * spec.Config.HeadWidth, spec.Config.HiddenSize, spec.Config.AttentionBias, device, dtype);
         RegisterComponents();
     }
 
@@ -38,7 +39,7 @@ internal sealed class DecoderAttention : nn.Module<Tensor, Tensor, Tensor, Tenso
     {
         using var scope = torch.NewDisposeScope();
         long b = x.shape[0], l = x.shape[1];
-        int h = _spec.NumHeads, kv = _spec.NumKeyValueHeads, d = _spec.HeadDim;
+        int h = _spec.Config.NumAttentionHeads, kv = _spec.Config.KeyValueHeadCount, d = _spec.Config.HeadWidth;
 
         var q = q_proj.forward(x).view(b, l, h, d).transpose(1, 2);
         var k = k_proj.forward(x).view(b, l, kv, d).transpose(1, 2);

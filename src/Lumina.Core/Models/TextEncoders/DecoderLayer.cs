@@ -25,12 +25,12 @@ internal sealed class DecoderLayer : nn.Module<Tensor, Tensor, Tensor, Tensor, T
     {
         self_attn = new DecoderAttention(spec, device, dtype);
         mlp = new GatedMlp(spec, device, dtype);
-        input_layernorm = new DecoderRmsNorm(spec.HiddenSize, spec.RmsNormEps, spec.NormUnitOffset, device, dtype);
-        post_attention_layernorm = new DecoderRmsNorm(spec.HiddenSize, spec.RmsNormEps, spec.NormUnitOffset, device, dtype);
+        input_layernorm = new DecoderRmsNorm(spec.Config.HiddenSize, spec.Config.RmsNormEps, spec.NormUnitOffset, device, dtype);
+        post_attention_layernorm = new DecoderRmsNorm(spec.Config.HiddenSize, spec.Config.RmsNormEps, spec.NormUnitOffset, device, dtype);
         if (spec.SandwichNorms)
         {
-            pre_feedforward_layernorm = new DecoderRmsNorm(spec.HiddenSize, spec.RmsNormEps, spec.NormUnitOffset, device, dtype);
-            post_feedforward_layernorm = new DecoderRmsNorm(spec.HiddenSize, spec.RmsNormEps, spec.NormUnitOffset, device, dtype);
+            pre_feedforward_layernorm = new DecoderRmsNorm(spec.Config.HiddenSize, spec.Config.RmsNormEps, spec.NormUnitOffset, device, dtype);
+            post_feedforward_layernorm = new DecoderRmsNorm(spec.Config.HiddenSize, spec.Config.RmsNormEps, spec.NormUnitOffset, device, dtype);
         }
 
         RegisterComponents();

@@ -1,28 +1,13 @@
 namespace Lumina.Models.TextEncoders;
 
 /// <summary>
-/// The architecture of a LLaMA-style decoder (LLaMA, Gemma, Gemma 2), as derived from a family config. One module tree
-/// serves all three; the flags below are where they differ.
+/// The architecture of a LLaMA-style decoder (LLaMA, Gemma, Gemma 2): its family config (the sizes) plus what the family
+/// decides beyond them. One module tree serves all three; the flags below are where they differ.
 /// </summary>
 internal sealed record DecoderSpec
 {
-    public required int VocabSize { get; init; }
-
-    public required int HiddenSize { get; init; }
-
-    public required int IntermediateSize { get; init; }
-
-    public required int NumLayers { get; init; }
-
-    public required int NumHeads { get; init; }
-
-    public required int NumKeyValueHeads { get; init; }
-
-    public required int HeadDim { get; init; }
-
-    public required double RmsNormEps { get; init; }
-
-    public required double RopeTheta { get; init; }
+    /// <summary>The family config: sizes, heads, eps, RoPE base, attention bias.</summary>
+    public required DecoderTextConfig Config { get; init; }
 
     /// <summary>Linear RoPE scaling factor (positions are divided by it); 1 = none.</summary>
     public double RopeLinearFactor { get; init; } = 1.0;
@@ -31,8 +16,6 @@ internal sealed record DecoderSpec
 
     /// <summary>Attention scores are multiplied by this (1/sqrt(head_dim), or Gemma 2's query_pre_attn_scalar^-0.5).</summary>
     public required double AttentionScale { get; init; }
-
-    public bool AttentionBias { get; init; }
 
     public bool MlpBias { get; init; }
 
@@ -66,24 +49,25 @@ internal sealed record DecoderSpec
             }
         }
 
-        Positive(VocabSize, "vocab_size");
-        Positive(HiddenSize, "hidden_size");
-        Positive(IntermediateSize, "intermediate_size");
-        Positive(NumLayers, "num_hidden_layers");
-        Positive(NumHeads, "num_attention_heads");
-        Positive(NumKeyValueHeads, "num_key_value_heads");
-        Positive(HeadDim, "head_dim");
-        if (NumHeads % NumKeyValueHeads != 0)
+        var c = Config;
+        Positive(c.VocabSize, "vocab_size");
+        Positive(c.HiddenSize, "hidden_size");
+        Positive(c.IntermediateSize, "intermediate_size");
+        Positive(c.NumHiddenLayers, "num_hidden_layers");
+        Positive(c.NumAttentionHeads, "num_attention_heads");
+        Positive(c.KeyValueHeadCount, "num_key_value_heads");
+        Positive(c.HeadWidth, "head_dim");
+        if (c.NumAttentionHeads % c.KeyValueHeadCount != 0)
         {
-            throw new ArgumentException($"num_attention_heads ({NumHeads}) must be a multiple of num_key_value_heads ({NumKeyValueHeads}).");
+            throw new ArgumentException($"num_attention_heads ({c.NumAttentionHeads}) must be a multiple of num_key_value_heads ({c.KeyValueHeadCount}).");
         }
 
-        if (HeadDim % 2 != 0)
+        if (c.HeadWidth % 2 != 0)
         {
-            throw new ArgumentException($"head_dim must be even for rotary embeddings, got {HeadDim}.");
+            throw new ArgumentException($"head_dim must be even for rotary embeddings, got {c.HeadWidth}.");
         }
 
-        if (RmsNormEps <= 0 || RopeTheta <= 0 || RopeLinearFactor <= 0)
+        if (c.RmsNormEps <= 0 || c.RopeTheta <= 0 || RopeLinearFactor <= 0)
         {
             throw new ArgumentException("rms_norm_eps, rope_theta and the RoPE scaling factor must be positive.");
         }
@@ -93,9 +77,9 @@ internal sealed record DecoderSpec
             throw new ArgumentException($"sliding_window must be positive, got {SlidingWindow}.");
         }
 
-        if (SlidingLayers is not null && SlidingLayers.Count != NumLayers)
+        if (SlidingLayers is not null && SlidingLayers.Count != c.NumHiddenLayers)
         {
-            throw new ArgumentException($"layer_types has {SlidingLayers.Count} entries for {NumLayers} layers.");
+            throw new ArgumentException($"layer_types has {SlidingLayers.Count} entries for {c.NumHiddenLayers} layers.");
         }
 
         Activations.Validate(Activation);

@@ -163,20 +163,6 @@ public abstract record DecoderTextConfig
             throw new ArgumentException($"hidden_size ({HiddenSize}) must divide by num_attention_heads ({NumAttentionHeads}) unless head_dim is set.");
         }
 
-        return new DecoderSpec
-        {
-            VocabSize = VocabSize,
-            HiddenSize = HiddenSize,
-            IntermediateSize = IntermediateSize,
-            NumLayers = NumHiddenLayers,
-            NumHeads = NumAttentionHeads,
-            NumKeyValueHeads = KeyValueHeadCount,
-            HeadDim = HeadWidth,
-            RmsNormEps = RmsNormEps,
-            RopeTheta = RopeTheta,
-            Activation = Activation,
-            AttentionScale = 1.0 / Math.Sqrt(HeadWidth),
-            AttentionBias = AttentionBias,
-        };
+        return new DecoderSpec { Config = this, Activation = Activation, AttentionScale = 1.0 / Math.Sqrt(HeadWidth) };
     }
 }

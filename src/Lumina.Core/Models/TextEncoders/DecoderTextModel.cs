@@ -1,3 +1,4 @@
+using Lumina.Nn;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -42,14 +43,14 @@ public sealed class DecoderTextModel : nn.Module<Tensor, Tensor?, TextEncoderOut
             throw new ArgumentException($"The model dtype must be a floating-point type, got {DType}.", nameof(dtype));
         }
 
-        embed_tokens = ModuleFactory.Embedding(spec.VocabSize, spec.HiddenSize, Device, DType);
+        embed_tokens = ModuleFactory.Embedding(spec.Config.VocabSize, spec.Config.HiddenSize, Device, DType);
         layers = new ModuleList<DecoderLayer>();
-        for (int i = 0; i < spec.NumLayers; i++)
+        for (int i = 0; i < spec.Config.NumHiddenLayers; i++)
         {
             layers.Add(new DecoderLayer(spec, Device, DType));
         }
 
-        norm = new DecoderRmsNorm(spec.HiddenSize, spec.RmsNormEps, spec.NormUnitOffset, Device, DType);
+        norm = new DecoderRmsNorm(spec.Config.HiddenSize, spec.Config.RmsNormEps, spec.NormUnitOffset, Device, DType);
         RegisterComponents();
     }
 
@@ -85,13 +86,13 @@ public sealed class DecoderTextModel : nn.Module<Tensor, Tensor?, TextEncoderOut
     public ScalarType DType { get; }
 
     /// <summary>Number of decoder layers.</summary>
-    public int NumLayers => _spec.NumLayers;
+    public int NumLayers => _spec.Config.NumHiddenLayers;
 
     /// <summary>Width of the hidden states (the caption feature size).</summary>
-    public int HiddenSize => _spec.HiddenSize;
+    public int HiddenSize => _spec.Config.HiddenSize;
 
     /// <summary>Size of the token embedding table.</summary>
-    public int VocabSize => _spec.VocabSize;
+    public int VocabSize => _spec.Config.VocabSize;
 
     /// <summary>Runs the model with every hidden state kept (Hugging Face <c>output_hidden_states=True</c>).</summary>
     /// <param name="inputIds">Token ids <c>[batch, tokens]</c> (int64 or int32).</param>
@@ -136,7 +137,7 @@ public sealed class DecoderTextModel : nn.Module<Tensor, Tensor?, TextEncoderOut
     private (Tensor Last, IReadOnlyList<Tensor> All) Run(
         Tensor inputIds, Tensor? attentionMask, int layerCount, bool applyFinalNorm, bool outputHiddenStates, CancellationToken cancellationToken)
     {
-        TextModelInputs.Validate(inputIds, attentionMask, _spec.VocabSize);
+        TextModelInputs.Validate(inputIds, attentionMask, _spec.Config.VocabSize);
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
         long b = inputIds.shape[0], l = inputIds.shape[1];
@@ -145,7 +146,7 @@ public sealed class DecoderTextModel : nn.Module<Tensor, Tensor?, TextEncoderOut
         var h = embed_tokens.forward(ids);
         if (_spec.ScaleEmbeddings)
         {
-            h = h * torch.tensor(Math.Sqrt(_spec.HiddenSize), dtype: DType, device: Device);
+            h = h * torch.tensor(Math.Sqrt(_spec.Config.HiddenSize), dtype: DType, device: Device);
         }
 
         var all = new List<Tensor>();
@@ -154,7 +155,7 @@ public sealed class DecoderTextModel : nn.Module<Tensor, Tensor?, TextEncoderOut
             all.Add(h);
         }
 
-        var (cos, sin) = RotaryTable.Create(l, _spec.HeadDim, _spec.RopeTheta, _spec.RopeLinearFactor, DType, Device);
+        var (cos, sin) = RotaryTable.Create(l, _spec.Config.HeadWidth, _spec.Config.RopeTheta, _spec.RopeLinearFactor, DType, Device);
         var fullMask = AdditiveMask(b, l, attentionMask, window: null);
         var slidingMask = _spec.SlidingWindow is { } w ? AdditiveMask(b, l, attentionMask, w) : fullMask;
 

@@ -1,3 +1,4 @@
+using Lumina.Nn;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -17,9 +18,9 @@ internal sealed class GatedMlp : nn.Module<Tensor, Tensor>
     public GatedMlp(DecoderSpec spec, Device? device, ScalarType dtype)
         : base(nameof(GatedMlp))
     {
-        gate_proj = ModuleFactory.Linear(spec.HiddenSize, spec.IntermediateSize, spec.MlpBias, device, dtype);
-        up_proj = ModuleFactory.Linear(spec.HiddenSize, spec.IntermediateSize, spec.MlpBias, device, dtype);
-        down_proj = ModuleFactory.Linear(spec.IntermediateSize, spec.HiddenSize, spec.MlpBias, device, dtype);
+        gate_proj = ModuleFactory.Linear(spec.Config.HiddenSize, spec.Config.IntermediateSize, spec.MlpBias, device, dtype);
+        up_proj = ModuleFactory.Linear(spec.Config.HiddenSize, spec.Config.IntermediateSize, spec.MlpBias, device, dtype);
+        down_proj = ModuleFactory.Linear(spec.Config.IntermediateSize, spec.Config.HiddenSize, spec.MlpBias, device, dtype);
         _activation = Activations.Get(spec.Activation);
         RegisterComponents();
     }

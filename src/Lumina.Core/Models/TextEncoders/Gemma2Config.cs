@@ -8,15 +8,11 @@ namespace Lumina.Models.TextEncoders;
 /// (the defaults are google/gemma-2-2b, the text encoder of the Lumina-Image-2.0 family: vocab 256000, hidden 2304,
 /// MLP 9216, 26 layers, 8 heads of 256 with 4 KV heads, 8192 positions; pad/eos/bos 0/1/2).
 /// </summary>
-internal sealed record Gemma2Config : DecoderTextConfig
+internal sealed record Gemma2Config : GemmaConfig
 {
-    public Gemma2Config()
-        : base(256000, 2304, 9216, 26, 8, numKeyValueHeads: 4, headDim: 256, maxPositionEmbeddings: 8192, tokens: (0, 2, 1))
+    public Gemma2Config() : base(hiddenSize: 2304, intermediateSize: 9216, layers: 26, heads: 8, kvHeads: 4)
     {
     }
-
-    /// <summary><c>hidden_activation</c>.</summary>
-    public string HiddenActivation { get; init; } = "gelu_pytorch_tanh";
 
     /// <summary><c>query_pre_attn_scalar</c>: attention scores are scaled by its inverse square root.</summary>
     public double QueryPreAttnScalar { get; init; } = 256;
@@ -43,18 +39,17 @@ internal sealed record Gemma2Config : DecoderTextConfig
 
     /// <summary>Parses the text of a Hugging Face <c>config.json</c>.</summary>
     /// <param name="json">The JSON text.</param>
-    public static Gemma2Config FromJson(string json) => From(ConfigJson.Parse(json, "Gemma 2 config"));
+    public static new Gemma2Config FromJson(string json) => From(ConfigJson.Parse(json, "Gemma 2 config"));
 
     /// <summary>Reads a Hugging Face <c>config.json</c> (the file, or the folder holding it).</summary>
     /// <param name="path">File or folder path.</param>
     public static new Gemma2Config FromFile(string path) => From(ConfigJson.Load(path));
 
-    internal static Gemma2Config From(ConfigJson c)
+    internal static new Gemma2Config From(ConfigJson c)
     {
         var d = new Gemma2Config();
-        return ReadShared(c, d) with
+        return ReadGemma(c, d) with
         {
-            HiddenActivation = c.String("hidden_activation", null) ?? d.HiddenActivation,
             QueryPreAttnScalar = c.Double("query_pre_attn_scalar", d.QueryPreAttnScalar),
             SlidingWindow = c.NullableInt("sliding_window"),
             LayerTypes = c.StringList("layer_types"),
@@ -63,8 +58,7 @@ internal sealed record Gemma2Config : DecoderTextConfig
         };
     }
 
-    private protected override (string Architecture, string ActivationField, string Activation) Family =>
-        ("Gemma2Model", "hidden_activation", HiddenActivation);
+    private protected override string ModelClass => "Gemma2Model";
 
     private protected override void WriteOwn(JsonObject root)
     {
@@ -100,8 +94,6 @@ internal sealed record Gemma2Config : DecoderTextConfig
         return base.ToSpec() with
         {
             AttentionScale = 1.0 / Math.Sqrt(QueryPreAttnScalar),
-            NormUnitOffset = true,
-            ScaleEmbeddings = true,
             SandwichNorms = true,
             AttentionLogitSoftcap = AttnLogitSoftcapping,
             SlidingWindow = SlidingWindow,

@@ -26,10 +26,7 @@ public sealed class GemmaCaptionEncoder : CaptionEncoder<DecoderTextModel>
     public GemmaCaptionEncoder(DecoderTextModel model, SentencePieceTextTokenizer tokenizer, int maxLength = DefaultMaxLength, bool ownsModel = false)
         : base(model, tokenizer, ownsModel, model?.Device!, model?.HiddenSize ?? 0)
     {
-        if (tokenizer.BosId is null)
-        {
-            throw new ArgumentException("Gemma's caption encoding starts with BOS, but this tokenizer has none.", nameof(tokenizer));
-        }
+        RequireSpecialTokens(bos: true, eos: false, "Gemma's caption encoding starts with BOS");
 
         ArgumentOutOfRangeException.ThrowIfLessThan(maxLength, 2);
         MaxLength = maxLength;

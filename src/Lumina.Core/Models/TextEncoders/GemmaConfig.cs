@@ -7,11 +7,16 @@ namespace Lumina.Models.TextEncoders;
 /// (vocab 256000, hidden 3072, MLP 24576, 28 layers, 16 heads of 256, 8192 positions; pad/eos/bos 0/1/2).
 /// Lumina-Next reads Gemma-2B (<see cref="Gemma2B"/>).
 /// </summary>
-public sealed record GemmaConfig : DecoderTextConfig
+/// <remarks>Gemma 2's config derives from it: the same model plus sandwich norms, soft-capping and sliding windows.</remarks>
+public record GemmaConfig : DecoderTextConfig
 {
     /// <summary>Hugging Face's defaults.</summary>
-    public GemmaConfig()
-        : base(256000, 3072, 24576, 28, 16, numKeyValueHeads: 16, headDim: 256, maxPositionEmbeddings: 8192, tokens: (0, 2, 1))
+    public GemmaConfig() : this(hiddenSize: 3072, intermediateSize: 24576, layers: 28, heads: 16, kvHeads: 16)
+    {
+    }
+
+    private protected GemmaConfig(int hiddenSize, int intermediateSize, int layers, int heads, int kvHeads)
+        : base(256000, hiddenSize, intermediateSize, layers, heads, kvHeads, headDim: 256, maxPositionEmbeddings: 8192, tokens: (0, 2, 1))
     {
     }
 
@@ -22,14 +27,7 @@ public sealed record GemmaConfig : DecoderTextConfig
     public override string ModelType => "gemma";
 
     /// <summary>google/gemma-2b: 18 layers, hidden 2048, 8 heads, 1 KV head, head_dim 256, MLP 16384 (2,506,172,416 parameters).</summary>
-    public static GemmaConfig Gemma2B { get; } = new()
-    {
-        HiddenSize = 2048,
-        IntermediateSize = 16384,
-        NumHiddenLayers = 18,
-        NumAttentionHeads = 8,
-        NumKeyValueHeads = 1,
-    };
+    public static GemmaConfig Gemma2B { get; } = new(hiddenSize: 2048, intermediateSize: 16384, layers: 18, heads: 8, kvHeads: 1);
 
     /// <summary>Parses the text of a Hugging Face <c>config.json</c>.</summary>
     /// <param name="json">The JSON text.</param>
@@ -39,14 +37,17 @@ public sealed record GemmaConfig : DecoderTextConfig
     /// <param name="path">File or folder path.</param>
     public static new GemmaConfig FromFile(string path) => From(ConfigJson.Load(path));
 
-    internal static GemmaConfig From(ConfigJson c)
-    {
-        var d = new GemmaConfig();
-        return ReadShared(c, d) with { HiddenActivation = c.String("hidden_activation", null) ?? d.HiddenActivation };
-    }
+    internal static GemmaConfig From(ConfigJson c) => ReadGemma(c, new GemmaConfig());
+
+    /// <summary>The shared fields and <c>hidden_activation</c> over a Gemma family's defaults.</summary>
+    private protected static T ReadGemma<T>(ConfigJson c, T d) where T : GemmaConfig =>
+        ReadShared(c, d) with { HiddenActivation = c.String("hidden_activation", null) ?? d.HiddenActivation };
+
+    /// <summary>The Hugging Face model class.</summary>
+    private protected virtual string ModelClass => "GemmaModel";
 
     private protected override (string Architecture, string ActivationField, string Activation) Family =>
-        ("GemmaModel", "hidden_activation", HiddenActivation);
+        (ModelClass, "hidden_activation", HiddenActivation);
 
     internal override DecoderSpec ToSpec() => base.ToSpec() with { NormUnitOffset = true, ScaleEmbeddings = true };
 }

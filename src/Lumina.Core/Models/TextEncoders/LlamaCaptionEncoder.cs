@@ -22,10 +22,7 @@ public sealed class LlamaCaptionEncoder : CaptionEncoder<DecoderTextModel>
     public LlamaCaptionEncoder(DecoderTextModel model, SentencePieceTextTokenizer tokenizer, int? maxLength = null, bool ownsModel = false)
         : base(model, tokenizer, ownsModel, model?.Device!, model?.HiddenSize ?? 0)
     {
-        if (tokenizer.BosId is null || tokenizer.EosId is null)
-        {
-            throw new ArgumentException("LLaMA's caption encoding adds BOS and EOS, but this tokenizer lacks one of them.", nameof(tokenizer));
-        }
+        RequireSpecialTokens(bos: true, eos: true, "LLaMA's caption encoding adds BOS and EOS");
 
         if (maxLength is < 1)
         {

@@ -1,4 +1,5 @@
 using Lumina.Tensors;
+using Lumina.Nn;
 using TorchSharp;
 
 namespace Lumina.Models.TextEncoders;

@@ -26,10 +26,7 @@ public sealed class T5CaptionEncoder : CaptionEncoder<T5EncoderModel>
     public T5CaptionEncoder(T5EncoderModel model, SentencePieceTextTokenizer tokenizer, int maxLength = DefaultMaxLength, bool ownsModel = false)
         : base(model, tokenizer, ownsModel, model?.Device!, model?.HiddenSize ?? 0)
     {
-        if (tokenizer.EosId is null)
-        {
-            throw new ArgumentException("T5's caption encoding ends with EOS, but this tokenizer has none.", nameof(tokenizer));
-        }
+        RequireSpecialTokens(bos: false, eos: true, "T5's caption encoding ends with EOS");
 
         ArgumentOutOfRangeException.ThrowIfLessThan(maxLength, 1);
         MaxLength = maxLength;

@@ -1,4 +1,5 @@
 using Lumina.Tensors;
+using Lumina.Nn;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;

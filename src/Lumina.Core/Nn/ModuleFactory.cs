@@ -2,7 +2,7 @@ using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace Lumina.Models.TextEncoders;
+namespace Lumina.Nn;
 
 /// <summary>
 /// Creates linear layers and embedding tables so that the meta device really allocates nothing.

@@ -2,7 +2,7 @@ using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace Lumina.Models.TextEncoders;
+namespace Lumina.Nn;
 
 /// <summary>
 /// A token-embedding table (<c>weight</c> <c>[count, dim]</c>) looked up by id.
