@@ -166,11 +166,7 @@ public sealed class AutoencoderKL : nn.Module<Tensor, Tensor>, IImageLatentSpace
             moments = EncodeMoments(image);
             progress?.Report((1, 1));
         }
-        var dist = new DiagonalGaussianDistribution(moments);
-        dist.Mean.MoveToOuterDisposeScope();
-        dist.LogVar.MoveToOuterDisposeScope();
-        dist.Std.MoveToOuterDisposeScope();
-        return dist;
+        return new DiagonalGaussianDistribution(moments).MoveToOuterDisposeScope();
     }
 
     /// <summary>Decodes unscaled VAE latents to images (about [−1, 1]; not clamped).</summary>

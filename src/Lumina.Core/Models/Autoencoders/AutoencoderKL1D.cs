@@ -60,11 +60,7 @@ public sealed class AutoencoderKL1D : nn.Module<Tensor, Tensor>
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         var moments = quant_conv.forward(encoder.forward(mel));
-        var dist = new DiagonalGaussianDistribution(moments);
-        dist.Mean.MoveToOuterDisposeScope();
-        dist.LogVar.MoveToOuterDisposeScope();
-        dist.Std.MoveToOuterDisposeScope();
-        return dist;
+        return new DiagonalGaussianDistribution(moments).MoveToOuterDisposeScope();
     }
 
     /// <summary>Decodes latents (B, embed_dim, t) to mel spectrograms (B, out_ch, t · factor). Runs without autograd.</summary>

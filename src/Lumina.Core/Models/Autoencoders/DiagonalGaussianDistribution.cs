@@ -23,9 +23,17 @@ internal sealed class DiagonalGaussianDistribution : IDisposable
         Mean = parts[0].contiguous();
         LogVar = parts[1].clamp(-30.0, 20.0);
         Std = LogVar.mul(0.5).exp_();
+        MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Moves the mean, log-variance and standard deviation out of the current dispose scope, as
+    /// <c>Tensor.MoveToOuterDisposeScope</c> does for one tensor; returns this distribution.</summary>
+    internal DiagonalGaussianDistribution MoveToOuterDisposeScope()
+    {
         Mean.MoveToOuterDisposeScope();
         LogVar.MoveToOuterDisposeScope();
         Std.MoveToOuterDisposeScope();
+        return this;
     }
 
     /// <summary>The mean (the mode of the distribution).</summary>
