@@ -124,8 +124,8 @@ public sealed class VaeTilingBench : IBenchCommand
     }
 
     // Synchronous progress: IProgress<T> from System would post to the thread pool.
-    private sealed class Progress(Action<TileProgress> report) : IProgress<TileProgress>
+    private sealed class Progress(Action<(int Completed, int Total)> report) : IProgress<(int Completed, int Total)>
     {
-        public void Report(TileProgress value) => report(value);
+        public void Report((int Completed, int Total) value) => report(value);
     }
 }

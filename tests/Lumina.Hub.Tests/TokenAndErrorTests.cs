@@ -174,14 +174,13 @@ public sealed class TokenAndErrorTests
     public void AddLuminaHubRegistersOneClientWithItsOptionsAndAValidatedConfiguration()
     {
         var services = new ServiceCollection();
-        LuminaHubBuilder builder = services.AddLuminaHub(o =>
+        IHttpClientBuilder builder = services.AddLuminaHub(o =>
         {
             o.Endpoint = "http://127.0.0.1:5";
             o.CacheDirectory = "/tmp/lumina-hub-di-test";
             o.Offline = true;
         });
-        Assert.Same(services, builder.Services);
-        Assert.Equal(HubClient.HttpClientName, builder.HttpClient.Name);
+        Assert.Equal(HubClient.HttpClientName, builder.Name);
         using ServiceProvider provider = services.BuildServiceProvider();
         HubClient client = provider.GetRequiredService<HubClient>();
         Assert.Same(client, provider.GetRequiredService<HubClient>());

@@ -16,8 +16,9 @@ public static class HubServiceCollectionExtensions
     /// </summary>
     /// <param name="services">The service collection.</param>
     /// <param name="configure">Sets options; anything left unset comes from the HF_* environment variables.</param>
-    /// <returns>A builder to customise the HTTP client further (proxy, extra handlers).</returns>
-    public static LuminaHubBuilder AddLuminaHub(this IServiceCollection services, Action<HubOptions>? configure = null)
+    /// <returns>The Hub's named HTTP client (<see cref="HubClient.HttpClientName"/>), to customise further (proxy, extra
+    /// message handlers).</returns>
+    public static IHttpClientBuilder AddLuminaHub(this IServiceCollection services, Action<HubOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(services);
         OptionsBuilder<HubOptions> options = services.AddOptions<HubOptions>();
@@ -48,22 +49,6 @@ public static class HubServiceCollectionExtensions
             sp.GetRequiredService<IHttpClientFactory>(),
             sp.GetRequiredService<IOptions<HubOptions>>(),
             sp.GetService<ILogger<HubClient>>()));
-        return new LuminaHubBuilder(services, http);
+        return http;
     }
-}
-
-/// <summary>Returned by <see cref="HubServiceCollectionExtensions.AddLuminaHub"/> to customise the registration.</summary>
-public sealed class LuminaHubBuilder
-{
-    internal LuminaHubBuilder(IServiceCollection services, IHttpClientBuilder httpClient)
-    {
-        Services = services;
-        HttpClient = httpClient;
-    }
-
-    /// <summary>The service collection.</summary>
-    public IServiceCollection Services { get; }
-
-    /// <summary>The Hub's named HTTP client, for proxies or extra message handlers.</summary>
-    public IHttpClientBuilder HttpClient { get; }
 }

@@ -32,8 +32,8 @@ public sealed class TiledVaeRun : IDisposable
     public Tensor Untiled { get; }
     public Tensor Tiled { get; }
     public Tensor Independent { get; }
-    public List<TileProgress> Reports { get; } = [];
-    private IProgress<TileProgress> Progress => new SyncProgress(Reports.Add);
+    public List<(int Completed, int Total)> Reports { get; } = [];
+    private IProgress<(int Completed, int Total)> Progress => new SyncProgress(Reports.Add);
 
     public static VaeTilingOptions Options(bool wholeImage) =>
         new() { Mode = VaeTilingMode.Always, TileSize = 80, OverlapFraction = 0.25, WholeImageStatistics = wholeImage };
@@ -49,9 +49,9 @@ public sealed class TiledVaeRun : IDisposable
         Vae.Dispose();
     }
 
-    private sealed class SyncProgress(Action<TileProgress> report) : IProgress<TileProgress>
+    private sealed class SyncProgress(Action<(int Completed, int Total)> report) : IProgress<(int Completed, int Total)>
     {
-        public void Report(TileProgress value) => report(value);
+        public void Report((int Completed, int Total) value) => report(value);
     }
 }
 
@@ -133,10 +133,10 @@ public sealed class AutoencoderKLTilingTests(TiledVaeRun run) : IClassFixture<Ti
     {
         using var scope = NewDisposeScope();
         var z = run.Latent[.., .., ..8, ..16];
-        var reports = new List<TileProgress>();
+        var reports = new List<(int Completed, int Total)>();
         var progress = new Progress(reports.Add);
         run.Vae.Decode(z, new VaeTilingOptions { TileSize = 16 }, progress);              // 16×32 px: below 1024²
-        Assert.Equal([new TileProgress(1, 1)], reports);
+        Assert.Equal([(1, 1)], reports);
         reports.Clear();
         run.Vae.Decode(z, new VaeTilingOptions { TileSize = 16, AutoThresholdPixels = 256, WholeImageStatistics = false }, progress);
         Assert.True(reports[^1].Total > 1, "a 16×32 image over a 256-pixel threshold should tile");
@@ -158,8 +158,8 @@ public sealed class AutoencoderKLTilingTests(TiledVaeRun run) : IClassFixture<Ti
         Assert.Contains("33", e.Message);
     }
 
-    private sealed class Progress(Action<TileProgress> report) : IProgress<TileProgress>
+    private sealed class Progress(Action<(int Completed, int Total)> report) : IProgress<(int Completed, int Total)>
     {
-        public void Report(TileProgress value) => report(value);
+        public void Report((int Completed, int Total) value) => report(value);
     }
 }

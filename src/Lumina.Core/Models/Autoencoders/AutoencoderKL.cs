@@ -144,7 +144,7 @@ public sealed class AutoencoderKL : nn.Module<Tensor, Tensor>, IImageLatentSpace
     /// <param name="progress">Receives a report after each tile.</param>
     /// <param name="cancellationToken">Checked between tiles.</param>
     /// <exception cref="ArgumentException">The image shape or dtype is wrong.</exception>
-    public DiagonalGaussianDistribution Encode(Tensor image, VaeTilingOptions? tiling = null, IProgress<TileProgress>? progress = null, CancellationToken cancellationToken = default)
+    internal DiagonalGaussianDistribution Encode(Tensor image, VaeTilingOptions? tiling = null, IProgress<(int Completed, int Total)>? progress = null, CancellationToken cancellationToken = default)
     {
         ModelInput.RequireChannelsFirst(image, nameof(image), "Images", "H, W", Config.InChannels, " Convert to [-1, 1] with (x / 127.5 - 1).");
         tiling ??= VaeTilingOptions.Default;
@@ -164,7 +164,7 @@ public sealed class AutoencoderKL : nn.Module<Tensor, Tensor>, IImageLatentSpace
         {
             cancellationToken.ThrowIfCancellationRequested();
             moments = EncodeMoments(image);
-            progress?.Report(new TileProgress(1, 1));
+            progress?.Report((1, 1));
         }
         return new DiagonalGaussianDistribution(moments).MoveToOuterDisposeScope();
     }
@@ -175,7 +175,7 @@ public sealed class AutoencoderKL : nn.Module<Tensor, Tensor>, IImageLatentSpace
     /// <param name="progress">Receives a report after each tile.</param>
     /// <param name="cancellationToken">Checked between tiles.</param>
     /// <exception cref="ArgumentException">The latent shape or dtype is wrong.</exception>
-    public Tensor Decode(Tensor z, VaeTilingOptions? tiling = null, IProgress<TileProgress>? progress = null, CancellationToken cancellationToken = default)
+    public Tensor Decode(Tensor z, VaeTilingOptions? tiling = null, IProgress<(int Completed, int Total)>? progress = null, CancellationToken cancellationToken = default)
     {
         ModelInput.RequireChannelsFirst(z, nameof(z), "Latents", "h, w", Config.LatentChannels);
         tiling ??= VaeTilingOptions.Default;
@@ -187,7 +187,7 @@ public sealed class AutoencoderKL : nn.Module<Tensor, Tensor>, IImageLatentSpace
             return TiledDecode(z, tileLatent, tiling, progress, cancellationToken).MoveToOuterDisposeScope();
         cancellationToken.ThrowIfCancellationRequested();
         var result = DecodeWhole(z);
-        progress?.Report(new TileProgress(1, 1));
+        progress?.Report((1, 1));
         return result.MoveToOuterDisposeScope();
     }
 
@@ -228,7 +228,7 @@ public sealed class AutoencoderKL : nn.Module<Tensor, Tensor>, IImageLatentSpace
     /// <param name="tiling">Tiling; null is automatic.</param>
     /// <param name="progress">Receives a report after each tile.</param>
     /// <param name="cancellationToken">Checked between tiles.</param>
-    public Tensor DecodeLatents(Tensor latents, VaeTilingOptions? tiling = null, IProgress<TileProgress>? progress = null, CancellationToken cancellationToken = default)
+    public Tensor DecodeLatents(Tensor latents, VaeTilingOptions? tiling = null, IProgress<(int Completed, int Total)>? progress = null, CancellationToken cancellationToken = default)
     {
         using var scope = NewDisposeScope();
         using var z = UnscaleLatents(latents);
@@ -262,7 +262,7 @@ public sealed class AutoencoderKL : nn.Module<Tensor, Tensor>, IImageLatentSpace
         return decoder.forward(projected);
     }
 
-    private Tensor TiledDecode(Tensor z, int tileLatent, VaeTilingOptions tiling, IProgress<TileProgress>? progress, CancellationToken ct)
+    private Tensor TiledDecode(Tensor z, int tileLatent, VaeTilingOptions tiling, IProgress<(int Completed, int Total)>? progress, CancellationToken ct)
     {
         int f = DownscaleFactor, overlap = Math.Max(1, (int)(tileLatent * tiling.OverlapFraction));
         var rows = TileAxis.Plan((int)z.shape[2], tileLatent, overlap);
@@ -282,7 +282,7 @@ public sealed class AutoencoderKL : nn.Module<Tensor, Tensor>, IImageLatentSpace
             ForEachTile(rows, cols, features, 1, statistics, ct, (tile, _, _) =>
             {
                 run(tile).Dispose();
-                progress?.Report(new TileProgress(++done, total));
+                progress?.Report((++done, total));
             });
             statistics.Finish();
         }
@@ -293,12 +293,12 @@ public sealed class AutoencoderKL : nn.Module<Tensor, Tensor>, IImageLatentSpace
             output ??= zeros(z.shape[0], decoded.shape[1], z.shape[2] * f, z.shape[3] * f, dtype: decoded.dtype, device: decoded.device)
                 .MoveToOuterDisposeScope();
             Blend(output, decoded, rowWeights[i], colWeights[j], rows.Starts[i] * f, cols.Starts[j] * f);
-            progress?.Report(new TileProgress(++done, total));
+            progress?.Report((++done, total));
         });
         return output!.MoveToOuterDisposeScope();
     }
 
-    private Tensor TiledEncode(Tensor image, int tileLatent, VaeTilingOptions tiling, IProgress<TileProgress>? progress, CancellationToken ct)
+    private Tensor TiledEncode(Tensor image, int tileLatent, VaeTilingOptions tiling, IProgress<(int Completed, int Total)>? progress, CancellationToken ct)
     {
         int f = DownscaleFactor, overlap = Math.Max(1, (int)(tileLatent * tiling.OverlapFraction));
         var rows = TileAxis.Plan((int)image.shape[2] / f, tileLatent, overlap);
@@ -317,7 +317,7 @@ public sealed class AutoencoderKL : nn.Module<Tensor, Tensor>, IImageLatentSpace
             ForEachTile(rows, cols, image, f, statistics, ct, (tile, _, _) =>
             {
                 run(tile).Dispose();
-                progress?.Report(new TileProgress(++done, total));
+                progress?.Report((++done, total));
             });
             statistics.Finish();
         }
@@ -328,7 +328,7 @@ public sealed class AutoencoderKL : nn.Module<Tensor, Tensor>, IImageLatentSpace
             blended ??= zeros(image.shape[0], encoded.shape[1], rows.Length, cols.Length, dtype: encoded.dtype, device: encoded.device)
                 .MoveToOuterDisposeScope();
             Blend(blended, encoded, rowWeights[i], colWeights[j], rows.Starts[i], cols.Starts[j]);
-            progress?.Report(new TileProgress(++done, total));
+            progress?.Report((++done, total));
         });
         if (!tiling.WholeImageStatistics) return blended!.MoveToOuterDisposeScope();
         var h = encoder.ForwardTail(blended!);

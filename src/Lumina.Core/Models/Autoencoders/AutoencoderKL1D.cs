@@ -54,7 +54,7 @@ public sealed class AutoencoderKL1D : nn.Module<Tensor, Tensor>
     /// <param name="mel">(B, in_channels, T) floating point; T divisible by <see cref="AutoencoderKL1DConfig.DownscaleFactor"/>
     /// gives exactly T / factor latent frames.</param>
     /// <exception cref="ArgumentException">The shape or dtype is wrong.</exception>
-    public DiagonalGaussianDistribution Encode(Tensor mel)
+    internal DiagonalGaussianDistribution Encode(Tensor mel)
     {
         ModelInput.RequireChannelsFirst(mel, nameof(mel), "Mel spectrograms", "T", Config.InChannels);
         using var noGrad = no_grad();

@@ -8,7 +8,7 @@ namespace Lumina.Models.Autoencoders;
 /// "moments" whose channel axis (dim 1) holds the mean, then the log-variance (clamped to [−30, 20]).
 /// Works for 2-D (B, 2C, H, W) and 1-D (B, 2C, T) moments. Owns its tensors: dispose it.
 /// </summary>
-public sealed class DiagonalGaussianDistribution : IDisposable
+internal sealed class DiagonalGaussianDistribution : IDisposable
 {
     /// <summary>Splits moments into mean and log-variance. The moments tensor is not kept.</summary>
     /// <param name="moments">Encoder output with an even channel count at dim 1.</param>

@@ -9,7 +9,7 @@ namespace Lumina.Models.DiT;
 /// Otherwise the blocks run and the model hands their input and output to <see cref="Store"/>. One instance serves
 /// one sampling run; the model keeps no state between calls.
 /// </summary>
-public interface IBlockStackCache
+internal interface IBlockStackCache
 {
     /// <summary>
     /// Decides whether this call may skip the blocks.

@@ -84,7 +84,7 @@ public sealed record DiTForwardOptions
     public bool ProportionalAttention { get; init; }
 
     /// <summary>Step caching (see <see cref="IBlockStackCache"/>); null = always run the blocks.</summary>
-    public IBlockStackCache? BlockCache { get; init; }
+    internal IBlockStackCache? BlockCache { get; init; }
 
     /// <summary>Debug hook called with submodule outputs (names as upstream's submodules); clone what you keep.</summary>
     public Action<string, Tensor>? Trace { get; init; }

@@ -39,5 +39,5 @@ public sealed record NextDiTForwardOptions
     /// Step caching: when set, the model consults it before its blocks and may reuse a cached residual instead of
     /// running them (see <see cref="IBlockStackCache"/>). Null = always run the blocks.
     /// </summary>
-    public IBlockStackCache? BlockCache { get; init; }
+    internal IBlockStackCache? BlockCache { get; init; }
 }
