@@ -17,7 +17,7 @@ internal static class ModelKindCheck
         if (!Directory.Exists(reference))
             return; // a Hub id: the loader reports what it finds
         var family = FamilyOf(reference);
-        if (family is null || family.Task == ModelTask.TextToAudio)
+        if (family is null || family is not ImageModelFamily)
             return;
         throw new LuminaException($"'{reference}' is a text-to-image model ({family.DisplayName}), not Lumina-T2Music; use 'lumina generate -m {reference}', or give a Lumina-T2Music folder.");
     }

@@ -13,7 +13,7 @@ namespace Lumina.Families;
 public abstract class ImageModelFamily : ModelFamily
 {
     /// <inheritdoc />
-    public override ModelTask Task => ModelTask.TextToImage;
+    internal override ModelTask Task => ModelTask.TextToImage;
 
     /// <summary>The upstream demo settings of the family (a folder's scheduler config may change the time shift).</summary>
     public abstract SamplingSettings DefaultSettings { get; }

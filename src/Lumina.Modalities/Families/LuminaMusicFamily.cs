@@ -31,7 +31,7 @@ internal sealed class LuminaMusicFamily : ModelFamily
     public override string DisplayName => "music DiT / FlagDiTv2 (Lumina-T2Music)";
 
     /// <inheritdoc />
-    public override ModelTask Task => ModelTask.TextToAudio;
+    internal override ModelTask Task => ModelTask.TextToAudio;
 
     /// <inheritdoc />
     public override IReadOnlyList<KeyValuePair<string, DiTConfig>> Presets { get; } = [new("LuminaT2Music", DiTPresets.LuminaT2Music)];

@@ -4,7 +4,7 @@ using Lumina.Pipelines;
 namespace Lumina.Families;
 
 /// <summary>What a family's pipeline produces.</summary>
-public enum ModelTask
+internal enum ModelTask
 {
     /// <summary>Images from text (<see cref="TextToImagePipeline"/>; video models are Lumina-Next image families too).</summary>
     TextToImage,
@@ -28,7 +28,7 @@ public abstract class ModelFamily
     public abstract string DisplayName { get; }
 
     /// <summary>What its pipeline produces.</summary>
-    public abstract ModelTask Task { get; }
+    internal abstract ModelTask Task { get; }
 
     /// <summary>
     /// Named architectures of this family (upstream keeps them in a pickled <c>model_args.pth</c>), by canonical name
