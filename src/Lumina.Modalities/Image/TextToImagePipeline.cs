@@ -36,27 +36,11 @@ public sealed partial class TextToImagePipeline : IDisposable
         SamplingSettings? settings = null, string modelId = "local")
     {
         gate = new GenerationGate(this);
-        ArgumentNullException.ThrowIfNull(transformer);
-        ArgumentNullException.ThrowIfNull(captionEncoder);
-        ArgumentNullException.ThrowIfNull(latentSpace);
-        ArgumentNullException.ThrowIfNull(modelId);
-        settings ??= TextToImagePresets.LuminaNext;
-        settings.Validate();
-        if (captionEncoder.FeatureSize != transformer.CaptionDim)
-            throw new ArgumentException(
-                $"The text encoder gives {captionEncoder.FeatureSize}-wide features but the transformer expects {transformer.CaptionDim}; pair matching components.",
-                nameof(captionEncoder));
-        if (latentSpace.LatentChannels != transformer.LatentChannels)
-            throw new ArgumentException(
-                $"The {(latentSpace is PixelSpace ? "pixel space" : "VAE")} has {latentSpace.LatentChannels} latent channels but the transformer denoises {transformer.LatentChannels}; pair matching components.",
-                nameof(latentSpace));
+        Settings = ImageOutput.CheckComponents(transformer, captionEncoder, latentSpace, settings, modelId);
         Transformer = transformer;
         CaptionEncoder = captionEncoder;
         LatentSpace = latentSpace;
-        Settings = settings;
         ModelId = modelId;
-        transformer.Module.eval();
-        (latentSpace as TorchSharp.torch.nn.Module)?.eval();
     }
 
     /// <summary>The DiT.</summary>

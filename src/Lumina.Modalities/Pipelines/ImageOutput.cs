@@ -1,5 +1,7 @@
 using Lumina.Media;
 using Lumina.Models.Autoencoders;
+using Lumina.Models.DiT;
+using Lumina.Models.TextEncoders;
 using Lumina.Sampling;
 using Lumina.Solvers;
 using SixLabors.ImageSharp;
@@ -16,6 +18,32 @@ namespace Lumina.Pipelines;
 /// </summary>
 internal static class ImageOutput
 {
+    /// <summary>
+    /// The checks an image or video pipeline makes on its components before taking them (arguments present, settings
+    /// valid, caption width and latent channels paired), and eval mode for the models. Returns the settings to keep.
+    /// </summary>
+    public static SamplingSettings CheckComponents(IDiffusionTransformer transformer, ICaptionEncoder captionEncoder, IImageLatentSpace latentSpace,
+        SamplingSettings? settings, string modelId)
+    {
+        ArgumentNullException.ThrowIfNull(transformer);
+        ArgumentNullException.ThrowIfNull(captionEncoder);
+        ArgumentNullException.ThrowIfNull(latentSpace);
+        ArgumentNullException.ThrowIfNull(modelId);
+        settings ??= TextToImagePresets.LuminaNext;
+        settings.Validate();
+        if (captionEncoder.FeatureSize != transformer.CaptionDim)
+            throw new ArgumentException(
+                $"The text encoder gives {captionEncoder.FeatureSize}-wide features but the transformer expects {transformer.CaptionDim}; pair matching components.",
+                nameof(captionEncoder));
+        if (latentSpace.LatentChannels != transformer.LatentChannels)
+            throw new ArgumentException(
+                $"The {(latentSpace is PixelSpace ? "pixel space" : "VAE")} has {latentSpace.LatentChannels} latent channels but the transformer denoises {transformer.LatentChannels}; pair matching components.",
+                nameof(latentSpace));
+        transformer.Module.eval();
+        (latentSpace as nn.Module)?.eval();
+        return settings;
+    }
+
     /// <summary>
     /// Validates <paramref name="request"/>, resolves it over <paramref name="defaults"/>, and checks the size against
     /// the model's <paramref name="sizeMultiple"/> (times the region grid's <paramref name="cols"/>/<paramref name="rows"/>).

@@ -46,6 +46,7 @@ internal static class TextToVideoLoader
             cancellationToken.ThrowIfCancellationRequested();
             var dit = LuminaNextFamily.LoadModel(context, config);
             disposables.Add(dit);
+            dit.BaseSequenceLength = options.BaseSequenceLength ?? LuminaNextFamily.BaseSequenceLength;
             cancellationToken.ThrowIfCancellationRequested();
             var encoder = next.LoadCaptionEncoder(textEncoderDir, tokenizerDir, context);
             disposables.Add(encoder);
@@ -54,7 +55,7 @@ internal static class TextToVideoLoader
             disposables.Add(latentSpace);
             var familySettings = next.SettingsFor(layout);
             var settings = TextToImageLoader.WithTrainingSize(settingsOver?.Invoke(familySettings) ?? familySettings, layout, latentSpace);
-            return new TextToVideoPipeline(dit, encoder, latentSpace, settings, modelId ?? Path.GetFullPath(folder), options.BaseSequenceLength ?? LuminaNextFamily.BaseSequenceLength);
+            return new TextToVideoPipeline(dit, encoder, latentSpace, settings, modelId ?? Path.GetFullPath(folder));
         }
         catch
         {

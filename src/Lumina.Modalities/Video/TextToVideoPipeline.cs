@@ -14,10 +14,11 @@ using static TorchSharp.torch;
 namespace Lumina.Video;
 
 /// <summary>
-/// Text-to-video over a video Next-DiT (<see cref="NextDiTConfig.Video"/>): prompt → caption features → the ODE solver
-/// integrates the guided <see cref="NextDiT.ForwardVideo"/> velocity over latents [1, C, F, h, w] (frames
-/// joined by the learned <c>[nextframe]</c> token, 3-D RoPE) → each latent frame decoded by the image VAE (or taken as
-/// pixels by <see cref="PixelSpace"/>) → frames.
+/// Text-to-video on the DiT contract (<see cref="IDiffusionTransformer"/> with <see cref="IDiffusionTransformer.SupportsVideo"/>;
+/// today the video Next-DiT, <see cref="NextDiTConfig.Video"/>): prompt → caption features → the one sampling loop
+/// integrates the guided velocity of <see cref="IDiffusionTransformer.Forward"/> over latents [1, C, F, h, w] (for the
+/// Next-DiT: frames joined by the learned <c>[nextframe]</c> token, 3-D RoPE) → each latent frame decoded by the image VAE
+/// (or taken as pixels by <see cref="PixelSpace"/>) through the same decode-and-metadata step as images → frames.
 /// No upstream video checkpoint exists: this runs a model trained in that layout (docs/models-dit.md describes it).
 /// <para><b>Threads:</b> calls to <see cref="GenerateAsync"/> are serialized, as in <see cref="TextToImagePipeline"/>.
 /// <b>Memory:</b> the pipeline owns its models; <see cref="Dispose"/> frees them (waiting for a running call).</para>
@@ -27,45 +28,30 @@ public sealed class TextToVideoPipeline : IDisposable
     private readonly GenerationGate gate;
 
     /// <summary>Assembles a pipeline from loaded components; it takes ownership of them.</summary>
-    /// <param name="transformer">A video Next-DiT (<see cref="NextDiTConfig.Video"/> = true), put in eval mode.</param>
+    /// <param name="transformer">A transformer that takes video latents (<see cref="IDiffusionTransformer.SupportsVideo"/>: a video
+    /// Next-DiT, <see cref="NextDiTConfig.Video"/> = true), put in eval mode. Proportional attention uses its own base
+    /// sequence length (the loader sets Lumina-Next's 4096).</param>
     /// <param name="captionEncoder">Tokenizer + text encoder.</param>
     /// <param name="latentSpace">The image VAE (applied frame by frame), or <see cref="PixelSpace"/> for a pixel-space model.</param>
     /// <param name="settings">Defaults for requests; null = <see cref="TextToImagePresets.LuminaNext"/>.</param>
     /// <param name="modelId">Where the weights came from (recorded in the frames' metadata).</param>
-    /// <param name="baseSequenceLength">Token count at the training size, for proportional attention (4096 as Lumina-Next).</param>
-    public TextToVideoPipeline(NextDiT transformer, ICaptionEncoder captionEncoder, IImageLatentSpace latentSpace, SamplingSettings? settings = null,
-        string modelId = "local", int baseSequenceLength = 4096)
+    public TextToVideoPipeline(IDiffusionTransformer transformer, ICaptionEncoder captionEncoder, IImageLatentSpace latentSpace,
+        SamplingSettings? settings = null, string modelId = "local")
     {
         gate = new GenerationGate(this);
-        ArgumentNullException.ThrowIfNull(transformer);
-        ArgumentNullException.ThrowIfNull(captionEncoder);
-        ArgumentNullException.ThrowIfNull(latentSpace);
-        ArgumentNullException.ThrowIfNull(modelId);
-        ArgumentOutOfRangeException.ThrowIfLessThan(baseSequenceLength, 2);
-        if (!transformer.Config.Video)
-            throw new ArgumentException("The transformer is an image Next-DiT; a video pipeline needs one built with NextDiTConfig.Video = true.", nameof(transformer));
-        settings ??= TextToImagePresets.LuminaNext;
-        settings.Validate();
-        if (captionEncoder.FeatureSize != transformer.Config.CaptionDim)
+        if (transformer is { SupportsVideo: false })
             throw new ArgumentException(
-                $"The text encoder gives {captionEncoder.FeatureSize}-wide features but the transformer expects {transformer.Config.CaptionDim}; pair matching components.",
-                nameof(captionEncoder));
-        if (latentSpace.LatentChannels != transformer.Config.InChannels)
-            throw new ArgumentException(
-                $"The latent space has {latentSpace.LatentChannels} channels but the transformer denoises {transformer.Config.InChannels}; pair matching components.",
-                nameof(latentSpace));
+                $"The transformer ({transformer.GetType().Name}) takes images only; a video pipeline needs one that takes video latents (a Next-DiT built with NextDiTConfig.Video = true).",
+                nameof(transformer));
+        Settings = ImageOutput.CheckComponents(transformer, captionEncoder, latentSpace, settings, modelId);
         Transformer = transformer;
         CaptionEncoder = captionEncoder;
         LatentSpace = latentSpace;
-        Settings = settings;
         ModelId = modelId;
-        transformer.BaseSequenceLength = baseSequenceLength;
-        transformer.eval();
-        (latentSpace as nn.Module)?.eval();
     }
 
-    /// <summary>The video DiT.</summary>
-    public NextDiT Transformer { get; }
+    /// <summary>The video DiT (on the one DiT contract).</summary>
+    public IDiffusionTransformer Transformer { get; }
 
     /// <summary>The caption encoder.</summary>
     public ICaptionEncoder CaptionEncoder { get; }
@@ -79,11 +65,8 @@ public sealed class TextToVideoPipeline : IDisposable
     /// <summary>Repo id or folder of the weights.</summary>
     public string ModelId { get; }
 
-    /// <summary>Token count at the training size (proportional attention's base).</summary>
-    public int BaseSequenceLength => Transformer.BaseSequenceLength;
-
     /// <summary>Width and height must be multiples of this (VAE factor × patch size).</summary>
-    public int SizeMultiple => LatentSpace.DownscaleFactor * Transformer.Config.PatchSize;
+    public int SizeMultiple => LatentSpace.DownscaleFactor * Transformer.PatchSize;
 
     /// <summary>Generates the video of <paramref name="request"/>. The request is validated first; nothing runs if it is bad.</summary>
     /// <param name="request">Prompt, frames, size and settings.</param>

@@ -74,10 +74,22 @@ public sealed class TinyLuminaVideoFolder : IDisposable
 public sealed class TextToVideoTests(TinyLuminaVideoFolder model) : IClassFixture<TinyLuminaVideoFolder>
 {
     [Fact]
+    public async Task TheVideoPipelineTakesAnyContractTransformerThatSupportsVideo_AndRefusesAnImageOnlyOne()
+    {
+        using var video = await LuminaPipeline.TextToVideo().FromPretrained(model.Folder).BuildAsync();
+        Assert.True(video.Transformer.SupportsVideo);
+        using var image = await LuminaPipeline.TextToImage().FromPretrained(model.Images.Diffusers).BuildAsync();
+        Assert.False(image.Transformer.SupportsVideo);
+        var e = Assert.Throws<ArgumentException>(() => new TextToVideoPipeline(image.Transformer, image.CaptionEncoder, image.LatentSpace));
+        Assert.Equal("transformer", e.ParamName);
+        Assert.Contains("video", e.Message);
+    }
+
+    [Fact]
     public async Task FolderLoadsAndGivesFramesOfTheRequestedSize()
     {
         using var pipe = await LuminaPipeline.TextToVideo().FromPretrained(model.Folder).BuildAsync();
-        Assert.True(pipe.Transformer.Config.Video);
+        Assert.True(((NextDiT)pipe.Transformer).Config.Video);
         using var video = await pipe.GenerateAsync(TinyLuminaVideoFolder.Request(frames: 3));
         Assert.Equal(3, video.Frames.Count);
         Assert.All(video.Frames, f => Assert.Equal((32, 48), (f.Width, f.Height)));
