@@ -87,8 +87,8 @@ public sealed class VaeTilingBench : IBenchCommand
         var options = mode switch
         {
             "untiled" => VaeTilingOptions.Disabled,
-            "tiled" => new VaeTilingOptions { Mode = VaeTilingMode.Always, TileSize = tile },
-            _ => new VaeTilingOptions { Mode = VaeTilingMode.Always, TileSize = tile, WholeImageStatistics = false },
+            "tiled" => new VaeTilingOptions { Enabled = true, TileSize = tile },
+            _ => new VaeTilingOptions { Enabled = true, TileSize = tile, WholeImageStatistics = false },
         };
         GC.Collect();
         File.WriteAllText("/proc/self/clear_refs", "5"); // resets VmHWM to the current RSS

@@ -36,7 +36,7 @@ public sealed class TiledVaeRun : IDisposable
     private IProgress<(int Completed, int Total)> Progress => new SyncProgress(Reports.Add);
 
     public static VaeTilingOptions Options(bool wholeImage) =>
-        new() { Mode = VaeTilingMode.Always, TileSize = 80, OverlapFraction = 0.25, WholeImageStatistics = wholeImage };
+        new() { Enabled = true, TileSize = 80, OverlapFraction = 0.25, WholeImageStatistics = wholeImage };
 
     public static bool InSeamBand(int column) => SeamBands.Any(b => column >= b.Start && column < b.End);
 

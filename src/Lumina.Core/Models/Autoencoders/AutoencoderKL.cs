@@ -241,11 +241,11 @@ public sealed class AutoencoderKL : nn.Module<Tensor, Tensor>, IImageLatentSpace
         return Math.Max(1, pixels / DownscaleFactor);
     }
 
-    private static bool ShouldTile(VaeTilingOptions tiling, int heightPx, int widthPx, int tilePx) => tiling.Mode switch
+    private static bool ShouldTile(VaeTilingOptions tiling, int heightPx, int widthPx, int tilePx) => tiling.Enabled switch
     {
-        VaeTilingMode.Never => false,
-        VaeTilingMode.Always => true,
-        _ => (long)heightPx * widthPx > tiling.AutoThresholdPixels && (heightPx > tilePx || widthPx > tilePx),
+        false => false,
+        true => true,
+        null => (long)heightPx * widthPx > tiling.AutoThresholdPixels && (heightPx > tilePx || widthPx > tilePx),
     };
 
     private Tensor EncodeMoments(Tensor image)

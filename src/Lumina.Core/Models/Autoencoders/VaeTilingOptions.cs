@@ -1,18 +1,5 @@
 namespace Lumina.Models.Autoencoders;
 
-/// <summary>When a 2-D VAE splits its work into overlapping tiles.</summary>
-public enum VaeTilingMode
-{
-    /// <summary>Tile only when the image area exceeds <see cref="VaeTilingOptions.AutoThresholdPixels"/>.</summary>
-    Auto,
-
-    /// <summary>Always tile (a single tile when the image fits in one).</summary>
-    Always,
-
-    /// <summary>Never tile: one pass over the whole image, whatever it costs in memory.</summary>
-    Never,
-}
-
 /// <summary>
 /// How <see cref="AutoencoderKL"/> tiles large images. Tiles overlap; in each overlap the tiles are cross-faded with
 /// linear weights. With <see cref="WholeImageStatistics"/> (the default) a tiled result differs from the untiled one
@@ -25,10 +12,12 @@ public sealed record VaeTilingOptions
     public static VaeTilingOptions Default { get; } = new();
 
     /// <summary>Never tiles.</summary>
-    public static VaeTilingOptions Disabled { get; } = new() { Mode = VaeTilingMode.Never };
+    public static VaeTilingOptions Disabled { get; } = new() { Enabled = false };
 
-    /// <summary>When to tile. Default <see cref="VaeTilingMode.Auto"/>.</summary>
-    public VaeTilingMode Mode { get; init; } = VaeTilingMode.Auto;
+    /// <summary>When to tile: null (the default) tiles only when the image area exceeds <see cref="AutoThresholdPixels"/>;
+    /// true always tiles (a single tile when the image fits in one); false never tiles (one pass over the whole image,
+    /// whatever it costs in memory).</summary>
+    public bool? Enabled { get; init; }
 
     /// <summary>
     /// Tile edge in image pixels; null uses the config's <c>sample_size</c> (1024 for SDXL), as diffusers does.
@@ -48,7 +37,7 @@ public sealed record VaeTilingOptions
     /// </summary>
     public bool WholeImageStatistics { get; init; } = true;
 
-    /// <summary>In <see cref="VaeTilingMode.Auto"/>, tile when height × width in pixels exceeds this. Default 1024².</summary>
+    /// <summary>With <see cref="Enabled"/> null, tile when height × width in pixels exceeds this. Default 1024².</summary>
     public long AutoThresholdPixels { get; init; } = 1024L * 1024;
 
     /// <summary>Checks the numbers.</summary>
