@@ -19,7 +19,7 @@ public static class PublicSurface
     /// The ratchet: today's count, which the test does not let grow. Lower it whenever types go internal, until it
     /// reaches <see cref="Budget"/>.
     /// </summary>
-    public const int Ceiling = 170;
+    public const int Ceiling = 169;
 
     /// <summary>Loads each package by name (it must be a dependency of the running app) and lists its exported types.</summary>
     public static IReadOnlyList<(string Package, IReadOnlyList<Type> Types)> Count() =>

@@ -25,6 +25,7 @@ namespace Lumina.Pipelines;
 public sealed partial class TextToImagePipeline : IDisposable
 {
     private readonly GenerationGate gate;
+    private readonly PipelineComponents parts;
 
     /// <summary>Assembles a pipeline from loaded components; it takes ownership of them.</summary>
     /// <param name="transformer">The DiT.</param>
@@ -36,27 +37,23 @@ public sealed partial class TextToImagePipeline : IDisposable
         SamplingSettings? settings = null, string modelId = "local")
     {
         gate = new GenerationGate(this);
-        Settings = ImageOutput.CheckComponents(transformer, captionEncoder, latentSpace, settings, modelId);
-        Transformer = transformer;
-        CaptionEncoder = captionEncoder;
-        LatentSpace = latentSpace;
-        ModelId = modelId;
+        parts = ImageOutput.CheckComponents(transformer, captionEncoder, latentSpace, settings, modelId);
     }
 
     /// <summary>The DiT.</summary>
-    public IDiffusionTransformer Transformer { get; }
+    public IDiffusionTransformer Transformer => parts.Transformer;
 
     /// <summary>The caption encoder (tokenizer + text encoder).</summary>
-    public ICaptionEncoder CaptionEncoder { get; }
+    public ICaptionEncoder CaptionEncoder => parts.CaptionEncoder;
 
     /// <summary>Where the transformer denoises and how latents become pixels (the VAE, or <see cref="PixelSpace"/>).</summary>
-    public IImageLatentSpace LatentSpace { get; }
+    public IImageLatentSpace LatentSpace => parts.LatentSpace;
 
     /// <summary>Default settings for requests.</summary>
-    public SamplingSettings Settings { get; }
+    public SamplingSettings Settings => parts.Settings;
 
     /// <summary>Repo id or folder of the weights.</summary>
-    public string ModelId { get; }
+    public string ModelId => parts.ModelId;
 
     /// <summary>
     /// The caption language of a small closed-vocabulary model (the demo model's <c>caption_language.json</c>); null for
@@ -68,7 +65,7 @@ public sealed partial class TextToImagePipeline : IDisposable
     public Families.ImageModelFamily? Family { get; init; }
 
     /// <summary>Pixels per latent cell times the patch size: width and height must be multiples of this.</summary>
-    public int SizeMultiple => LatentSpace.DownscaleFactor * Transformer.PatchSize;
+    public int SizeMultiple => parts.SizeMultiple;
 
     /// <summary>
     /// Generates the images of <paramref name="request"/> (an <see cref="ImageToImageRequest"/> edits its image). The

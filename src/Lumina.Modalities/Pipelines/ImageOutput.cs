@@ -22,7 +22,7 @@ internal static class ImageOutput
     /// The checks an image or video pipeline makes on its components before taking them (arguments present, settings
     /// valid, caption width and latent channels paired), and eval mode for the models. Returns the settings to keep.
     /// </summary>
-    public static SamplingSettings CheckComponents(IDiffusionTransformer transformer, ICaptionEncoder captionEncoder, IImageLatentSpace latentSpace,
+    public static PipelineComponents CheckComponents(IDiffusionTransformer transformer, ICaptionEncoder captionEncoder, IImageLatentSpace latentSpace,
         SamplingSettings? settings, string modelId)
     {
         ArgumentNullException.ThrowIfNull(transformer);
@@ -41,7 +41,7 @@ internal static class ImageOutput
                 nameof(latentSpace));
         transformer.Module.eval();
         (latentSpace as nn.Module)?.eval();
-        return settings;
+        return new PipelineComponents(transformer, captionEncoder, latentSpace, settings, modelId);
     }
 
     /// <summary>

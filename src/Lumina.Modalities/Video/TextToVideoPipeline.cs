@@ -26,6 +26,7 @@ namespace Lumina.Video;
 public sealed class TextToVideoPipeline : IDisposable
 {
     private readonly GenerationGate gate;
+    private readonly PipelineComponents parts;
 
     /// <summary>Assembles a pipeline from loaded components; it takes ownership of them.</summary>
     /// <param name="transformer">A transformer that takes video latents (<see cref="IDiffusionTransformer.SupportsVideo"/>: a video
@@ -43,30 +44,26 @@ public sealed class TextToVideoPipeline : IDisposable
             throw new ArgumentException(
                 $"The transformer ({transformer.GetType().Name}) takes images only; a video pipeline needs one that takes video latents (a Next-DiT built with NextDiTConfig.Video = true).",
                 nameof(transformer));
-        Settings = ImageOutput.CheckComponents(transformer, captionEncoder, latentSpace, settings, modelId);
-        Transformer = transformer;
-        CaptionEncoder = captionEncoder;
-        LatentSpace = latentSpace;
-        ModelId = modelId;
+        parts = ImageOutput.CheckComponents(transformer, captionEncoder, latentSpace, settings, modelId);
     }
 
     /// <summary>The video DiT (on the one DiT contract).</summary>
-    public IDiffusionTransformer Transformer { get; }
+    public IDiffusionTransformer Transformer => parts.Transformer;
 
     /// <summary>The caption encoder.</summary>
-    public ICaptionEncoder CaptionEncoder { get; }
+    public ICaptionEncoder CaptionEncoder => parts.CaptionEncoder;
 
     /// <summary>Where the transformer denoises: the VAE (decoding frame by frame) or <see cref="PixelSpace"/>.</summary>
-    public IImageLatentSpace LatentSpace { get; }
+    public IImageLatentSpace LatentSpace => parts.LatentSpace;
 
     /// <summary>Default settings for requests.</summary>
-    public SamplingSettings Settings { get; }
+    public SamplingSettings Settings => parts.Settings;
 
     /// <summary>Repo id or folder of the weights.</summary>
-    public string ModelId { get; }
+    public string ModelId => parts.ModelId;
 
     /// <summary>Width and height must be multiples of this (VAE factor × patch size).</summary>
-    public int SizeMultiple => LatentSpace.DownscaleFactor * Transformer.PatchSize;
+    public int SizeMultiple => parts.SizeMultiple;
 
     /// <summary>Generates the video of <paramref name="request"/>. The request is validated first; nothing runs if it is bad.</summary>
     /// <param name="request">Prompt, frames, size and settings.</param>
