@@ -26,31 +26,49 @@ internal static class TextToImageLoader
         var family = ModelFamilies.Detect<ImageModelFamily>(layout, "text-to-image");
         var (context, textEncoderDir, tokenizerDir, vaeDir) = Components(layout, family, options);
 
-        var disposables = new List<IDisposable>();
-        try
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            var transformer = family.LoadTransformer(context);
-            disposables.Add(transformer);
-
-            cancellationToken.ThrowIfCancellationRequested();
-            var encoder = family.LoadCaptionEncoder(textEncoderDir, tokenizerDir, context);
-            disposables.Add(encoder);
-
-            cancellationToken.ThrowIfCancellationRequested();
-            var latentSpace = family.LoadLatentSpace(vaeDir, context);
-            disposables.Add(latentSpace);
-            return new TextToImagePipeline(transformer, encoder, latentSpace,
+        return LoadInTurn(
+            () => family.LoadTransformer(context),
+            () => family.LoadCaptionEncoder(textEncoderDir, tokenizerDir, context),
+            () => family.LoadLatentSpace(vaeDir, context),
+            (transformer, encoder, latentSpace) => new TextToImagePipeline(transformer, encoder, latentSpace,
                 WithTrainingSize(settings ?? family.SettingsFor(layout), layout, latentSpace), modelId ?? Path.GetFullPath(folder))
             {
                 Family = family,
                 Sources = new PipelineSources(layout, textEncoderDir, tokenizerDir, vaeDir),
                 CaptionLanguage = CaptionLanguage.ReadFrom(folder),
-            };
+            },
+            cancellationToken);
+    }
+
+    /// <summary>
+    /// Loads the transformer, the caption encoder and the latent space in turn (checking <paramref name="cancellationToken"/>
+    /// before each) and assembles them; if a later part or the assembly fails, the parts already loaded are disposed.
+    /// The one load sequence of the image-space pipelines (image and video).
+    /// </summary>
+    internal static TPipeline LoadInTurn<TTransformer, TPipeline>(Func<TTransformer> loadTransformer, Func<ICaptionEncoder> loadCaptionEncoder,
+        Func<IImageLatentSpace> loadLatentSpace, Func<TTransformer, ICaptionEncoder, IImageLatentSpace, TPipeline> assemble,
+        CancellationToken cancellationToken)
+        where TTransformer : IDisposable
+    {
+        var loaded = new List<IDisposable>();
+        T Load<T>(Func<T> load) where T : IDisposable
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var part = load();
+            loaded.Add(part);
+            return part;
+        }
+
+        try
+        {
+            var transformer = Load(loadTransformer);
+            var encoder = Load(loadCaptionEncoder);
+            var latentSpace = Load(loadLatentSpace);
+            return assemble(transformer, encoder, latentSpace);
         }
         catch
         {
-            foreach (var d in disposables) d.Dispose();
+            foreach (var part in loaded) part.Dispose();
             throw;
         }
     }

@@ -40,27 +40,21 @@ internal static class TextToVideoLoader
             throw new LuminaException(
                 $"'{folder}' is an image Next-DiT (its transformer config has no \"video\": true); load it with LuminaPipeline.TextToImage().");
 
-        var disposables = new List<IDisposable>();
-        try
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            var dit = LuminaNextFamily.LoadModel(context, config);
-            disposables.Add(dit);
-            dit.BaseSequenceLength = options.BaseSequenceLength ?? LuminaNextFamily.BaseSequenceLength;
-            cancellationToken.ThrowIfCancellationRequested();
-            var encoder = next.LoadCaptionEncoder(textEncoderDir, tokenizerDir, context);
-            disposables.Add(encoder);
-            cancellationToken.ThrowIfCancellationRequested();
-            var latentSpace = next.LoadLatentSpace(vaeDir, context);
-            disposables.Add(latentSpace);
-            var familySettings = next.SettingsFor(layout);
-            var settings = TextToImageLoader.WithTrainingSize(settingsOver?.Invoke(familySettings) ?? familySettings, layout, latentSpace);
-            return new TextToVideoPipeline(dit, encoder, latentSpace, settings, modelId ?? Path.GetFullPath(folder));
-        }
-        catch
-        {
-            foreach (var d in disposables) d.Dispose();
-            throw;
-        }
+        return TextToImageLoader.LoadInTurn(
+            () =>
+            {
+                var dit = LuminaNextFamily.LoadModel(context, config);
+                dit.BaseSequenceLength = options.BaseSequenceLength ?? LuminaNextFamily.BaseSequenceLength;
+                return dit;
+            },
+            () => next.LoadCaptionEncoder(textEncoderDir, tokenizerDir, context),
+            () => next.LoadLatentSpace(vaeDir, context),
+            (dit, encoder, latentSpace) =>
+            {
+                var familySettings = next.SettingsFor(layout);
+                var settings = TextToImageLoader.WithTrainingSize(settingsOver?.Invoke(familySettings) ?? familySettings, layout, latentSpace);
+                return new TextToVideoPipeline(dit, encoder, latentSpace, settings, modelId ?? Path.GetFullPath(folder));
+            },
+            cancellationToken);
     }
 }
