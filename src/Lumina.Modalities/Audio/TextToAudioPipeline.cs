@@ -133,8 +133,7 @@ public sealed class TextToAudioPipeline : IDisposable
             cancellationToken.ThrowIfCancellationRequested();
             using var scope = NewDisposeScope();
             using var captions = CaptionEncoder.Encode(Lumina2SystemPrompt.ForGuidance(settings.SystemPromptText, request.Prompts[i], settings.NegativePrompt), cancellationToken);
-            using var generator = new Generator((ulong)seed);
-            var noise = randn([1, Transformer.Config.InChannels, frames], dtype: ScalarType.Float32, generator: generator);
+            var noise = PipelineSampling.InitialNoise(seed, 1, Transformer.Config.InChannels, frames);
             var counter = new ModelEvaluationCounter();
             // The music DiT guides every channel (DefaultSettings); its contract takes flow times and applies upstream's floor(t·1000).
             using var solution = FlowSampling.Run(Transformer, noise, DiTConditioning.FromCaptions(captions),

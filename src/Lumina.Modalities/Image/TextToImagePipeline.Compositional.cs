@@ -52,8 +52,7 @@ public sealed partial class TextToImagePipeline
             var seed = firstSeed + index;
             var counter = new ModelEvaluationCounter();
             using var scope = NewDisposeScope();
-            using var generator = new Generator((ulong)seed);
-            var noise = randn([1, Transformer.LatentChannels, h, w], dtype: ScalarType.Float32, generator: generator);
+            var noise = PipelineSampling.InitialNoise(seed, 1, Transformer.LatentChannels, h, w);
             var tokens = PipelineSampling.Tokens(noise, Transformer.PatchSize);
             using var solution = FlowSampling.Run(Transformer, noise, DiTConditioning.FromRegions(captions),
                 PipelineSampling.Options(settings, tokens, 1.0, ImageOutput.StepProgress(progress, index, total, counter), counter),

@@ -169,9 +169,9 @@ public sealed partial class TextToImagePipeline : IDisposable
                 var seed = firstSeed + index;
                 var counter = new ModelEvaluationCounter();
                 using var scope = NewDisposeScope();
-                using var generator = new Generator((ulong)seed);
                 // The sampler state stays fp32 (upstream samples in fp32); the VAE gets its own dtype and device.
-                var noise = randn([1, Transformer.LatentChannels, h, w], dtype: ScalarType.Float32, generator: generator);
+                using var generator = new Generator((ulong)seed);
+                var noise = PipelineSampling.InitialNoise(generator, 1, Transformer.LatentChannels, h, w);
                 var tokens = PipelineSampling.Tokens(noise, Transformer.PatchSize);
                 if (edit is not null)
                 {

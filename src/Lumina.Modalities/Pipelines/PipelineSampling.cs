@@ -25,6 +25,23 @@ internal static class PipelineSampling
         return TimeGrid.ForSolver(settings.Solver, settings.NumInferenceSteps, settings.TimeShiftFor(imageTokens), strength, settings.Schedule);
     }
 
+    /// <summary>
+    /// The starting noise of one output: fp32 <c>torch.randn(shape)</c> from PyTorch's CPU generator seeded with
+    /// <paramref name="seed"/>, so a seed gives upstream's noise. The one place image, compositional, video and audio draw it.
+    /// </summary>
+    public static Tensor InitialNoise(long seed, params long[] shape)
+    {
+        using var generator = new Generator((ulong)seed);
+        return InitialNoise(generator, shape);
+    }
+
+    /// <summary>
+    /// <see cref="InitialNoise(long, long[])"/> from a generator the caller keeps drawing from afterwards (img2img samples
+    /// the VAE posterior from the same generator after the noise, as upstream does).
+    /// </summary>
+    public static Tensor InitialNoise(Generator generator, params long[] shape) =>
+        randn(shape, dtype: ScalarType.Float32, generator: generator);
+
     /// <summary>The latent tokens a transformer with <paramref name="patchSize"/> sees for <paramref name="latents"/> [B, C, …].</summary>
     public static int Tokens(Tensor latents, int patchSize)
     {

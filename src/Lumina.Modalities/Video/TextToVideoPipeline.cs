@@ -91,8 +91,7 @@ public sealed class TextToVideoPipeline : IDisposable
         var prompt = request.Prompts[0];
         using var scope = NewDisposeScope();
         using var captions = CaptionEncoder.Encode(Lumina2SystemPrompt.ForGuidance(settings.SystemPromptText, prompt, settings.NegativePrompt), cancellationToken);
-        using var generator = new Generator((ulong)seed);
-        var noise = randn([1, Transformer.LatentChannels, request.Frames, h, w], dtype: ScalarType.Float32, generator: generator);
+        var noise = PipelineSampling.InitialNoise(seed, 1, Transformer.LatentChannels, request.Frames, h, w);
         var tokens = PipelineSampling.Tokens(noise, Transformer.PatchSize);
         using var solution = FlowSampling.Run(Transformer, noise, DiTConditioning.FromCaptions(captions),
             PipelineSampling.Options(settings, tokens, 1.0, ImageOutput.StepProgress(progress, 0, 1, counter), counter), PipelineSampling.Forward(settings, null),
